@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+# Account names look like biliup's cookie file names ("cookies.json", "12345.json"), but they are
+# only names: nothing ever opens a path a client sends.
+account_name_validator = RegexValidator(
+    r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$",
+    "Use a file-style name such as cookies.json: letters, digits, '.', '_' and '-' only.",
+)
+
+
+class BilibiliAccount(models.Model):
+    PLATFORM = "bilibili-cookies"
+
+    class Status(models.TextChoices):
+        NO_CREDENTIAL = "no_credential", "No credential yet"
+        UNCHECKED = "unchecked", "Not checked yet"
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    value = models.CharField(
+        max_length=100, unique=True, validators=[account_name_validator]
+    )
+    platform = models.CharField(max_length=32, default=PLATFORM, editable=False)
+    # biliup's cookies.json document: cookie_info, token_info, sso, platform. A secret: never
+    # serialized by to_dict().
+    credential = models.JSONField(null=True, blank=True)
+    mid = models.BigIntegerField(null=True, blank=True)
+    uname = models.CharField(max_length=100, blank=True)
+    face = models.URLField(max_length=500, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.NO_CREDENTIAL
+    )
+    status_reason = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "Bilibili account"
+
+    def __str__(self) -> str:
+        return f"{self.uname} ({self.value})" if self.uname else self.value
+
+    def set_credential(self, credential: dict[str, Any]) -> None:
+        """Take a biliup cookies.json document and the facts it carries."""
+        self.credential = credential
+        token = credential.get("token_info") or {}
+        if isinstance(token.get("mid"), int):
+            self.mid = token["mid"]
+        self.status = self.Status.UNCHECKED
+        self.status_reason = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "name": self.value,
+            "value": self.value,
+            "platform": self.platform,
+            "mid": self.mid,
+            "uname": self.uname,
+            "face": self.face,
+            "status": self.status,
+            "status_reason": self.status_reason,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def issue(self, user: Any, name: str) -> tuple[ApiToken, str]:
+        """Create a token; the raw secret is returned once and only its hash is stored."""
+        raw = "bst_" + secrets.token_urlsafe(32)
+        token = self.create(
+            user=user, name=name, key_hash=ApiToken.hash(raw), prefix=raw[:8]
+        )
+        return token, raw
+
+    def for_raw(self, raw: str) -> ApiToken | None:
+        return (
+            self.select_related("user")
+            .filter(key_hash=ApiToken.hash(raw), user__is_active=True)
+            .first()
+        )
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts: `Authorization: Bearer bst_…` instead of a session cookie."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def touch(self) -> None:
+        # One write a minute at most: scripts poll, and every write takes SQLite's lock.
+        now = timezone.now()
+        if self.last_used is None or now - self.last_used > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=self.pk).update(last_used=now)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "prefix": self.prefix,
+            "created": self.created.isoformat(),
+            "last_used": self.last_used.isoformat() if self.last_used else None,
+        }
+
+
+class LoginFailureQuerySet(models.QuerySet["LoginFailure"]):
+    def recent(self, username: str, ip: str) -> int:
+        since = timezone.now() - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+        return self.filter(
+            models.Q(username=username) | models.Q(ip=ip), created__gte=since
+        ).count()
+
+    def prune(self) -> None:
+        since = timezone.now() - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+        self.filter(created__lt=since).delete()
+
+
+class LoginFailure(models.Model):
+    """Failed logins, kept in the database so the throttle holds across web processes."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, db_index=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = LoginFailureQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip}"

@@ -1,0 +1,138 @@
+"""The /api/v1 plumbing: one error shape, one decorator for auth, CSRF and JSON bodies."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.models import ApiToken
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+View = Callable[..., HttpResponse]
+
+
+class ApiError(Exception):
+    """Raised anywhere below a view to answer {"error": message} with the given status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def ok(data: Any = None, status: int = 200) -> JsonResponse:
+    return JsonResponse({} if data is None else data, status=status, safe=False)
+
+
+def form_error(form: forms.BaseForm) -> ApiError:
+    """The form's first error as one readable line: "url: Enter a valid URL."."""
+    for field, errors in form.errors.items():
+        message = errors[0]
+        return ApiError(message if field == "__all__" else f"{field}: {message}")
+    return ApiError("Invalid data")
+
+
+def _bearer_user(request: HttpRequest) -> Any:
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    token = ApiToken.objects.for_raw(raw.strip())
+    if token is None:
+        raise ApiError("Invalid API token", 401)
+    token.touch()
+    return token.user
+
+
+def _same_origin(request: HttpRequest, origin: str) -> bool:
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    return urlsplit(origin).netloc == request.get_host()
+
+
+def _check_csrf(request: HttpRequest) -> None:
+    """Browsers can't be made to send these from another site; curl and requests always can.
+
+    A cross-site form can only send form or text/plain bodies, and a cross-site fetch with a JSON
+    body needs a CORS preflight we never grant. So a state-changing call with a session cookie
+    must carry JSON (or no body at all), and must not announce a foreign origin.
+    """
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise ApiError("Cross-site request refused", 403)
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and not _same_origin(request, origin):
+        raise ApiError("Cross-origin request refused", 403)
+    if origin == "null":
+        raise ApiError("Cross-origin request refused", 403)
+    content_type = request.content_type or ""
+    if content_type and content_type != "application/json":
+        raise ApiError("Send JSON with Content-Type: application/json", 415)
+
+
+def _parse_body(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(f"Invalid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ApiError("Expected a JSON object")
+    return body
+
+
+def api(*methods: str, auth: bool = True) -> Callable[[View], View]:
+    """Make a function an /api/v1 view: allowed methods, auth, CSRF decision, JSON body, errors."""
+
+    def decorator(view: View) -> View:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    response = error(f"Method {request.method} not allowed", 405)
+                    response["Allow"] = ", ".join(methods)
+                    return response
+                token_user = _bearer_user(request)
+                if token_user is not None:
+                    request.user = token_user
+                elif request.method not in SAFE_METHODS:
+                    _check_csrf(request)
+                if auth and not request.user.is_authenticated:
+                    return error(
+                        "Authentication required: log in or send an API token", 401
+                    )
+                request.json = _parse_body(request)  # type: ignore[attr-defined]
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                return error(exc.message, exc.status)
+            except Http404 as exc:
+                return error(str(exc) or "Not found", 404)
+
+        wrapper.api_methods = methods  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def dispatch(**views: View) -> View:
+    """One path, several methods: dispatch(GET=list_x, POST=create_x), like healthchecks' checks()."""
+    methods = tuple(views)
+
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return views[request.method](request, *args, **kwargs)  # type: ignore[index]
+
+    view.__name__ = "_".join(v.__name__ for v in views.values())
+    return api(*methods)(view)

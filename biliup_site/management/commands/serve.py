@@ -1,0 +1,131 @@
+"""Run the whole system in one command: daphne (HTTP + WebSocket) and the django-q2 clusters.
+
+Children that die are restarted with a back-off; SIGINT/SIGTERM stop them all cleanly, so the
+recorder can close its segments.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.argv, env={**os.environ, **self.env})
+        logger.info("Started %s (pid %s)", self.name, self.process.pid)
+
+
+class Command(BaseCommand):
+    help = "Start the web server (daphne) and the job workers (django-q2), and keep them running."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--bind", default=os.getenv("BILIUP_BIND", "0.0.0.0"))
+        parser.add_argument("--port", type=int, default=settings.PORT)
+
+    def handle(self, *args: Any, bind: str, port: int, **options: Any) -> None:
+        self.shutdown = False
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
+        python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
+        self.children = [
+            Child(
+                "web",
+                [
+                    python,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    bind,
+                    "-p",
+                    str(port),
+                    "biliup_site.asgi:application",
+                ],
+            ),
+            Child("jobs", [python, manage, "qcluster"]),
+            Child(
+                "recorder",
+                [python, manage, "qcluster"],
+                env={"Q_CLUSTER_NAME": "recorder"},
+            ),
+        ]
+        for child in self.children:
+            child.start()
+        self.greet(bind, port)
+        while not self.shutdown:
+            self.restart_dead()
+            time.sleep(0.5)
+        self.stop_all()
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        self.shutdown = True
+
+    def greet(self, bind: str, port: int) -> None:
+        host = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
+        self.stdout.write(
+            f"biliup-site {settings.VERSION} on http://{host}:{port}/  (data: {settings.DATA_DIR})"
+        )
+        if not User.objects.exists():
+            self.stdout.write(
+                "No admin account yet. Create it now, before anyone else can:\n"
+                f"  curl -X POST http://{host}:{port}/api/v1/users/register -H 'Content-Type: application/json' "
+                """-d '{"username":"admin","password":"<a long password>"}'\n"""
+                "  or: .venv/bin/python manage.py createsuperuser"
+            )
+
+    def restart_dead(self) -> bool:
+        """Restart children that exited. Returns True if any was restarted."""
+        restarted = False
+        now = time.monotonic()
+        for child in self.children:
+            if child.process is None or child.process.poll() is None:
+                continue
+            if child.next_start == 0.0:
+                delay = min(2**child.restarts, 60)
+                child.next_start = now + delay
+                logger.warning(
+                    "%s exited with %s; restarting in %s s",
+                    child.name,
+                    child.process.returncode,
+                    delay,
+                )
+            elif now >= child.next_start:
+                child.restarts += 1
+                child.next_start = 0.0
+                child.start()
+                restarted = True
+        return restarted
+
+    def stop_all(self) -> None:
+        for child in self.children:
+            if child.process and child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for child in self.children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                logger.warning("%s did not stop in time; killing it", child.name)
+                child.process.kill()

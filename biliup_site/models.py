@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class Configuration(models.Model):
+    """The global configuration: one row, biliup's `config` keys where they exist."""
+
+    class SubmitApi(models.TextChoices):
+        APP = "app", "App (BiliTV appkey)"
+        WEB = "web", "Web (cookies + csrf)"
+
+    class DeletePolicy(models.TextChoices):
+        KEEP = "keep", "Keep files after upload"
+        DELETE = "delete", "Delete files once the archive is accepted"
+
+    lines = models.CharField(
+        max_length=32, default="AUTO", help_text="UPOS line (AUTO, bda2, bldsa, tx, …)"
+    )
+    threads = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(32)]
+    )
+    submit_api = models.CharField(
+        max_length=8, choices=SubmitApi.choices, blank=True, help_text="Empty: app"
+    )
+    download_limit = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    upload_limit = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    recordings_dir = models.CharField(
+        max_length=1024, blank=True, help_text="Empty: BILIUP_RECORDINGS_DIR"
+    )
+    event_loop_interval = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(3600)],
+        help_text="Seconds between live checks",
+    )
+    delay = models.PositiveIntegerField(
+        default=300,
+        validators=[MaxValueValidator(86400)],
+        help_text="Seconds a stream may stay offline and still be the same session",
+    )
+    delete_after_upload = models.CharField(
+        max_length=8, choices=DeletePolicy.choices, default=DeletePolicy.KEEP
+    )
+    disk_reserve = models.PositiveIntegerField(
+        default=2048, help_text="MB of free disk below which no new segment is opened"
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "configuration"
+        verbose_name_plural = "configuration"
+
+    def __str__(self) -> str:
+        return "Configuration"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> Configuration:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    def recordings_path(self) -> Path:
+        return Path(self.recordings_dir or settings.RECORDINGS_DIR).resolve()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "threads": self.threads,
+            "submit_api": self.submit_api or None,
+            "download_limit": self.download_limit,
+            "upload_limit": self.upload_limit,
+            "recordings_dir": str(self.recordings_path()),
+            "event_loop_interval": self.event_loop_interval,
+            "delay": self.delay,
+            "delete_after_upload": self.delete_after_upload,
+            "disk_reserve": self.disk_reserve,
+        }

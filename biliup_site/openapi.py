@@ -1,0 +1,450 @@
+"""The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json.
+
+Hand-written next to the routes; tests/site/test_openapi.py fails when a route is missing here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _array(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
+def _op(
+    summary: str,
+    response: dict[str, Any] | None = None,
+    body: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {"schema": response or {"type": "object"}}
+                },
+            },
+            "400": {"$ref": "#/components/responses/Error"},
+            "401": {"$ref": "#/components/responses/Error"},
+        },
+    }
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+    op.update(extra)
+    return op
+
+
+def _id_param(description: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "description": description,
+            "schema": {"type": "integer"},
+        }
+    ]
+
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+_FLAG = {"type": "integer", "enum": [0, 1]}
+_NULL_STR = {"type": ["string", "null"]}
+_NULL_INT = {"type": ["integer", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": _STR}},
+    "Credentials": {
+        "type": "object",
+        "required": ["username", "password"],
+        "properties": {"username": _STR, "password": _STR, "next": _STR},
+    },
+    "Streamer": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "url": _STR,
+            "remark": _STR,
+            "template_name": _NULL_STR,
+            "upload_streamers_id": _NULL_INT,
+            "split_time": {
+                "type": "integer",
+                "description": "Seconds; 0 = no time split",
+            },
+            "split_size": {"type": "integer", "description": "MB; 0 = no size split"},
+            "filename_prefix": _STR,
+            "format": _STR,
+            "time_range": {"type": ["array", "null"], "items": _STR},
+            "excluded_keywords": {"type": "array", "items": _STR},
+            "override": {"type": "object"},
+        },
+    },
+    "StreamerRow": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["Idle", "Working", "Pause"]},
+            "upload_status": {"type": "string", "enum": ["Idle", "Working"]},
+            "state": {
+                "type": "string",
+                "enum": ["idle", "checking", "waiting", "recording", "error", "paused"],
+            },
+            "state_detail": _STR,
+            "inner": _ref("Streamer"),
+        },
+    },
+    "Configuration": {
+        "type": "object",
+        "properties": {
+            "lines": _STR,
+            "threads": _INT,
+            "submit_api": {"type": ["string", "null"], "enum": ["app", "web", None]},
+            "download_limit": _INT,
+            "upload_limit": _INT,
+            "recordings_dir": _STR,
+            "event_loop_interval": _INT,
+            "delay": _INT,
+            "delete_after_upload": {"type": "string", "enum": ["keep", "delete"]},
+            "disk_reserve": {"type": "integer", "description": "MB"},
+        },
+    },
+    "UploadTemplate": {
+        "type": "object",
+        "properties": {
+            "id": _NULL_INT,
+            "template_name": _STR,
+            "title": _STR,
+            "tid": _INT,
+            "tag": {
+                "type": "string",
+                "description": "Comma-separated; or send `tags` as a list",
+            },
+            "tags": {"type": "array", "items": _STR},
+            "copyright": {"type": "integer", "enum": [1, 2]},
+            "source": _STR,
+            "desc": _STR,
+            "dynamic": _STR,
+            "cover": _STR,
+            "dtime": _NULL_INT,
+            "dolby": _FLAG,
+            "hires": _FLAG,
+            "no_reprint": _FLAG,
+            "open_elec": _FLAG,
+            "up_selection_reply": {"type": "boolean"},
+            "up_close_reply": {"type": "boolean"},
+            "up_close_danmu": {"type": "boolean"},
+            "is_only_self": _FLAG,
+            "credits": {"type": "array"},
+            "extra_fields": {"type": "object"},
+            "submit_api": {"type": ["string", "null"], "enum": ["app", "web", None]},
+            "uploader": {
+                "type": ["string", "null"],
+                "enum": ["upos", "openplatform", "Noop", None],
+            },
+            "user_cookie": _NULL_STR,
+        },
+    },
+    "Video": {
+        "type": "object",
+        "properties": {"key": _INT, "name": _STR, "updateTime": _INT, "size": _INT},
+    },
+    "UploadRequest": {
+        "type": "object",
+        "required": ["files"],
+        "properties": {
+            "files": {"type": "array", "items": _STR},
+            "params": _ref("UploadTemplate"),
+        },
+    },
+    "UploadJob": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "status": {
+                "type": "string",
+                "enum": [
+                    "queued",
+                    "running",
+                    "submitting",
+                    "done",
+                    "failed",
+                    "cancelled",
+                ],
+            },
+            "error": _STR,
+            "bytes_done": _INT,
+            "bytes_total": _INT,
+            "speed": {"type": "number"},
+            "bvid": _STR,
+            "files": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "BilibiliAccount": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "name": _STR,
+            "value": _STR,
+            "platform": {"type": "string", "enum": ["bilibili-cookies"]},
+            "mid": _NULL_INT,
+            "uname": _STR,
+            "face": _STR,
+            "status": _STR,
+            "status_reason": _STR,
+            "expires_at": _NULL_STR,
+        },
+    },
+    "NewAccount": {
+        "type": "object",
+        "required": ["value"],
+        "properties": {
+            "key": {"type": "string", "enum": ["bilibili-cookies"]},
+            "value": _STR,
+        },
+    },
+    "ApiToken": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "name": _STR,
+            "prefix": _STR,
+            "token": {"type": "string", "description": "Only when created"},
+        },
+    },
+    "NewToken": {"type": "object", "required": ["name"], "properties": {"name": _STR}},
+    "Status": {
+        "type": "object",
+        "properties": {
+            "version": _STR,
+            "rooms": {"type": "array", "items": {"type": "object"}},
+            "download_semaphore": _INT,
+            "update_semaphore": _INT,
+            "config": _ref("Configuration"),
+        },
+    },
+    "StreamerInfo": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "template_name": _STR,
+            "stream_title": _STR,
+            "streamer_name": _STR,
+            "start_time": _STR,
+            "video_path": _STR,
+            "name": _STR,
+            "url": _STR,
+            "title": _STR,
+            "date": _INT,
+            "live_cover_path": _STR,
+        },
+    },
+    "RecordingFile": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "streamer_info_id": _INT,
+            "file_path": _STR,
+            "file_size": _INT,
+            "duration": {"type": "number"},
+            "file": _STR,
+        },
+    },
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/users/register": {
+        "post": _op(
+            "Create the first admin (open once), or a user (admins only)",
+            body="Credentials",
+            security=[],
+        )
+    },
+    "/users/login": {
+        "post": _op("Log in; sets the session cookie", body="Credentials", security=[])
+    },
+    "/users/biliup": {"get": _op("200 when logged in, 404 when not", security=[])},
+    "/logout": {
+        "get": {
+            "summary": "Log out and redirect to the login page",
+            "responses": {"302": {"description": "Redirect"}},
+        },
+        "post": {
+            "summary": "Log out and redirect to the login page",
+            "responses": {"302": {"description": "Redirect"}},
+        },
+    },
+    "/streamers": {
+        "get": _op(
+            "Streamers with their recording and upload status",
+            {"type": "array", "items": _ref("StreamerRow")},
+        ),
+        "post": _op("Add a streamer", _ref("Streamer"), body="Streamer"),
+        "put": _op(
+            "Update a streamer (id in the body; fields left out are kept)",
+            _ref("Streamer"),
+            body="Streamer",
+        ),
+    },
+    "/streamers/{id}": {
+        "get": _op(
+            "One streamer row", _ref("StreamerRow"), parameters=_id_param("Streamer id")
+        ),
+        "delete": _op(
+            "Delete a streamer; returns it",
+            _ref("Streamer"),
+            parameters=_id_param("Streamer id"),
+        ),
+    },
+    "/streamers/{id}/pause": {
+        "post": _op(
+            "Toggle pause: Working/Idle → Pause, Pause → Idle",
+            _ref("StreamerRow"),
+            parameters=_id_param("Streamer id"),
+        ),
+        "put": _op(
+            "Same as POST (biliup's method)",
+            _ref("StreamerRow"),
+            parameters=_id_param("Streamer id"),
+        ),
+    },
+    "/configuration": {
+        "get": _op("The global configuration", _ref("Configuration")),
+        "put": _op(
+            "Update the global configuration (fields left out are kept)",
+            _ref("Configuration"),
+            body="Configuration",
+        ),
+    },
+    "/upload_streamers": {
+        "get": _op("Upload templates", _array("UploadTemplate")),
+        "post": _op(
+            "Create (id null) or update (id set) an upload template",
+            _ref("UploadTemplate"),
+            body="UploadTemplate",
+        ),
+    },
+    "/upload_streamers/{id}": {
+        "get": _op(
+            "One upload template",
+            _ref("UploadTemplate"),
+            parameters=_id_param("Template id"),
+        ),
+        "delete": _op(
+            "Delete an upload template; returns it",
+            _ref("UploadTemplate"),
+            parameters=_id_param("Template id"),
+        ),
+    },
+    "/videos": {"get": _op("Media files in the recordings folder", _array("Video"))},
+    "/uploads": {
+        "post": _op(
+            "Queue files of the recordings folder for upload",
+            {"type": "object"},
+            body="UploadRequest",
+        )
+    },
+    "/upload_jobs": {
+        "get": _op("Upload jobs with their progress, newest first", _array("UploadJob"))
+    },
+    "/users": {
+        "get": _op(
+            "Bilibili accounts (never their credentials)", _array("BilibiliAccount")
+        ),
+        "post": _op(
+            "Add a Bilibili account by name", _ref("BilibiliAccount"), body="NewAccount"
+        ),
+    },
+    "/users/{id}": {
+        "delete": _op(
+            "Delete a Bilibili account; returns it",
+            _ref("BilibiliAccount"),
+            parameters=_id_param("Account id"),
+        )
+    },
+    "/tokens": {
+        "get": _op("Your API tokens", _array("ApiToken")),
+        "post": _op(
+            "Create an API token; its secret is shown once",
+            _ref("ApiToken"),
+            body="NewToken",
+        ),
+    },
+    "/tokens/{id}": {
+        "delete": _op(
+            "Revoke an API token", _ref("ApiToken"), parameters=_id_param("Token id")
+        )
+    },
+    "/proxy": {
+        "get": {
+            "summary": "Fetch an image from an allowed Bilibili image host",
+            "parameters": [
+                {"name": "url", "in": "query", "required": True, "schema": _STR}
+            ],
+            "responses": {
+                "200": {"description": "The image"},
+                "400": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"},
+            },
+        }
+    },
+    "/status": {"get": _op("Rooms, free slots and configuration", _ref("Status"))},
+    "/streamer_info": {
+        "get": _op("Live sessions, newest first", _array("StreamerInfo"))
+    },
+    "/streamer_info/{id}/files": {
+        "get": _op(
+            "Files of a live session",
+            _array("RecordingFile"),
+            parameters=_id_param("Session id"),
+        )
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1"}},
+        }
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "biliup-site API",
+            "version": settings.VERSION,
+            "description": "Wire-compatible with biliup's REST API.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"session": []}, {"token": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": {
+                "Error": {
+                    "description": "Error",
+                    "content": {"application/json": {"schema": _ref("Error")}},
+                }
+            },
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": settings.SESSION_COOKIE_NAME,
+                },
+                "token": {"type": "http", "scheme": "bearer"},
+            },
+        },
+    }

@@ -1,0 +1,313 @@
+"""Settings for biliup-site: one module, every knob a BILIUP_* environment variable.
+
+With nothing set, the site runs embedded: SQLite files under BILIUP_DATA_DIR, the django-q2
+ORM broker and a SQLite channel layer, no other server. BILIUP_DB=postgres and BILIUP_REDIS_URL
+switch the same code to PostgreSQL, the django-q2 Redis broker and channels-redis.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = "0.1.0"
+
+
+def envstr(name: str, default: str) -> str:
+    return os.getenv(name, default)
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.getenv(name, default)
+    if value not in ("", "True", "False"):
+        raise ImproperlyConfigured(
+            f"Unexpected value {name}={value}, use 'True' or 'False'"
+        )
+    return value == "True"
+
+
+def envint(name: str, default: str, minimum: int = 0) -> int:
+    value = os.getenv(name, default)
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Unexpected value {name}={value}, use a whole number"
+        ) from None
+    if number < minimum:
+        raise ImproperlyConfigured(
+            f"Unexpected value {name}={value}, use at least {minimum}"
+        )
+    return number
+
+
+def envfloat(name: str, default: str) -> float:
+    value = os.getenv(name, default)
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Unexpected value {name}={value}, use a number"
+        ) from None
+    if number <= 0:
+        raise ImproperlyConfigured(
+            f"Unexpected value {name}={value}, use a positive number"
+        )
+    return number
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [
+        item.strip() for item in os.getenv(name, default).split(",") if item.strip()
+    ]
+
+
+def envurl(name: str, default: str) -> str:
+    value = os.getenv(name, default).rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"Unexpected value {name}={value}, use an http:// or https:// URL"
+        )
+    return value
+
+
+DATA_DIR = Path(envstr("BILIUP_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+RECORDINGS_DIR = Path(
+    envstr("BILIUP_RECORDINGS_DIR", str(DATA_DIR / "recordings"))
+).resolve()
+
+
+def _secret_key() -> str:
+    # A self-hosted box should not need a hand-made secret: make one on first start and keep it
+    # in the data folder, readable by its owner only.
+    if key := os.getenv("BILIUP_SECRET_KEY"):
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("BILIUP_DEBUG", "False")
+PORT = envint("BILIUP_PORT", "19159", minimum=1)
+# A self-hosted admin is reached by LAN address, hostname or tunnel; list them to lock it down.
+ALLOWED_HOSTS = envlist("BILIUP_ALLOWED_HOSTS", "*")
+CSRF_TRUSTED_ORIGINS = envlist("BILIUP_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "channels",
+    "django_q",
+    "biliup_site",
+    "accounts",
+    "recorder",
+    "uploads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "biliup_site.urls"
+ASGI_APPLICATION = "biliup_site.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Databases. SQLite in IMMEDIATE mode takes the write lock at BEGIN, so two writers queue on
+# busy_timeout instead of failing with "database is locked" half-way through a transaction.
+DB = envstr("BILIUP_DB", "sqlite")
+_SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+    "transaction_mode": "IMMEDIATE",
+}
+if DB == "sqlite":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "biliup.sqlite3",
+            "OPTIONS": _SQLITE_OPTIONS,
+        },
+    }
+elif DB == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": envstr("BILIUP_DB_NAME", "biliup"),
+            "HOST": envstr("BILIUP_DB_HOST", "127.0.0.1"),
+            "PORT": envint("BILIUP_DB_PORT", "5432", minimum=1),
+            "USER": envstr("BILIUP_DB_USER", "postgres"),
+            "PASSWORD": envstr("BILIUP_DB_PASSWORD", ""),
+            "CONN_MAX_AGE": envint("BILIUP_DB_CONN_MAX_AGE", "0"),
+            "CONN_HEALTH_CHECKS": True,
+            "TEST": {"NAME": envstr("BILIUP_DB_TEST_NAME", "test_biliup")},
+        },
+    }
+else:
+    raise ImproperlyConfigured(
+        f"Unexpected value BILIUP_DB={DB}, use 'sqlite' or 'postgres'"
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Live progress: workers (django-q2 processes) must reach the WebSocket consumers in daphne.
+# Django's in-memory layer cannot cross processes, so the embedded default uses channels-lite,
+# a channel layer stored in SQLite. Its messages go to a separate file so their churn never takes
+# the main database's write lock; daphne polls it every 100 ms (one poller per process, not per
+# socket). Measured worker→browser latency: see bench/ws_latency.py. The alternative, consumers
+# polling job rows, needs a query per socket per tick and a second code path beside group_send.
+REDIS_URL = envstr("BILIUP_REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": envstr("BILIUP_REDIS_PREFIX", "biliup"),
+            },
+        },
+    }
+else:
+    INSTALLED_APPS.append("channels_lite")
+    DATABASES["channels"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "channels.sqlite3",
+        "OPTIONS": {"init_command": _SQLITE_OPTIONS["init_command"]},
+        "TEST": {"NAME": DATA_DIR / "test_channels.sqlite3"},
+    }
+    DATABASE_ROUTERS = ["channels_lite.router.ChannelsRouter"]
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_lite.layers.core.SQLiteChannelLayer",
+            "CONFIG": {"database": "channels", "expiry": 60, "polling_interval": 0.1},
+        },
+    }
+
+# Background jobs. Recordings last hours, longer than any sane task timeout, and django-q2
+# re-queues a task that outlives `retry`. So recordings get their own cluster (a second
+# `qcluster` process with Q_CLUSTER_NAME=recorder) whose timeout and retry are a week apart,
+# and jobs claim their rows in the database (see UploadJob.claim), so a re-delivered task is a
+# no-op. download_limit/upload_limit are enforced at claim time, so they can change while the
+# workers run; `workers` only bounds how many run in one process.
+Q_CLUSTER = {
+    "name": "biliup",
+    "workers": envint("BILIUP_WORKERS", "4", minimum=1),
+    "timeout": 6 * 3600,
+    "retry": 6 * 3600 + 600,
+    "max_attempts": 3,
+    "catch_up": False,
+    "ack_failures": True,
+    "label": "Jobs",
+    "sync": envbool("BILIUP_TASKS_SYNC", "False"),
+    "ALT_CLUSTERS": {
+        "recorder": {
+            "workers": envint("BILIUP_RECORDER_WORKERS", "8", minimum=1),
+            "timeout": 7 * 86400,
+            "retry": 7 * 86400 + 3600,
+            "max_attempts": 1,
+        },
+    },
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+# Sessions and auth.
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+SESSION_COOKIE_NAME = "biliup.sid"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = envint("BILIUP_SESSION_DAYS", "14", minimum=1) * 86400
+SESSION_COOKIE_SECURE = envbool("BILIUP_SECURE_COOKIES", "False")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+LOGIN_URL = "/admin/login/"
+LOGIN_MAX_FAILURES = envint("BILIUP_LOGIN_MAX_FAILURES", "5", minimum=1)
+LOGIN_LOCKOUT_SECONDS = envint("BILIUP_LOGIN_LOCKOUT_SECONDS", "900", minimum=1)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("BILIUP_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Bilibili. Every host is a setting so tests and the demo can aim them at the fake Bilibili.
+BILIBILI_API_URL = envurl("BILIUP_BILIBILI_API_URL", "https://api.bilibili.com")
+BILIBILI_PASSPORT_URL = envurl(
+    "BILIUP_BILIBILI_PASSPORT_URL", "https://passport.bilibili.com"
+)
+BILIBILI_MEMBER_URL = envurl(
+    "BILIUP_BILIBILI_MEMBER_URL", "https://member.bilibili.com"
+)
+BILIBILI_LIVE_API_URL = envurl(
+    "BILIUP_BILIBILI_LIVE_API_URL", "https://api.live.bilibili.com"
+)
+BILIBILI_APP_API_URL = envurl("BILIUP_BILIBILI_APP_API_URL", "https://app.bilibili.com")
+
+# /api/v1/proxy fetches avatars and covers for the pages, from these hosts only.
+PROXY_ALLOWED_HOSTS = envlist("BILIUP_PROXY_ALLOWED_HOSTS", "*.hdslb.com,*.biliimg.com")
+# Only for a fake Bilibili on this machine: lets the proxy reach loopback/private addresses.
+PROXY_ALLOW_PRIVATE = envbool("BILIUP_PROXY_ALLOW_PRIVATE", "False")
+PROXY_MAX_BYTES = envint("BILIUP_PROXY_MAX_BYTES", str(5 * 1024 * 1024), minimum=1)
+PROXY_TIMEOUT = envfloat("BILIUP_PROXY_TIMEOUT", "10")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("BILIUP_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

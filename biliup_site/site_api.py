@@ -1,0 +1,79 @@
+"""Site-wide endpoints: configuration, status, the image proxy and the OpenAPI document."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.views.decorators.cache import cache_control
+
+from biliup_site import openapi, proxy
+from biliup_site.api import ApiError, api, dispatch, ok
+from biliup_site.forms import ConfigurationForm, bind
+from biliup_site.http import ApiRequest
+from biliup_site.models import Configuration
+from recorder.models import Streamer
+from uploads.models import UploadJob
+
+
+def get_configuration(request: ApiRequest) -> HttpResponse:
+    return ok(Configuration.load().to_dict())
+
+
+def put_configuration(request: ApiRequest) -> HttpResponse:
+    if "user" in request.json:
+        raise ApiError(
+            "user: Credentials are not kept in the configuration: add Bilibili accounts under /users."
+        )
+    form = bind(ConfigurationForm, request.json, instance=Configuration.load())
+    return ok(form.save().to_dict())
+
+
+configuration = dispatch(GET=get_configuration, PUT=put_configuration)
+
+
+@api("GET")
+def status(request: ApiRequest) -> HttpResponse:
+    config = Configuration.load()
+    streamers = list(Streamer.objects.with_upload_status())
+    recording = sum(1 for s in streamers if s.state == Streamer.State.RECORDING)
+    uploading = UploadJob.objects.running().count()
+    rooms = [
+        {
+            "downloader_status": s.status,
+            "uploader_status": s.upload_status,
+            "live_streamer": s.to_dict(),
+            "upload_streamer": s.upload_template.to_dict()
+            if s.upload_template
+            else None,
+        }
+        for s in streamers
+    ]
+    return ok(
+        {
+            "version": settings.VERSION,
+            "rooms": rooms,
+            "download_semaphore": max(config.download_limit - recording, 0),
+            "update_semaphore": max(config.upload_limit - uploading, 0),
+            "config": config.to_dict(),
+        }
+    )
+
+
+@api("GET")
+@cache_control(private=True, max_age=86400)
+def image_proxy(request: ApiRequest) -> HttpResponse:
+    url = request.GET.get("url", "")
+    if not url:
+        raise ApiError("url: Give the image URL to fetch.")
+    try:
+        fetched = proxy.fetch(url)
+    except proxy.ProxyError as exc:
+        raise ApiError(exc.message, exc.status) from None
+    response = HttpResponse(fetched.content, content_type=fetched.content_type)
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@api("GET", auth=False)
+def openapi_document(request: ApiRequest) -> HttpResponse:
+    return ok(openapi.document())

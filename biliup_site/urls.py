@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from django.views import defaults
+
+from accounts import api as accounts_api
+from biliup_site import site_api
+from biliup_site.api import error
+from recorder import api as recorder_api
+from uploads import api as uploads_api
+
+# The documented API (../shared/reference/biliup-rest-api.md), under /api/v1.
+api_v1 = [
+    path("users/register", accounts_api.register),
+    path("users/login", accounts_api.login),
+    path("users/biliup", accounts_api.current_user),
+    path("logout", accounts_api.logout),
+    path("users", accounts_api.accounts),
+    path("users/<int:pk>", accounts_api.delete_account),
+    path("tokens", accounts_api.tokens),
+    path("tokens/<int:pk>", accounts_api.delete_token),
+    path("streamers", recorder_api.streamers),
+    path("streamers/<int:pk>", recorder_api.streamer),
+    path("streamers/<int:pk>/pause", recorder_api.pause),
+    path("streamer_info", recorder_api.streamer_info),
+    path("streamer_info/<int:pk>/files", recorder_api.streamer_info_files),
+    path("videos", recorder_api.videos),
+    path("configuration", site_api.configuration),
+    path("status", site_api.status),
+    path("proxy", site_api.image_proxy),
+    path("upload_streamers", uploads_api.templates),
+    path("upload_streamers/<int:pk>", uploads_api.template),
+    path("uploads", uploads_api.uploads),
+    path("upload_jobs", uploads_api.upload_jobs),
+    path("openapi.json", site_api.openapi_document),
+]
+
+# biliup's own route names (its Rust server), so its UI and scripts work unchanged.
+biliup_routes = [
+    path("v1/users/register", accounts_api.register),
+    path("v1/users/login", accounts_api.login),
+    path("v1/users/biliup", accounts_api.current_user),
+    path("v1/logout", accounts_api.logout),
+    path("v1/users", accounts_api.accounts),
+    path("v1/users/<int:pk>", accounts_api.delete_account),
+    path("v1/streamers", recorder_api.streamers),
+    path("v1/streamers/<int:pk>", recorder_api.streamer),
+    path("v1/streamers/<int:pk>/pause", recorder_api.pause),
+    path("v1/streamer-info", recorder_api.streamer_info),
+    path("v1/streamer-info/files/<int:pk>", recorder_api.streamer_info_files),
+    path("v1/videos", recorder_api.videos),
+    path("v1/configuration", site_api.configuration),
+    path("v1/status", site_api.status),
+    path("v1/upload/streamers", uploads_api.templates),
+    path("v1/upload/streamers/<int:pk>", uploads_api.template),
+    path("v1/uploads", uploads_api.uploads),
+    path("bili/proxy", site_api.image_proxy),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("", include(biliup_routes)),
+]
+
+API_PREFIXES = ("/api/", "/v1/", "/bili/")
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIXES):
+        return error("Not found", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith(API_PREFIXES):
+        return error("Internal server error: see the server log", 500)
+    return defaults.server_error(request)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+
+from biliup_site.forms import JsonModelForm
+from recorder.models import Streamer
+from uploads.models import UploadTemplate
+
+
+class StreamerForm(JsonModelForm):
+    template_name = forms.CharField(required=False, max_length=200)
+
+    class Meta:
+        model = Streamer
+        fields = [
+            "url",
+            "remark",
+            "filename_prefix",
+            "split_time",
+            "split_size",
+            "format",
+            "time_range",
+            "excluded_keywords",
+            "override",
+        ]
+        error_messages = {"url": {"unique": "A streamer with this URL exists already."}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.upload_template_id:
+            self.initial.setdefault(
+                "template_name", self.instance.upload_template.template_name
+            )
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise forms.ValidationError(
+                "Use an http:// or https:// URL of a live room."
+            )
+        return url
+
+    def clean_template_name(self) -> UploadTemplate | None:
+        name = self.cleaned_data["template_name"]
+        if not name:
+            return None
+        template = UploadTemplate.objects.filter(template_name=name).first()
+        if template is None:
+            raise forms.ValidationError(f"No upload template named {name!r}.")
+        return template
+
+    def clean_split_time(self) -> int:
+        value = self.cleaned_data["split_time"]
+        if 0 < value < 10:
+            raise forms.ValidationError("Use 0 (no time split) or at least 10 seconds.")
+        return value
+
+    def clean_time_range(self) -> list[str] | None:
+        value = self.cleaned_data["time_range"]
+        if value in (None, "", []):
+            return None
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, str) for v in value)
+        ):
+            raise forms.ValidationError("Use two times: [start, end].")
+        return value
+
+    def clean_excluded_keywords(self) -> list[str]:
+        value = self.cleaned_data["excluded_keywords"] or []
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise forms.ValidationError("Use a list of words.")
+        return value
+
+    def clean_override(self) -> dict[str, Any]:
+        value = self.cleaned_data["override"] or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Use an object of option names and values.")
+        return value
+
+    def save(self, commit: bool = True) -> Streamer:
+        self.instance.upload_template = self.cleaned_data["template_name"]
+        return super().save(commit)

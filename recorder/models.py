@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+
+class StreamerQuerySet(models.QuerySet["Streamer"]):
+    def with_upload_status(self) -> StreamerQuerySet:
+        """Rows ready for to_row(): template joined, active upload jobs counted in the same query."""
+        from uploads.models import UploadJob
+
+        active = models.Count(
+            "upload_jobs", filter=models.Q(upload_jobs__status__in=UploadJob.ACTIVE)
+        )
+        return self.select_related("upload_template").annotate(active_uploads=active)
+
+
+class Streamer(models.Model):
+    """A live room to watch and record (biliup's `livestreamers`)."""
+
+    class State(models.TextChoices):
+        IDLE = "idle", "Idle"
+        CHECKING = "checking", "Checking"
+        WAITING = "waiting", "Live, waiting for a download slot"
+        RECORDING = "recording", "Recording"
+        ERROR = "error", "Error"
+
+    url = models.URLField(max_length=500, unique=True)
+    remark = models.CharField(max_length=200, blank=True)
+    # SET_NULL, not biliup's cascade: deleting a template must never delete streamers.
+    upload_template = models.ForeignKey(
+        "uploads.UploadTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="streamers",
+    )
+    filename_prefix = models.CharField(
+        max_length=300, blank=True, help_text="e.g. {streamer}%Y-%m-%dT%H_%M_%S"
+    )
+    split_time = models.PositiveIntegerField(
+        default=3600, help_text="Seconds; 0 = no time split"
+    )
+    split_size = models.PositiveIntegerField(
+        default=2048, help_text="MB; 0 = no size split"
+    )
+    format = models.CharField(max_length=8, blank=True)
+    time_range = models.JSONField(null=True, blank=True)
+    excluded_keywords = models.JSONField(default=list, blank=True)
+    # Per-platform options (biliup's `override`): e.g. {"bili_qn": 10000, "bili_cdn": ["cn-gotcha04"]}.
+    override = models.JSONField(default=dict, blank=True)
+    paused = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IDLE)
+    state_detail = models.TextField(blank=True)
+    state_changed = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = StreamerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.remark or self.url
+
+    @property
+    def upload_status(self) -> str:
+        """biliup's uploader status. Needs with_upload_status() to be exact without a query."""
+        active = getattr(self, "active_uploads", None)
+        if active is None:
+            from uploads.models import UploadJob
+
+            active = UploadJob.objects.filter(streamer=self).active().count()
+        return "Working" if active else "Idle"
+
+    @property
+    def status(self) -> str:
+        """biliup's downloader status: the three values its clients know."""
+        if self.paused:
+            return "Pause"
+        if self.state == self.State.RECORDING:
+            return "Working"
+        return "Idle"
+
+    def toggle_pause(self) -> None:
+        """Working or Idle → Pause; Pause → Idle, as biliup's pause endpoint does."""
+        # Flip in the database, not from this (maybe stale) instance: two quick clicks must
+        # end where they started.
+        Streamer.objects.filter(pk=self.pk).update(
+            paused=~models.F("paused"), updated=timezone.now()
+        )
+        self.refresh_from_db(fields=["paused", "updated"])
+
+    def to_dict(self) -> dict[str, Any]:
+        template = self.upload_template
+        return {
+            "id": self.pk,
+            "url": self.url,
+            "remark": self.remark,
+            "template_name": template.template_name if template else None,
+            "upload_streamers_id": template.pk if template else None,
+            "split_time": self.split_time,
+            "split_size": self.split_size,
+            "filename_prefix": self.filename_prefix,
+            "format": self.format,
+            "time_range": self.time_range,
+            "excluded_keywords": self.excluded_keywords,
+            "override": self.override,
+        }
+
+    def to_row(self) -> dict[str, Any]:
+        """A row of GET /streamers: biliup's {status, upload_status, inner} plus our finer state."""
+        return {
+            "status": self.status,
+            "upload_status": self.upload_status,
+            "state": "paused" if self.paused else self.state,
+            "state_detail": self.state_detail,
+            "inner": self.to_dict(),
+        }
+
+
+class StreamerInfo(models.Model):
+    """One live session of a streamer: what biliup calls `streamerinfo`."""
+
+    streamer = models.ForeignKey(
+        Streamer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+    )
+    name = models.CharField(max_length=200)
+    url = models.CharField(max_length=500)
+    title = models.CharField(max_length=300, blank=True)
+    template_name = models.CharField(max_length=200, blank=True)
+    start_time = models.DateTimeField(default=timezone.now, db_index=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    live_cover_path = models.CharField(max_length=1024, blank=True)
+    # Stream drops inside one session: [{"start": iso8601, "seconds": float}].
+    gaps = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-start_time", "-id"]
+        verbose_name = "live session"
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.title} ({self.start_time:%Y-%m-%d %H:%M})"
+
+    def to_dict(self) -> dict[str, Any]:
+        files = list(self.files.all())
+        # Both shapes at once: the documented one (stream_title, streamer_name, start_time,
+        # video_path) and biliup's own route's (name, title, date, live_cover_path).
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "url": self.url,
+            "title": self.title,
+            "date": int(self.start_time.timestamp()),
+            "live_cover_path": self.live_cover_path,
+            "template_name": self.template_name,
+            "stream_title": self.title,
+            "streamer_name": self.name,
+            "start_time": self.start_time.isoformat(),
+            "end_time": self.end_time.isoformat() if self.end_time else None,
+            "video_path": files[0].path if files else "",
+            "gaps": self.gaps,
+        }
+
+
+class RecordingFile(models.Model):
+    """A closed segment of a live session (biliup's `filelist`)."""
+
+    streamer_info = models.ForeignKey(
+        StreamerInfo, on_delete=models.CASCADE, related_name="files"
+    )
+    path = models.CharField(max_length=1024)
+    size = models.BigIntegerField(default=0)
+    duration = models.FloatField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "streamer_info_id": self.streamer_info_id,
+            "file": self.path,
+            "file_path": self.path,
+            "file_size": self.size,
+            "duration": self.duration,
+        }

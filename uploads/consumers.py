@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from biliup_site import live
+from uploads.models import UploadJob
+
+
+class ProgressConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes upload jobs as they change. Events name a row; the row is read fresh here."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        await self.channel_layer.group_add(live.PROGRESS_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(live.PROGRESS_GROUP, self.channel_name)
+
+    async def job_changed(self, event: dict[str, Any]) -> None:
+        if event.get("kind") != "upload_job":
+            return
+        job = await _load_job(event["pk"])
+        if job is not None:
+            await self.send_json({"type": "upload_job", "job": job})
+
+
+@database_sync_to_async
+def _load_job(pk: int) -> dict[str, Any] | None:
+    job = UploadJob.objects.prefetch_related("files").filter(pk=pk).first()
+    return job.to_dict() if job else None

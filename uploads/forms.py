@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from accounts.models import BilibiliAccount
+from biliup_site.api import ApiError
+from biliup_site.forms import JsonModelForm
+from uploads.models import UploadTemplate
+
+# biliup's own names for fields the documented API names differently.
+ALIASES = {
+    "copyright_source": "source",
+    "description": "desc",
+    "cover_path": "cover",
+    "charging_pay": "open_elec",
+}
+MAX_TAGS = 12
+MAX_TAG_LENGTH = 20
+
+
+def normalize(payload: dict[str, Any]) -> dict[str, Any]:
+    """Fold biliup's alias names and the `tags` list into the documented fields."""
+    data = dict(payload)
+    for alias, name in ALIASES.items():
+        if alias in data and name not in data:
+            data[name] = data[alias]
+    if "tags" in data and "tag" not in data:
+        tags = data["tags"]
+        if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise ApiError("tags: Expected a list of strings.")
+        data["tag"] = ",".join(tags)
+    return data
+
+
+class UploadTemplateForm(JsonModelForm):
+    tag = forms.CharField(required=False, max_length=1000, help_text="Comma-separated")
+    user_cookie = forms.CharField(
+        required=False, max_length=100, help_text="Name of the Bilibili account"
+    )
+
+    class Meta:
+        model = UploadTemplate
+        fields = [
+            "template_name",
+            "title",
+            "tid",
+            "copyright",
+            "source",
+            "desc",
+            "dynamic",
+            "cover",
+            "dtime",
+            "dolby",
+            "hires",
+            "no_reprint",
+            "open_elec",
+            "up_selection_reply",
+            "up_close_reply",
+            "up_close_danmu",
+            "is_only_self",
+            "credits",
+            "extra_fields",
+            "submit_api",
+            "uploader",
+        ]
+        error_messages = {
+            "template_name": {
+                "unique": "An upload template with this name exists already."
+            }
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("tag", ",".join(self.instance.tags or []))
+        if self.instance.account_id:
+            self.initial.setdefault("user_cookie", self.instance.account.value)
+
+    def clean_tag(self) -> list[str]:
+        tags: list[str] = []
+        for tag in re.split(r"[,，]", self.cleaned_data["tag"]):
+            tag = tag.strip()
+            if tag and tag not in tags:
+                tags.append(tag)
+        if len(tags) > MAX_TAGS:
+            raise forms.ValidationError(f"Bilibili takes at most {MAX_TAGS} tags.")
+        if too_long := [t for t in tags if len(t) > MAX_TAG_LENGTH]:
+            raise forms.ValidationError(
+                f"Tags are at most {MAX_TAG_LENGTH} characters: {too_long[0]!r}."
+            )
+        return tags
+
+    def clean_user_cookie(self) -> BilibiliAccount | None:
+        name = self.cleaned_data["user_cookie"]
+        if not name:
+            return None
+        account = BilibiliAccount.objects.filter(value=name).first()
+        if account is None:
+            raise forms.ValidationError(
+                f"No Bilibili account named {name!r}: add it under /users first."
+            )
+        return account
+
+    def clean_credits(self) -> list[Any]:
+        value = self.cleaned_data["credits"] or []
+        if not isinstance(value, list):
+            raise forms.ValidationError("Use a list.")
+        return value
+
+    def clean_extra_fields(self) -> dict[str, Any]:
+        value = self.cleaned_data["extra_fields"] or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Use a JSON object of submit fields.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("copyright") == 2 and not cleaned.get("source"):
+            self.add_error("source", "A repost (copyright 2) needs its source.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> UploadTemplate:
+        self.instance.tags = self.cleaned_data["tag"]
+        self.instance.account = self.cleaned_data["user_cookie"]
+        return super().save(commit)
+
+
+class UploadParamsForm(UploadTemplateForm):
+    """The `params` of POST /uploads: a template's fields, not saved, its name optional."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template_name"].required = False
+
+    def validate_unique(self) -> None:
+        pass

@@ -1,0 +1,372 @@
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from biliup_site import live
+
+# Copyright as Bilibili numbers it: 1 self-made, 2 repost (needs a source).
+COPYRIGHT_CHOICES = [(1, "Self-made"), (2, "Repost")]
+
+
+class UploadTemplate(models.Model):
+    """How a recording becomes an archive (biliup's `uploadstreamers`), with the API's field names."""
+
+    class SubmitApi(models.TextChoices):
+        APP = "app", "App"
+        WEB = "web", "Web"
+
+    class Uploader(models.TextChoices):
+        UPOS = "upos", "UPOS (biliup-rs)"
+        OPENPLATFORM = "openplatform", "Open Platform"
+        NOOP = "Noop", "Don't upload"
+
+    template_name = models.CharField(max_length=200, unique=True)
+    title = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="{title}, {streamer}, {url} and strftime fields",
+    )
+    tid = models.PositiveIntegerField(default=171, help_text="Bilibili category id")
+    tags = models.JSONField(default=list, blank=True)
+    copyright = models.PositiveSmallIntegerField(choices=COPYRIGHT_CHOICES, default=1)
+    source = models.CharField(max_length=200, blank=True)
+    desc = models.TextField(blank=True, max_length=2000)
+    dynamic = models.CharField(max_length=233, blank=True)
+    cover = models.CharField(max_length=1024, blank=True)
+    dtime = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Scheduled publish time, unix seconds"
+    )
+    dolby = models.BooleanField(default=False)
+    hires = models.BooleanField(default=False)
+    no_reprint = models.BooleanField(default=True)
+    open_elec = models.BooleanField(default=False)
+    up_selection_reply = models.BooleanField(default=False)
+    up_close_reply = models.BooleanField(default=False)
+    up_close_danmu = models.BooleanField(default=False)
+    is_only_self = models.BooleanField(default=False)
+    credits = models.JSONField(default=list, blank=True)
+    extra_fields = models.JSONField(default=dict, blank=True)
+    submit_api = models.CharField(
+        max_length=8,
+        choices=SubmitApi.choices,
+        blank=True,
+        help_text="Empty: global setting",
+    )
+    uploader = models.CharField(
+        max_length=16, choices=Uploader.choices, blank=True, help_text="Empty: UPOS"
+    )
+    account = models.ForeignKey(
+        "accounts.BilibiliAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="templates",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "upload template"
+
+    def __str__(self) -> str:
+        return self.template_name
+
+    def to_dict(self) -> dict[str, Any]:
+        # The documented names first, then biliup's own names for the same values, so both the
+        # contract's clients and biliup's UI read what they expect.
+        return {
+            "id": self.pk,
+            "template_name": self.template_name,
+            "title": self.title,
+            "tid": self.tid,
+            "tag": ",".join(self.tags),
+            "tags": self.tags,
+            "copyright": self.copyright,
+            "source": self.source,
+            "desc": self.desc,
+            "dynamic": self.dynamic,
+            "cover": self.cover,
+            "dtime": self.dtime,
+            "dolby": int(self.dolby),
+            "hires": int(self.hires),
+            "no_reprint": int(self.no_reprint),
+            "open_elec": int(self.open_elec),
+            "up_selection_reply": self.up_selection_reply,
+            "up_close_reply": self.up_close_reply,
+            "up_close_danmu": self.up_close_danmu,
+            "is_only_self": int(self.is_only_self),
+            "credits": self.credits,
+            "extra_fields": self.extra_fields,
+            "submit_api": self.submit_api or None,
+            "uploader": self.uploader or None,
+            "user_cookie": self.account.value if self.account else None,
+            "copyright_source": self.source,
+            "description": self.desc,
+            "cover_path": self.cover,
+            "charging_pay": int(self.open_elec),
+        }
+
+
+class UploadJobQuerySet(models.QuerySet["UploadJob"]):
+    def active(self) -> UploadJobQuerySet:
+        return self.filter(status__in=UploadJob.ACTIVE)
+
+    def running(self) -> UploadJobQuerySet:
+        return self.filter(
+            status__in=(UploadJob.Status.RUNNING, UploadJob.Status.SUBMITTING)
+        )
+
+
+class UploadJob(models.Model):
+    """Files to upload and the archive they become. Survives restarts: all state is here."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Uploading"
+        SUBMITTING = "submitting", "Submitting"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.SUBMITTING)
+    # A running job whose worker has not beaten for this long is taken to be dead.
+    STALE_AFTER = timedelta(minutes=2)
+    PROGRESS_EVERY = 1.0  # seconds between progress saves
+
+    streamer = models.ForeignKey(
+        "recorder.Streamer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="upload_jobs",
+    )
+    streamer_info = models.ForeignKey(
+        "recorder.StreamerInfo",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="upload_jobs",
+    )
+    template = models.ForeignKey(
+        UploadTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    account = models.ForeignKey(
+        "accounts.BilibiliAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="upload_jobs",
+    )
+    # The archive's settings as they were when the job was made (template fields + overrides):
+    # editing a template later never changes a queued upload.
+    params = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    bytes_total = models.BigIntegerField(default=0)
+    speed = models.FloatField(default=0, help_text="Bytes per second")
+    line = models.CharField(max_length=32, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    # Submit is idempotent: the intent is stored before the call, the result after it.
+    submit_started = models.DateTimeField(null=True, blank=True)
+    aid = models.BigIntegerField(null=True, blank=True)
+    bvid = models.CharField(max_length=16, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    objects = UploadJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "upload job"
+
+    def __str__(self) -> str:
+        return f"Upload job {self.pk} ({self.status})"
+
+    def enqueue(self) -> None:
+        """Hand the job to a worker once the transaction that made it has committed."""
+        from django_q.tasks import async_task
+
+        pk = self.pk
+        transaction.on_commit(
+            lambda: async_task(
+                "uploads.tasks.upload", pk, group="uploads", task_name=f"upload-{pk}"
+            )
+        )
+
+    def claim(self) -> bool:
+        """Take the job for this worker. False if another worker has it or it is finished."""
+        now = timezone.now()
+        claimable = models.Q(status=self.Status.QUEUED) | models.Q(
+            status__in=(self.Status.RUNNING, self.Status.SUBMITTING),
+            heartbeat__lt=now - self.STALE_AFTER,
+        )
+        updated = UploadJob.objects.filter(claimable, pk=self.pk).update(
+            status=self.Status.RUNNING,
+            heartbeat=now,
+            started=now,
+            attempts=models.F("attempts") + 1,
+            updated=now,
+        )
+        if updated != 1:
+            return False
+        self.refresh_from_db()
+        self.publish()
+        return True
+
+    def report_progress(
+        self, bytes_done: int, speed: float = 0.0, force: bool = False
+    ) -> None:
+        """Record progress; saved (and pushed to browsers) about once a second, not per chunk."""
+        self.bytes_done = bytes_done
+        self.speed = speed
+        now = time.monotonic()
+        if not force and now - getattr(self, "_last_saved", 0.0) < self.PROGRESS_EVERY:
+            return
+        self._last_saved = now
+        self.heartbeat = timezone.now()
+        self.save(update_fields=("bytes_done", "speed", "heartbeat", "updated"))
+        self.publish()
+
+    def mark_failed(self, message: str) -> None:
+        self.status = self.Status.FAILED
+        self.error = message
+        self.finished = timezone.now()
+        self.save(update_fields=("status", "error", "finished", "updated"))
+        self.publish()
+
+    def mark_done(self) -> None:
+        self.status = self.Status.DONE
+        self.error = ""
+        self.finished = timezone.now()
+        self.save(update_fields=("status", "error", "finished", "updated"))
+        self.publish()
+
+    def publish(self) -> None:
+        live.notify(live.PROGRESS_GROUP, "job.changed", kind="upload_job", pk=self.pk)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "error": self.error,
+            "streamer_id": self.streamer_id,
+            "streamer_info_id": self.streamer_info_id,
+            "template_name": self.params.get("template_name"),
+            "user_cookie": self.params.get("user_cookie"),
+            "title": self.params.get("title", ""),
+            "bytes_done": self.bytes_done,
+            "bytes_total": self.bytes_total,
+            "speed": self.speed,
+            "line": self.line,
+            "retries": self.retries,
+            "attempts": self.attempts,
+            "aid": self.aid,
+            "bvid": self.bvid,
+            "created": self.created.isoformat(),
+            "updated": self.updated.isoformat(),
+            "files": [f.to_dict() for f in self.files.all()],
+        }
+
+
+class UploadFile(models.Model):
+    """One file of an upload job, with the UPOS session that resumes it after a crash."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        UPLOADING = "uploading", "Uploading"
+        UPLOADED = "uploaded", "Uploaded"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(UploadJob, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField()
+    path = models.CharField(max_length=1024)
+    recording_file = models.ForeignKey(
+        "recorder.RecordingFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="upload_files",
+    )
+    size = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    line = models.CharField(max_length=32, blank=True)
+    endpoint = models.CharField(max_length=300, blank=True)
+    upos_uri = models.CharField(max_length=300, blank=True)
+    upload_id = models.CharField(max_length=200, blank=True)
+    biz_id = models.BigIntegerField(null=True, blank=True)
+    chunk_size = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    remote_filename = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Bilibili's name for the file, used at submit",
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "position"], name="uploadfile_job_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "path": self.path,
+            "size": self.size,
+            "bytes_done": self.bytes_done,
+            "status": self.status,
+            "line": self.line,
+            "chunks_total": self.chunks_total,
+            "remote_filename": self.remote_filename,
+            "error": self.error,
+        }
+
+
+class UploadChunk(models.Model):
+    """A chunk UPOS acknowledged. On resume these are skipped, so at most `threads` are re-sent."""
+
+    file = models.ForeignKey(
+        UploadFile, on_delete=models.CASCADE, related_name="chunks"
+    )
+    part_number = models.PositiveIntegerField()
+    start = models.BigIntegerField()
+    end = models.BigIntegerField()
+    etag = models.CharField(max_length=100, blank=True)
+    acked = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["file", "part_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["file", "part_number"], name="uploadchunk_file_part"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file} part {self.part_number}"
