@@ -11,6 +11,11 @@ from uploads.models import UploadTemplate
 
 
 class StreamerForm(JsonModelForm):
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        error_messages={"unique": "A streamer with this URL exists already."},
+    )
     template_name = forms.CharField(required=False, max_length=200)
 
     class Meta:
@@ -26,7 +31,6 @@ class StreamerForm(JsonModelForm):
             "excluded_keywords",
             "override",
         ]
-        error_messages = {"url": {"unique": "A streamer with this URL exists already."}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,10 +1,11 @@
-"""django-q2 entry points. Tasks take ids, re-read their rows and claim them atomically."""
+"""django-q2 entry points. Tasks take ids, re-read their rows and claim them atomically.
+
+(django-q2's worker closes stale database connections before each task.)
+"""
 
 from __future__ import annotations
 
 import logging
-
-from django.db import close_old_connections
 
 from uploads import upload as workflow
 from uploads.models import UploadJob
@@ -13,7 +14,6 @@ logger = logging.getLogger(__name__)
 
 
 def upload(job_id: int) -> None:
-    close_old_connections()
     job = UploadJob.objects.select_related("account").filter(pk=job_id).first()
     if job is None:
         logger.info("Upload job %s is gone; nothing to do", job_id)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from channels.layers import channel_layers
+from django.contrib.auth.models import User
+from django.test import Client
+from django_q.conf import Conf
+
+from biliup_site.models import Configuration
+
+
+class JsonClient(Client):
+    """A test client that speaks the API's JSON: bodies are encoded, Content-Type is set."""
+
+    def _json(self, method: str, path: str, data: Any = None, **extra: Any) -> Any:
+        body = "" if data is None else json.dumps(data)
+        return getattr(super(), method)(
+            path, body, content_type="application/json", **extra
+        )
+
+    def post(self, path: str, data: Any = None, **extra: Any) -> Any:  # type: ignore[override]
+        return self._json("post", path, data, **extra)
+
+    def put(self, path: str, data: Any = None, **extra: Any) -> Any:  # type: ignore[override]
+        return self._json("put", path, data, **extra)
+
+    def delete(self, path: str, data: Any = None, **extra: Any) -> Any:  # type: ignore[override]
+        return self._json("delete", path, data, **extra)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_workers(settings: Any) -> Iterator[None]:
+    # Unit tests: tasks run inline (django-q2 sync mode) and the channel layer is in memory.
+    # tests/integration runs the real broker and channel layer in real processes.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    channel_layers.backends.clear()
+    sync, Conf.SYNC = Conf.SYNC, True
+    yield
+    Conf.SYNC = sync
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    """The admin."""
+    return User.objects.create_superuser("alice", password="alice-password-1")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    """A user added by the admin: not an admin."""
+    return User.objects.create_user("bob", password="bob-password-1")
+
+
+@pytest.fixture
+def anon(db: None) -> JsonClient:
+    return JsonClient()
+
+
+@pytest.fixture
+def api(alice: User) -> JsonClient:
+    client = JsonClient()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def recordings(db: None, tmp_path: Path) -> Path:
+    root = tmp_path / "recordings"
+    root.mkdir()
+    config = Configuration.load()
+    config.recordings_dir = str(root)
+    config.save()
+    return root

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from biliup_site.models import Configuration
+from tests.conftest import JsonClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_documented_fields_and_defaults(
+    api: JsonClient, settings: Any
+) -> None:
+    body = api.get("/api/v1/configuration").json()
+    assert {
+        k: body[k]
+        for k in ("lines", "threads", "submit_api", "download_limit", "upload_limit")
+    } == {
+        "lines": "AUTO",
+        "threads": 3,
+        "submit_api": None,
+        "download_limit": 5,
+        "upload_limit": 3,
+    }
+    assert body["recordings_dir"] == str(settings.RECORDINGS_DIR)
+    assert (
+        body["event_loop_interval"],
+        body["delay"],
+        body["delete_after_upload"],
+        body["disk_reserve"],
+    ) == (30, 300, "keep", 2048)
+
+
+def test_put_updates_what_is_sent(api: JsonClient) -> None:
+    r = api.put(
+        "/api/v1/configuration",
+        {
+            "lines": "bda2",
+            "threads": 5,
+            "submit_api": None,
+            "download_limit": 10,
+            "upload_limit": 3,
+        },
+    )
+    assert r.status_code == 200
+    assert r.json()["threads"] == 5
+    config = Configuration.load()
+    assert (config.lines, config.threads, config.download_limit, config.delay) == (
+        "bda2",
+        5,
+        10,
+        300,
+    )
+
+
+def test_it_is_a_singleton(api: JsonClient) -> None:
+    api.put("/api/v1/configuration", {"threads": 4})
+    api.put("/api/v1/configuration", {"threads": 6})
+    assert Configuration.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"threads": "5"}, "threads: Expected a whole number."),
+        ({"threads": 0}, "threads: Ensure this value is greater than or equal to 1."),
+        ({"threads": 33}, "threads: Ensure this value is less than or equal to 32."),
+        ({"download_limit": None}, "download_limit: This field is required."),
+        (
+            {"submit_api": "client"},
+            "submit_api: Select a valid choice. client is not one of the available choices.",
+        ),
+        (
+            {"delete_after_upload": "sometimes"},
+            "delete_after_upload: Select a valid choice. sometimes is not one of the available choices.",
+        ),
+        (
+            {"recordings_dir": "relative/path"},
+            "recordings_dir: Use an absolute path, or leave empty for BILIUP_RECORDINGS_DIR.",
+        ),
+        (
+            {"user": {"bili_cookie": "SESSDATA=x"}},
+            "user: Credentials are not kept in the configuration: add Bilibili accounts under /users.",
+        ),
+    ],
+)
+def test_put_rejects_bad_values_and_changes_nothing(
+    api: JsonClient, body: dict[str, Any], message: str
+) -> None:
+    r = api.put("/api/v1/configuration", {"lines": "tx", **body})
+    assert r.status_code == 400
+    assert r.json() == {"error": message}
+    assert Configuration.load().lines == "AUTO"
+
+
+def test_it_needs_a_session(anon: JsonClient) -> None:
+    assert anon.get("/api/v1/configuration").status_code == 401
+    assert anon.put("/api/v1/configuration", {"threads": 9}).status_code == 401
+    assert Configuration.load().threads == 3

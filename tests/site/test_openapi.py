@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern
+
+from biliup_site.urls import api_v1, biliup_routes
+from tests.conftest import JsonClient
+
+pytestmark = pytest.mark.django_db
+
+
+def routed() -> dict[str, set[str]]:
+    """Every /api/v1 path with the methods its view accepts, in OpenAPI's spelling."""
+    paths: dict[str, set[str]] = {}
+    for pattern in api_v1:
+        assert isinstance(pattern, URLPattern)
+        path = "/" + re.sub(r"<int:pk>", "{id}", str(pattern.pattern))
+        paths[path] = {m.lower() for m in pattern.callback.api_methods}
+    return paths
+
+
+def test_every_route_is_documented_with_its_methods(anon: JsonClient) -> None:
+    document = anon.get("/api/v1/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    documented = {path: set(ops) for path, ops in document["paths"].items()}
+    assert routed() == documented
+
+
+def test_every_schema_reference_resolves(anon: JsonClient) -> None:
+    text = anon.get("/api/v1/openapi.json").content.decode()
+    document = anon.get("/api/v1/openapi.json").json()
+    for ref in set(re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', text)):
+        assert ref[1] in document["components"][ref[0]], ref
+
+
+def test_biliups_route_names_reach_the_same_views() -> None:
+    views = {p.callback for p in api_v1}
+    assert all(p.callback in views for p in biliup_routes)
+
+
+def test_the_contracts_routes_are_all_there() -> None:
+    contract = {
+        "/users/register": {"post"},
+        "/users/login": {"post"},
+        "/users/biliup": {"get"},
+        "/logout": {"get"},
+        "/streamers": {"get", "post", "put"},
+        "/streamers/{id}": {"delete"},
+        "/streamers/{id}/pause": {"post"},
+        "/configuration": {"get", "put"},
+        "/upload_streamers": {"get", "post"},
+        "/upload_streamers/{id}": {"get", "delete"},
+        "/videos": {"get"},
+        "/uploads": {"post"},
+        "/users": {"get", "post"},
+        "/users/{id}": {"delete"},
+        "/proxy": {"get"},
+        "/status": {"get"},
+        "/streamer_info": {"get"},
+        "/streamer_info/{id}/files": {"get"},
+    }
+    paths = routed()
+    for path, methods in contract.items():
+        assert methods <= paths.get(path, set()), path
