@@ -14,7 +14,13 @@ class StreamerQuerySet(models.QuerySet["Streamer"]):
         active = models.Count(
             "upload_jobs", filter=models.Q(upload_jobs__status__in=UploadJob.ACTIVE)
         )
-        return self.select_related("upload_template").annotate(active_uploads=active)
+        # The account is joined for template.to_dict()'s user_cookie; its credential is not needed.
+        return (
+            self.select_related("upload_template__account")
+            .defer("upload_template__account__credential")
+            .annotate(active_uploads=active)
+            .order_by("id")  # Meta.ordering is dropped from GROUP BY queries
+        )
 
 
 class Streamer(models.Model):

@@ -16,7 +16,14 @@ from uploads.models import UploadJob, UploadTemplate
 
 
 def list_templates(request: ApiRequest) -> HttpResponse:
-    return ok([t.to_dict() for t in UploadTemplate.objects.select_related("account")])
+    return ok(
+        [
+            t.to_dict()
+            for t in UploadTemplate.objects.select_related("account").defer(
+                "account__credential"
+            )
+        ]
+    )
 
 
 def save_template(request: ApiRequest) -> HttpResponse:
@@ -37,14 +44,18 @@ templates = dispatch(GET=list_templates, POST=save_template)
 def get_template(request: ApiRequest, pk: int) -> HttpResponse:
     return ok(
         get_object_or_404(
-            UploadTemplate.objects.select_related("account"), pk=pk
+            UploadTemplate.objects.select_related("account").defer(
+                "account__credential"
+            ),
+            pk=pk,
         ).to_dict()
     )
 
 
 def delete_template(request: ApiRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(
-        UploadTemplate.objects.select_related("account"), pk=pk
+        UploadTemplate.objects.select_related("account").defer("account__credential"),
+        pk=pk,
     )
     data = template.to_dict()
     # Streamers using it keep recording, with no template (SET_NULL), unlike biliup's cascade.

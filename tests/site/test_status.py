@@ -52,7 +52,7 @@ def test_it_never_shows_secrets(api: JsonClient) -> None:
 def test_it_answers_in_a_fixed_number_of_queries(
     api: JsonClient, django_assert_max_num_queries: object
 ) -> None:
-    template = make_template()
+    template = make_template(account=make_account())
     for i in range(50):
         make_streamer(url=f"https://live.bilibili.com/{i}", upload_template=template)
     with django_assert_max_num_queries(8):  # type: ignore[operator]

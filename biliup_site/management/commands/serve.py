@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default=os.getenv("BILIUP_BIND", "0.0.0.0"))
         parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument(
+            "--no-migrate", action="store_true", help="Don't apply migrations first"
+        )
 
-    def handle(self, *args: Any, bind: str, port: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, bind: str, port: int, no_migrate: bool, **options: Any
+    ) -> None:
+        if not no_migrate:
+            # Every database: embedded, the channel layer has its own SQLite file.
+            for alias in settings.DATABASES:
+                call_command("migrate", database=alias, interactive=False, verbosity=0)
         self.shutdown = False
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGINT, self.on_signal)
