@@ -212,7 +212,7 @@ else:
         "OPTIONS": {"init_command": _SQLITE_OPTIONS["init_command"]},
         "TEST": {"NAME": DATA_DIR / "test_channels.sqlite3"},
     }
-    DATABASE_ROUTERS = ["channels_lite.router.ChannelsRouter"]
+    DATABASE_ROUTERS = ["biliup_site.routers.ChannelLayerRouter"]
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_lite.layers.core.SQLiteChannelLayer",
@@ -228,7 +228,7 @@ else:
 # workers run; `workers` only bounds how many run in one process.
 Q_CLUSTER = {
     "name": "biliup",
-    "workers": envint("BILIUP_WORKERS", "4", minimum=1),
+    "workers": envint("BILIUP_WORKERS", "3", minimum=1),
     "timeout": 6 * 3600,
     "retry": 6 * 3600 + 600,
     "max_attempts": 3,
@@ -238,7 +238,7 @@ Q_CLUSTER = {
     "sync": envbool("BILIUP_TASKS_SYNC", "False"),
     "ALT_CLUSTERS": {
         "recorder": {
-            "workers": envint("BILIUP_RECORDER_WORKERS", "8", minimum=1),
+            "workers": envint("BILIUP_RECORDER_WORKERS", "2", minimum=1),
             "timeout": 7 * 86400,
             "retry": 7 * 86400 + 3600,
             "max_attempts": 1,
