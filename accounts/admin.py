@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from accounts.models import ApiToken, BilibiliAccount, LoginFailure
 
 
 @admin.register(BilibiliAccount)
 class BilibiliAccountAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("value", "uname", "mid", "status", "expires_at", "checked_at")
     list_filter = ("status",)
     search_fields = ("value", "uname", "mid")

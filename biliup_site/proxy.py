@@ -53,7 +53,10 @@ def _check_addresses(host: str, port: int) -> None:
 
 def check_url(url: str) -> tuple[str, int]:
     """The URL's host and port if the proxy may fetch it; ProxyError otherwise."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ProxyError("Not a valid URL") from None
     if parts.scheme not in ("http", "https"):
         raise ProxyError("Only http and https URLs can be proxied")
     host = (parts.hostname or "").lower()

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 
 
 @admin.register(Streamer)
 class StreamerAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
         "__str__",
         "url",
