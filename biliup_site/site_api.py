@@ -74,6 +74,6 @@ def image_proxy(request: ApiRequest) -> HttpResponse:
     return response
 
 
-@api("GET", auth=False)
+@api("GET")
 def openapi_document(request: ApiRequest) -> HttpResponse:
     return ok(openapi.document())

@@ -21,16 +21,16 @@ def routed() -> dict[str, set[str]]:
     return paths
 
 
-def test_every_route_is_documented_with_its_methods(anon: JsonClient) -> None:
-    document = anon.get("/api/v1/openapi.json").json()
+def test_every_route_is_documented_with_its_methods(api: JsonClient) -> None:
+    document = api.get("/api/v1/openapi.json").json()
     assert document["openapi"].startswith("3.")
     documented = {path: set(ops) for path, ops in document["paths"].items()}
     assert routed() == documented
 
 
-def test_every_schema_reference_resolves(anon: JsonClient) -> None:
-    text = anon.get("/api/v1/openapi.json").content.decode()
-    document = anon.get("/api/v1/openapi.json").json()
+def test_every_schema_reference_resolves(api: JsonClient) -> None:
+    response = api.get("/api/v1/openapi.json")
+    text, document = response.content.decode(), response.json()
     for ref in set(re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', text)):
         assert ref[1] in document["components"][ref[0]], ref
 
@@ -64,3 +64,17 @@ def test_the_contracts_routes_are_all_there() -> None:
     paths = routed()
     for path, methods in contract.items():
         assert methods <= paths.get(path, set()), path
+
+
+def test_only_login_register_and_the_session_check_are_open(anon: JsonClient) -> None:
+    open_paths = {"/users/register", "/users/login", "/users/biliup", "/logout"}
+    for path, methods in routed().items():
+        for method in methods:
+            url = "/api/v1" + path.replace("{id}", "1")
+            status = anon.generic(
+                method.upper(), url, "{}", content_type="application/json"
+            ).status_code
+            if path in open_paths:
+                assert status != 401, (method, path)
+            else:
+                assert status == 401, (method, path)
