@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -16,6 +16,19 @@ account_name_validator = RegexValidator(
     r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$",
     "Use a file-style name such as cookies.json: letters, digits, '.', '_' and '-' only.",
 )
+
+
+class BilibiliAccountDict(TypedDict):
+    id: int
+    name: str
+    value: str
+    platform: str
+    mid: int | None
+    uname: str
+    face: str
+    status: str
+    status_reason: str
+    expires_at: str | None
 
 
 class BilibiliAccount(models.Model):
@@ -63,7 +76,7 @@ class BilibiliAccount(models.Model):
         self.status = self.Status.UNCHECKED
         self.status_reason = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> BilibiliAccountDict:
         return {
             "id": self.pk,
             "name": self.value,
@@ -93,6 +106,14 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
             .filter(key_hash=ApiToken.hash(raw), user__is_active=True)
             .first()
         )
+
+
+class ApiTokenDict(TypedDict):
+    id: int
+    name: str
+    prefix: str
+    created: str
+    last_used: str | None
 
 
 class ApiToken(models.Model):
@@ -126,7 +147,7 @@ class ApiToken(models.Model):
         if self.last_used is None or now - self.last_used > timedelta(minutes=1):
             ApiToken.objects.filter(pk=self.pk).update(last_used=now)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ApiTokenDict:
         return {
             "id": self.pk,
             "name": self.name,

@@ -1,11 +1,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+
+class ConfigurationDict(TypedDict):
+    lines: str
+    threads: int
+    submit_api: str | None
+    download_limit: int
+    upload_limit: int
+    recordings_dir: str
+    event_loop_interval: int
+    delay: int
+    delete_after_upload: str
+    disk_reserve: int
 
 
 class Configuration(models.Model):
@@ -74,7 +87,7 @@ class Configuration(models.Model):
     def recordings_path(self) -> Path:
         return Path(self.recordings_dir or settings.RECORDINGS_DIR).resolve()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ConfigurationDict:
         return {
             "lines": self.lines,
             "threads": self.threads,

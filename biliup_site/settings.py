@@ -222,12 +222,19 @@ else:
 
 # Background jobs. Recordings last hours, longer than any sane task timeout, and django-q2
 # re-queues a task that outlives `retry`. So recordings get their own cluster (a second
-# `qcluster` process with Q_CLUSTER_NAME=recorder) whose timeout and retry are a week apart,
+# `qcluster` process with Q_CLUSTER_NAME=RECORDER_CLUSTER) whose timeout and retry are a week apart,
 # and jobs claim their rows in the database (see UploadJob.claim), so a re-delivered task is a
 # no-op. download_limit/upload_limit are enforced at claim time, so they can change while the
 # workers run; `workers` only bounds how many run in one process.
+# Sites sharing one Redis need different queue names: django-q2 names its keys after them.
+QUEUE_NAME = envstr("BILIUP_QUEUE_NAME", "biliup")
+if not QUEUE_NAME.replace("-", "").replace("_", "").isalnum():
+    raise ImproperlyConfigured(
+        f"Unexpected value BILIUP_QUEUE_NAME={QUEUE_NAME}, use letters, digits, '-' and '_'"
+    )
+RECORDER_CLUSTER = f"{QUEUE_NAME}-recorder"
 Q_CLUSTER = {
-    "name": "biliup",
+    "name": QUEUE_NAME,
     "workers": envint("BILIUP_WORKERS", "3", minimum=1),
     "timeout": 6 * 3600,
     "retry": 6 * 3600 + 600,
@@ -237,7 +244,7 @@ Q_CLUSTER = {
     "label": "Jobs",
     "sync": envbool("BILIUP_TASKS_SYNC", "False"),
     "ALT_CLUSTERS": {
-        "recorder": {
+        RECORDER_CLUSTER: {
             "workers": envint("BILIUP_RECORDER_WORKERS", "2", minimum=1),
             "timeout": 7 * 86400,
             "retry": 7 * 86400 + 3600,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import models
 from django.utils import timezone
@@ -21,6 +21,31 @@ class StreamerQuerySet(models.QuerySet["Streamer"]):
             .annotate(active_uploads=active)
             .order_by("id")  # Meta.ordering is dropped from GROUP BY queries
         )
+
+
+class StreamerDict(TypedDict):
+    id: int
+    url: str
+    remark: str
+    template_name: str | None
+    upload_streamers_id: int | None
+    split_time: int
+    split_size: int
+    filename_prefix: str
+    format: str
+    time_range: list[str] | None
+    excluded_keywords: list[str]
+    override: dict[str, Any]
+
+
+class StreamerRow(TypedDict):
+    """A row of GET /streamers."""
+
+    status: str
+    upload_status: str
+    state: str
+    state_detail: str
+    inner: StreamerDict
 
 
 class Streamer(models.Model):
@@ -100,7 +125,7 @@ class Streamer(models.Model):
         )
         self.refresh_from_db(fields=["paused", "updated"])
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> StreamerDict:
         template = self.upload_template
         return {
             "id": self.pk,
@@ -117,7 +142,7 @@ class Streamer(models.Model):
             "override": self.override,
         }
 
-    def to_row(self) -> dict[str, Any]:
+    def to_row(self) -> StreamerRow:
         """A row of GET /streamers: biliup's {status, upload_status, inner} plus our finer state."""
         return {
             "status": self.status,
@@ -126,6 +151,29 @@ class Streamer(models.Model):
             "state_detail": self.state_detail,
             "inner": self.to_dict(),
         }
+
+
+class GapDict(TypedDict):
+    """A stream drop inside one live session."""
+
+    start: str  # ISO 8601
+    seconds: float
+
+
+class StreamerInfoDict(TypedDict):
+    id: int
+    name: str
+    url: str
+    title: str
+    date: int  # unix seconds
+    live_cover_path: str
+    template_name: str
+    stream_title: str
+    streamer_name: str
+    start_time: str
+    end_time: str | None
+    video_path: str
+    gaps: list[GapDict]
 
 
 class StreamerInfo(models.Model):
@@ -155,7 +203,7 @@ class StreamerInfo(models.Model):
     def __str__(self) -> str:
         return f"{self.name}: {self.title} ({self.start_time:%Y-%m-%d %H:%M})"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> StreamerInfoDict:
         files = list(self.files.all())
         # Both shapes at once: the documented one (stream_title, streamer_name, start_time,
         # video_path) and biliup's own route's (name, title, date, live_cover_path).
@@ -176,6 +224,15 @@ class StreamerInfo(models.Model):
         }
 
 
+class RecordingFileDict(TypedDict):
+    id: int
+    streamer_info_id: int
+    file: str
+    file_path: str
+    file_size: int
+    duration: float
+
+
 class RecordingFile(models.Model):
     """A closed segment of a live session (biliup's `filelist`)."""
 
@@ -193,7 +250,7 @@ class RecordingFile(models.Model):
     def __str__(self) -> str:
         return self.path
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RecordingFileDict:
         return {
             "id": self.pk,
             "streamer_info_id": self.streamer_info_id,

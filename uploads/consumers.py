@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, TypedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from biliup_site import live
-from uploads.models import UploadJob
+from uploads.models import UploadJob, UploadJobDict
+
+
+class UploadJobMessage(TypedDict):
+    """What the browser receives on the progress socket."""
+
+    type: Literal["upload_job"]
+    job: UploadJobDict
 
 
 class ProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -23,15 +30,16 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(live.PROGRESS_GROUP, self.channel_name)
 
-    async def job_changed(self, event: dict[str, Any]) -> None:
+    async def job_changed(self, event: live.ChangeEvent) -> None:
         if event.get("kind") != "upload_job":
             return
         job = await _load_job(event["pk"])
         if job is not None:
-            await self.send_json({"type": "upload_job", "job": job})
+            message: UploadJobMessage = {"type": "upload_job", "job": job}
+            await self.send_json(message)
 
 
 @database_sync_to_async
-def _load_job(pk: int) -> dict[str, Any] | None:
+def _load_job(pk: int) -> UploadJobDict | None:
     job = UploadJob.objects.prefetch_related("files").filter(pk=pk).first()
     return job.to_dict() if job else None

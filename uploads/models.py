@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -11,6 +11,40 @@ from biliup_site import live
 
 # Copyright as Bilibili numbers it: 1 self-made, 2 repost (needs a source).
 COPYRIGHT_CHOICES = [(1, "Self-made"), (2, "Repost")]
+
+
+class UploadTemplateDict(TypedDict):
+    """The documented names, then biliup's aliases (copyright_source … charging_pay)."""
+
+    id: int | None  # None for the unsaved settings create_job() snapshots
+    template_name: str
+    title: str
+    tid: int
+    tag: str
+    tags: list[str]
+    copyright: int
+    source: str
+    desc: str
+    dynamic: str
+    cover: str
+    dtime: int | None
+    dolby: int
+    hires: int
+    no_reprint: int
+    open_elec: int
+    up_selection_reply: bool
+    up_close_reply: bool
+    up_close_danmu: bool
+    is_only_self: int
+    credits: list[Any]
+    extra_fields: dict[str, Any]
+    submit_api: str | None
+    uploader: str | None
+    user_cookie: str | None
+    copyright_source: str
+    description: str
+    cover_path: str
+    charging_pay: int
 
 
 class UploadTemplate(models.Model):
@@ -77,7 +111,7 @@ class UploadTemplate(models.Model):
     def __str__(self) -> str:
         return self.template_name
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> UploadTemplateDict:
         # The documented names first, then biliup's own names for the same values, so both the
         # contract's clients and biliup's UI read what they expect.
         return {
@@ -121,6 +155,28 @@ class UploadJobQuerySet(models.QuerySet["UploadJob"]):
         return self.filter(
             status__in=(UploadJob.Status.RUNNING, UploadJob.Status.SUBMITTING)
         )
+
+
+class UploadJobDict(TypedDict):
+    id: int
+    status: str
+    error: str
+    streamer_id: int | None
+    streamer_info_id: int | None
+    template_name: str | None
+    user_cookie: str | None
+    title: str
+    bytes_done: int
+    bytes_total: int
+    speed: float
+    line: str
+    retries: int
+    attempts: int
+    aid: int | None
+    bvid: str
+    created: str
+    updated: str
+    files: list[UploadFileDict]
 
 
 class UploadJob(models.Model):
@@ -261,7 +317,7 @@ class UploadJob(models.Model):
     def publish(self) -> None:
         live.notify(live.PROGRESS_GROUP, "job.changed", kind="upload_job", pk=self.pk)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> UploadJobDict:
         return {
             "id": self.pk,
             "status": self.status,
@@ -283,6 +339,18 @@ class UploadJob(models.Model):
             "updated": self.updated.isoformat(),
             "files": [f.to_dict() for f in self.files.all()],
         }
+
+
+class UploadFileDict(TypedDict):
+    id: int
+    path: str
+    size: int
+    bytes_done: int
+    status: str
+    line: str
+    chunks_total: int
+    remote_filename: str
+    error: str
 
 
 class UploadFile(models.Model):
@@ -334,7 +402,7 @@ class UploadFile(models.Model):
     def __str__(self) -> str:
         return self.path
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> UploadFileDict:
         return {
             "id": self.pk,
             "path": self.path,

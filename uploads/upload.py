@@ -22,8 +22,7 @@ def create_job(
     streamer_info: StreamerInfo | None = None,
 ) -> UploadJob:
     """Queue the files as one archive with these (possibly unsaved) template settings."""
-    params = settings.to_dict()
-    params.pop("id")
+    params = {key: value for key, value in settings.to_dict().items() if key != "id"}
     with transaction.atomic():
         job = UploadJob.objects.create(
             template=template,

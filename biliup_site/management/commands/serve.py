@@ -6,6 +6,7 @@ recorder can close its segments.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -33,8 +34,17 @@ class Child:
     next_start: float = 0.0
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env={**os.environ, **self.env})
+        # A session (process group) of its own: qcluster forks workers, and stopping the group
+        # stops them too, even when their parent died without cleaning up.
+        self.process = subprocess.Popen(
+            self.argv, env={**os.environ, **self.env}, start_new_session=True
+        )
         logger.info("Started %s (pid %s)", self.name, self.process.pid)
+
+    def signal_group(self, signum: int) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signum)
 
 
 class Command(BaseCommand):
@@ -58,6 +68,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGINT, self.on_signal)
         python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
+        # The web process enqueues to the default cluster: no stray Q_CLUSTER_NAME may reach it.
+        os.environ.pop("Q_CLUSTER_NAME", None)
         self.children = [
             Child(
                 "web",
@@ -76,7 +88,7 @@ class Command(BaseCommand):
             Child(
                 "recorder",
                 [python, manage, "qcluster"],
-                env={"Q_CLUSTER_NAME": "recorder"},
+                env={"Q_CLUSTER_NAME": settings.RECORDER_CLUSTER},
             ),
         ]
         for child in self.children:
@@ -120,6 +132,7 @@ class Command(BaseCommand):
                     delay,
                 )
             elif now >= child.next_start:
+                child.signal_group(signal.SIGKILL)  # orphaned workers of the dead child
                 child.restarts += 1
                 child.next_start = 0.0
                 child.start()
@@ -127,6 +140,8 @@ class Command(BaseCommand):
         return restarted
 
     def stop_all(self) -> None:
+        # SIGTERM to each leader only: a qcluster stops its own workers in order, and signalling
+        # the whole group would make them die under it and stall its shutdown.
         for child in self.children:
             if child.process and child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
@@ -138,4 +153,5 @@ class Command(BaseCommand):
                 child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 logger.warning("%s did not stop in time; killing it", child.name)
-                child.process.kill()
+            # Whatever is left of the group (workers of a cluster that died) goes too.
+            child.signal_group(signal.SIGKILL)

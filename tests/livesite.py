@@ -1,0 +1,374 @@
+"""A real biliup-site in subprocesses, for tests/integration and bench/.
+
+The site is started with the command a user runs, `manage.py serve` (it migrates every database
+itself, then supervises daphne and the two qclusters), on a fresh data folder and a free loopback
+port, and is driven over HTTP and WebSocket only. It follows this process's profile (BILIUP_DB,
+BILIUP_REDIS_URL, from os.environ or the overrides) and keeps to itself on shared servers: on
+PostgreSQL a database of its own, dropped after; on Redis its own django-q2 queue (BILIUP_QUEUE_NAME) and channels-redis prefix, whose keys are deleted after.
+
+No pytest here: the benchmarks import this module too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import secrets
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from websockets.sync.client import ClientConnection, connect
+
+logger = logging.getLogger(__name__)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 60
+# serve gives its children 30 s to stop after SIGTERM.
+STOP_SECONDS = 40
+# After serve exits, how long a process it signalled may take to go.
+LEFTOVER_SECONDS = 2
+SEGMENT = b"FLV\x01" + bytes(1020)
+
+
+class SiteError(RuntimeError):
+    """The site did not start, did not answer as expected, or did not stop cleanly."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """A running site: its address, its folders, its environment and its log."""
+
+    url: str
+    data_dir: Path
+    recordings_dir: Path
+    env: dict[str, str]
+    log: Path
+    serve_pid: int = 0
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1) + "/ws/progress/"
+
+    def log_tail(self, chars: int = 5000) -> str:
+        """The end of the output of serve and its children, to explain a failure."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return f"--- {self.log} ---\n{text[-chars:]}"
+
+
+@contextlib.contextmanager
+def running_site(
+    data_dir: Path, *, label: str = "it", **env_overrides: str | None
+) -> Iterator[Site]:
+    """Start `manage.py serve` with its data in data_dir; yield the site once it answers HTTP.
+
+    env_overrides set variables of the site's environment (None removes one), which otherwise is
+    this process's. label goes into the names of the run's database, queue and channel prefix
+    (biliup_<label>_<id>), so that a leftover tells who made it. On exit serve gets SIGTERM;
+    SiteError is raised if it does not stop in time or leaves a process behind (killed first).
+    """
+    env = _site_env(data_dir, label, env_overrides)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    site = Site(
+        url=f"http://127.0.0.1:{port}",
+        data_dir=data_dir,
+        recordings_dir=Path(env["BILIUP_RECORDINGS_DIR"]),
+        env=env,
+        log=data_dir / "site.log",
+    )
+    site.recordings_dir.mkdir(parents=True, exist_ok=True)
+    logger.info(
+        "Starting a site on %s (database %s, queue %s, channel prefix %s)",
+        site.url,
+        env.get("BILIUP_DB_NAME", "SQLite"),
+        env.get("BILIUP_QUEUE_NAME", "ORM"),
+        env.get("BILIUP_REDIS_PREFIX", "-"),
+    )
+    with _own_database(env), _own_redis_keys(env), site.log.open("ab") as out:
+        serve = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "serve",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            # A process group of its own: whatever is still in it once serve has exited was left
+            # behind, grandchildren (qcluster's workers) included.
+            start_new_session=True,
+        )
+        site = dataclasses.replace(site, serve_pid=serve.pid)
+        try:
+            _wait_until_serving(site, serve)
+            yield site
+        finally:
+            _stop(serve, site)
+
+
+def _site_env(
+    data_dir: Path, label: str, overrides: dict[str, str | None]
+) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "BILIUP_DATA_DIR": str(data_dir),
+        "BILIUP_RECORDINGS_DIR": str(data_dir / "recordings"),
+        "BILIUP_ALLOWED_HOSTS": "127.0.0.1",
+        "BILIUP_TASKS_SYNC": "False",
+        "BILIUP_WORKERS": "2",
+        "BILIUP_LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    run_id = secrets.token_hex(4)
+    if env.get("BILIUP_DB") == "postgres":
+        env["BILIUP_DB_NAME"] = f"biliup_{label}_{run_id}"
+    if env.get("BILIUP_REDIS_URL"):
+        # django-q2 names its Redis keys after the queue, so a run gets a queue of its own.
+        env["BILIUP_QUEUE_NAME"] = f"biliup-{label}-{run_id}"
+        prefix = env.get("BILIUP_REDIS_PREFIX", "biliup")
+        env["BILIUP_REDIS_PREFIX"] = f"{prefix}-{label}-{run_id}"
+    return env
+
+
+@contextlib.contextmanager
+def _own_database(env: dict[str, str]) -> Iterator[None]:
+    """A Postgres database for this run only (nothing to do on SQLite: the data dir is fresh)."""
+    if env.get("BILIUP_DB") != "postgres":
+        yield
+        return
+    import psycopg
+    from psycopg import sql
+
+    def admin_connection() -> psycopg.Connection:
+        return psycopg.connect(
+            host=env.get("BILIUP_DB_HOST", "127.0.0.1"),
+            port=int(env.get("BILIUP_DB_PORT", "5432")),
+            user=env.get("BILIUP_DB_USER", "postgres"),
+            password=env.get("BILIUP_DB_PASSWORD", ""),
+            dbname="postgres",
+            autocommit=True,
+        )
+
+    name = sql.Identifier(env["BILIUP_DB_NAME"])
+    with admin_connection() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        yield
+    finally:
+        with admin_connection() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
+            )
+
+
+@contextlib.contextmanager
+def _own_redis_keys(env: dict[str, str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if env.get("BILIUP_REDIS_URL"):
+            _forget_redis_keys(env)
+
+
+def _forget_redis_keys(env: dict[str, str]) -> None:
+    """Drop this run's queue, cluster stats and channel keys; they would only expire slowly."""
+    import redis
+
+    client = redis.Redis.from_url(env["BILIUP_REDIS_URL"])
+    try:
+        keys = [
+            # The queue, the recorder's queue and the clusters' stats.
+            *client.scan_iter(match=f"django_q:{env['BILIUP_QUEUE_NAME']}*"),
+            *client.scan_iter(match=f"{env['BILIUP_REDIS_PREFIX']}*"),
+        ]
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def _wait_until_serving(site: Site, serve: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{site.url}/api/v1/users/biliup", timeout=1)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        # Waiting on serve paces the polling and notices at once that it exited (a failed
+        # migration, a bad setting); a child that dies is restarted by serve, so it shows as the
+        # deadline passing.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            serve.wait(timeout=0.1)
+            raise SiteError(
+                f"manage.py serve exited with {serve.returncode} at start:\n{site.log_tail()}"
+            )
+    raise SiteError(
+        f"The site did not answer within {STARTUP_SECONDS} s:\n{site.log_tail()}"
+    )
+
+
+def _stop(serve: subprocess.Popen[bytes], site: Site) -> None:
+    """SIGTERM serve, as a service manager would, and check that it took all its processes along.
+
+    serve puts each child in a session of its own, so "its processes" are its descendants, found
+    before the stop, not a process group.
+    """
+    problems = []
+    processes = descendants(serve.pid)
+    serve.terminate()
+    try:
+        serve.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        serve.kill()
+        serve.wait()
+        problems.append(f"serve did not stop within {STOP_SECONDS} s of SIGTERM")
+    # A child that serve killed at its deadline may not be gone yet.
+    _wait_gone(list(processes), LEFTOVER_SECONDS)
+    if left := {pid: cmd for pid, cmd in processes.items() if _alive(pid)}:
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        problems.append(f"serve left these running (now killed): {left}")
+    if problems:
+        raise SiteError("; ".join(problems) + f"\n{site.log_tail()}")
+
+
+def _proc_table() -> dict[int, tuple[int, str]]:
+    """Every live (not zombie) process: pid -> (parent pid, command line)."""
+    table = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After "pid (comm)": state, ppid, ... (proc(5)); comm may hold spaces.
+            state, ppid = stat.read_text().rpartition(")")[2].split()[:2]
+            if state == "Z":
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # it exited meanwhile
+        table[int(stat.parent.name)] = (
+            int(ppid),
+            cmdline.replace(b"\0", b" ").decode().strip(),
+        )
+    return table
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """The live processes below pid (children, their workers, ...), with their command lines."""
+    table = _proc_table()
+    found: dict[int, str] = {}
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, cmdline) in table.items():
+            if ppid == parent and child not in found:
+                found[child] = cmdline
+                frontier.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    entry = _proc_table().get(pid)
+    return entry is not None
+
+
+def _wait_gone(pids: list[int], seconds: float) -> None:
+    """Wait until these processes (not our children, so no waitpid) exit, up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        finally:
+            os.close(fd)
+
+
+# --- Driving the site, as a browser would ----------------------------------------------------
+
+
+def _expect_ok(response: requests.Response) -> requests.Response:
+    if response.status_code != 200:
+        raise SiteError(
+            f"{response.request.method} {response.url} answered {response.status_code}: {response.text}"
+        )
+    return response
+
+
+def register_admin(
+    site: Site, username: str = "alice", password: str = "alice-password-1"
+) -> requests.Session:
+    """Register the site's first user, its admin; return the logged-in session."""
+    session = requests.Session()
+    _expect_ok(
+        session.post(
+            f"{site.url}/api/v1/users/register",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
+    )
+    return session
+
+
+def add_account(session: requests.Session, site: Site, name: str) -> None:
+    """Add a Bilibili account to upload with (`name`: its cookie file)."""
+    _expect_ok(
+        session.post(
+            f"{site.url}/api/v1/users",
+            json={"key": "bilibili-cookies", "value": name},
+            timeout=10,
+        )
+    )
+
+
+def upload_segment(
+    session: requests.Session, site: Site, name: str, title: str, account: str
+) -> Path:
+    """Write a small FLV segment into the recordings folder and ask for its upload."""
+    path = site.recordings_dir / name
+    path.write_bytes(SEGMENT)
+    _expect_ok(
+        session.post(
+            f"{site.url}/api/v1/uploads",
+            json={"files": [name], "params": {"user_cookie": account, "title": title}},
+            timeout=10,
+        )
+    )
+    return path
+
+
+def open_progress_socket(
+    site: Site, session: requests.Session | None
+) -> ClientConnection:
+    """Connect to /ws/progress/ with the session's cookies (None: anonymously)."""
+    headers = {}
+    if session is not None:
+        headers["Cookie"] = "; ".join(
+            f"{name}={value}" for name, value in session.cookies.items()
+        )
+    return connect(
+        site.ws_url, origin=site.url, additional_headers=headers, open_timeout=10
+    )
