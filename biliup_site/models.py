@@ -21,12 +21,15 @@ class ConfigurationDict(TypedDict):
     disk_reserve: int
 
 
+class SubmitApi(models.TextChoices):
+    """Which Bilibili endpoint submits an archive: globally, or per upload template."""
+
+    APP = "app", "App (BiliTV appkey)"
+    WEB = "web", "Web (cookies + csrf)"
+
+
 class Configuration(models.Model):
     """The global configuration: one row, biliup's `config` keys where they exist."""
-
-    class SubmitApi(models.TextChoices):
-        APP = "app", "App (BiliTV appkey)"
-        WEB = "web", "Web (cookies + csrf)"
 
     class DeletePolicy(models.TextChoices):
         KEEP = "keep", "Keep files after upload"

@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from biliup_site import live
+from biliup_site.models import SubmitApi
 
 # Copyright as Bilibili numbers it: 1 self-made, 2 repost (needs a source).
 COPYRIGHT_CHOICES = [(1, "Self-made"), (2, "Repost")]
@@ -49,10 +50,6 @@ class UploadTemplateDict(TypedDict):
 
 class UploadTemplate(models.Model):
     """How a recording becomes an archive (biliup's `uploadstreamers`), with the API's field names."""
-
-    class SubmitApi(models.TextChoices):
-        APP = "app", "App"
-        WEB = "web", "Web"
 
     class Uploader(models.TextChoices):
         UPOS = "upos", "UPOS (biliup-rs)"
