@@ -8,18 +8,18 @@ from django.utils import timezone
 
 class StreamerQuerySet(models.QuerySet["Streamer"]):
     def with_upload_status(self) -> StreamerQuerySet:
-        """Rows ready for to_row(): template joined, active upload jobs counted in the same query."""
+        """Rows ready for to_row(): template joined, active uploads looked up in the same query."""
         from uploads.models import UploadJob
 
-        active = models.Count(
-            "upload_jobs", filter=models.Q(upload_jobs__status__in=UploadJob.ACTIVE)
+        # EXISTS, not COUNT: no GROUP BY over every joined column, and it stops at the first job.
+        active = models.Exists(
+            UploadJob.objects.active().filter(streamer=models.OuterRef("pk"))
         )
         # The account is joined for template.to_dict()'s user_cookie; its credential is not needed.
         return (
             self.select_related("upload_template__account")
             .defer("upload_template__account__credential")
             .annotate(active_uploads=active)
-            .order_by("id")  # Meta.ordering is dropped from GROUP BY queries
         )
 
 
