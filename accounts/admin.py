@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 
-from accounts.models import ApiToken, BilibiliAccount, LoginFailure
+from accounts.models import ApiToken, BilibiliAccount, LoginFailure, QrLogin
 
 
 @admin.register(BilibiliAccount)
@@ -32,3 +32,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class LoginFailureAdmin(admin.ModelAdmin):
     list_display = ("username", "ip", "created")
     readonly_fields = ("username", "ip", "created")
+
+
+@admin.register(QrLogin)
+class QrLoginAdmin(admin.ModelAdmin):
+    list_display = ("key", "kind", "status", "account", "created")
+    list_filter = ("kind", "status")
+    readonly_fields = ("key", "kind", "url", "status", "account", "created", "updated")

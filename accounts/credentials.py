@@ -1,4 +1,4 @@
-"""biliup's cookies.json documents: reading one that a user put in the data folder."""
+"""biliup's cookies.json documents: checking one, and reading one a user put in the data folder."""
 
 from __future__ import annotations
 
@@ -19,15 +19,35 @@ def parse(text: str) -> dict[str, Any]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CredentialError(f"not valid JSON ({exc})") from None
+    return check(document)
+
+
+def check(document: Any) -> dict[str, Any]:
+    """A biliup cookies.json document has cookie_info.cookies [{name, value}…] and token_info."""
+    shape = "not a biliup cookies.json document (expected cookie_info.cookies and token_info)"
     if not isinstance(document, dict) or not isinstance(
-        document.get("cookie_info", {}), dict
+        document.get("cookie_info"), dict
+    ):
+        raise CredentialError(shape)
+    cookies = document["cookie_info"].get("cookies")
+    if not isinstance(cookies, list) or not isinstance(
+        document.get("token_info"), dict
+    ):
+        raise CredentialError(shape)
+    if not all(
+        isinstance(c, dict)
+        and isinstance(c.get("name"), str)
+        and isinstance(c.get("value"), str)
+        for c in cookies
     ):
         raise CredentialError(
-            "not a biliup cookies.json document (expected cookie_info and token_info)"
+            "not a biliup cookies.json document (each cookie needs a name and a value)"
         )
-    if "cookie_info" not in document and "token_info" not in document:
+    if not any(c["name"] == "SESSDATA" for c in cookies) and not document[
+        "token_info"
+    ].get("access_token"):
         raise CredentialError(
-            "not a biliup cookies.json document (expected cookie_info and token_info)"
+            "a cookies.json document with neither SESSDATA nor an access token"
         )
     return document
 

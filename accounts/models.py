@@ -76,6 +76,13 @@ class BilibiliAccount(models.Model):
         self.status = self.Status.UNCHECKED
         self.status_reason = ""
 
+    def mark_expired(self, reason: str) -> None:
+        """Bilibili no longer accepts this credential: say so, and keep it out of use."""
+        self.status = self.Status.EXPIRED
+        self.status_reason = reason
+        self.checked_at = timezone.now()
+        self.save(update_fields=("status", "status_reason", "checked_at", "updated"))
+
     def to_dict(self) -> BilibiliAccountDict:
         return {
             "id": self.pk,
@@ -180,3 +187,36 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.ip}"
+
+
+class QrLogin(models.Model):
+    """A QR login in progress. Polled one step per request, so no web thread ever waits on it."""
+
+    class Kind(models.TextChoices):
+        TV = "tv", "TV (token + cookies)"
+        WEB = "web", "Web (cookies)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a scan"
+        SCANNED = "scanned", "Scanned, waiting for confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        EXPIRED = "expired", "Expired"
+
+    key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TV)
+    url = models.CharField(max_length=500)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    account = models.ForeignKey(
+        BilibiliAccount, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "QR login"
+
+    def __str__(self) -> str:
+        return f"{self.kind} QR login {self.key[:8]}… ({self.status})"

@@ -36,6 +36,11 @@ def ok(data: Any = None, status: int = 200) -> JsonResponse:
     return JsonResponse({} if data is None else data, status=status, safe=False)
 
 
+def upstream_error(exc: Exception) -> ApiError:
+    """Bilibili refused or could not be reached: 502, with what it said."""
+    return ApiError(f"Bilibili: {exc}", 502)
+
+
 def form_error(form: forms.BaseForm) -> ApiError:
     """The form's first error as one readable line: "url: Enter a valid URL."."""
     for field, errors in form.errors.items():

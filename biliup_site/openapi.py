@@ -222,6 +222,9 @@ SCHEMAS: dict[str, Any] = {
             "token": {"type": "string", "description": "Only when created"},
         },
     },
+    "QrCode": {"type": "object", "properties": {"url": _STR, "qrcode_key": _STR}},
+    "QrKey": {"type": "object", "properties": {"qrcode_key": _STR}},
+    "QrDone": {"type": "object", "properties": {"filename": _STR, "mid": _INT}},
     "NewToken": {"type": "object", "required": ["name"], "properties": {"name": _STR}},
     "Status": {
         "type": "object",
@@ -370,6 +373,46 @@ PATHS: dict[str, dict[str, Any]] = {
             "Delete a Bilibili account; returns it",
             _ref("BilibiliAccount"),
             parameters=_id_param("Account id"),
+        )
+    },
+    "/qrcode": {
+        "get": _op("Start a TV QR login: show `url` as a QR code", _ref("QrCode"))
+    },
+    "/login_by_qrcode": {
+        "post": {
+            "summary": "Advance a QR login one step: 200 {filename} once confirmed, 202 {status} until then",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("QrKey")}},
+            },
+            "responses": {
+                "200": {
+                    "description": "Logged in",
+                    "content": {"application/json": {"schema": _ref("QrDone")}},
+                },
+                "202": {"description": "Not confirmed yet: ask again in a second"},
+                "404": {"$ref": "#/components/responses/Error"},
+                "410": {"$ref": "#/components/responses/Error"},
+                "502": {"$ref": "#/components/responses/Error"},
+            },
+        }
+    },
+    "/myinfo": {
+        "get": _op(
+            "Bilibili's space/myinfo for an account",
+            {"type": "object"},
+            parameters=[
+                {"name": "user", "in": "query", "required": True, "schema": _STR}
+            ],
+        )
+    },
+    "/archive_pre": {
+        "get": _op(
+            "Bilibili's category list (typelist), cached for an hour",
+            {"type": "object"},
+            parameters=[
+                {"name": "user", "in": "query", "required": False, "schema": _STR}
+            ],
         )
     },
     "/tokens": {

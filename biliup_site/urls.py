@@ -19,6 +19,10 @@ api_v1 = [
     path("logout", accounts_api.logout),
     path("users", accounts_api.accounts),
     path("users/<int:pk>", accounts_api.delete_account),
+    path("qrcode", accounts_api.qrcode),
+    path("login_by_qrcode", accounts_api.login_by_qrcode),
+    path("myinfo", accounts_api.myinfo),
+    path("archive_pre", accounts_api.archive_pre),
     path("tokens", accounts_api.tokens),
     path("tokens/<int:pk>", accounts_api.delete_token),
     path("streamers", recorder_api.streamers),
@@ -56,6 +60,10 @@ biliup_routes = [
     path("v1/upload/streamers", uploads_api.templates),
     path("v1/upload/streamers/<int:pk>", uploads_api.template),
     path("v1/uploads", uploads_api.uploads),
+    path("v1/get_qrcode", accounts_api.get_qrcode),
+    path("v1/login_by_qrcode", accounts_api.login_by_qrcode),
+    path("bili/archive/pre", accounts_api.archive_pre),
+    path("bili/space/myinfo", accounts_api.myinfo),
     path("bili/proxy", site_api.image_proxy),
 ]
 

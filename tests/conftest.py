@@ -80,3 +80,26 @@ def recordings(db: None, tmp_path: Path) -> Path:
     config.recordings_dir = str(root)
     config.save()
     return root
+
+
+@pytest.fixture(scope="session")
+def _fake_server() -> Iterator[Any]:
+    from tests.fakebili.server import FakeBilibili
+
+    with FakeBilibili() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
+    """The fake Bilibili over real HTTP, fresh for each test, with every Bilibili host aimed at it."""
+    from django.core.cache import cache
+
+    _fake_server.reset()
+    for name in ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API"):
+        setattr(settings, f"BILIBILI_{name}_URL", _fake_server.url)
+    settings.PROXY_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.PROXY_ALLOW_PRIVATE = True
+    cache.clear()
+    yield _fake_server
+    _fake_server.clear_faults()

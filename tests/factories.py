@@ -58,3 +58,14 @@ def make_video(root: Path, name: str = "seg.flv", size: int = 1024) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"FLV\x01" + b"\0" * (size - 4))
     return path
+
+
+def log_in_by_tv_qr(fake: Any, mid: int | None = None) -> BilibiliAccount:
+    """A Bilibili account stored the way a user gets one: a TV QR login confirmed on the fake."""
+    from accounts import login
+
+    started = login.start()
+    fake.confirm_qr(started.key, mid=mid)
+    done = login.advance(started)
+    assert done.account is not None, done.status
+    return done.account

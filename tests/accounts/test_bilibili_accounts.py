@@ -131,3 +131,34 @@ def test_it_needs_a_session(anon: JsonClient) -> None:
     assert anon.get("/api/v1/users").status_code == 401
     assert anon.post("/api/v1/users", {"value": "x.json"}).status_code == 401
     assert anon.delete("/api/v1/users/1").status_code == 401
+
+
+def test_it_imports_a_cookies_document_sent_in_the_body(api: JsonClient) -> None:
+    r = api.post(
+        "/api/v1/users",
+        {"key": "bilibili-cookies", "value": "imported.json", "credential": COOKIES},
+    )
+    assert r.status_code == 200
+    account = BilibiliAccount.objects.get()
+    assert account.credential == COOKIES
+    assert account.mid == 42
+    assert "secret" not in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        "SESSDATA=x",
+        [],
+        {"cookie_info": {}},
+        {"cookie_info": {"cookies": [{"name": "SESSDATA"}]}, "token_info": {}},
+        {"cookie_info": {"cookies": [{"name": "x", "value": "y"}]}, "token_info": {}},
+    ],
+)
+def test_it_refuses_a_body_credential_that_is_not_a_cookies_document(
+    api: JsonClient, credential: Any
+) -> None:
+    r = api.post("/api/v1/users", {"value": "imported.json", "credential": credential})
+    assert r.status_code == 400
+    assert r.json()["error"].startswith("credential is ")
+    assert not BilibiliAccount.objects.exists()

@@ -37,7 +37,9 @@ def test_every_schema_reference_resolves(api: JsonClient) -> None:
 
 def test_biliups_route_names_reach_the_same_views() -> None:
     views = {p.callback for p in api_v1}
-    assert all(p.callback in views for p in biliup_routes)
+    # get_qrcode answers in Bilibili's auth_code envelope, which biliup's UI reads.
+    others = [str(p.pattern) for p in biliup_routes if p.callback not in views]
+    assert others == ["v1/get_qrcode"]
 
 
 def test_the_contracts_routes_are_all_there() -> None:

@@ -1,0 +1,55 @@
+"""`python -m tests.fakebili [--port 0]`: serve the fake Bilibili until SIGINT or SIGTERM.
+
+The first line on stdout is the base URL; the lines after it are the settings that point
+biliup-site at the fake (KEY=value, ready for `env` or an .env file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from tests.fakebili.server import QR_TTL, FakeBilibili
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakebili", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--qr-ttl", type=float, default=QR_TTL, help="QR code lifetime in seconds"
+    )
+    parser.add_argument(
+        "--no-sign-check", action="store_true", help="accept any APP sign"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log every request to stderr"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+    done = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: done.set())
+
+    fake = FakeBilibili(
+        args.port, args.host, qr_ttl=args.qr_ttl, check_sign=not args.no_sign_check
+    )
+    with fake:
+        lines = [fake.url, *(f"{k}={v}" for k, v in fake.env().items())]
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+        done.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,737 @@
+"""A fake Bilibili over real HTTP, for tests and offline demos.
+
+One threaded HTTP server answers for every Bilibili host on one port: the client's
+BILIUP_BILIBILI_*_URL settings all point at the same base URL, and requests are routed by path.
+Each host is a module holding its handlers and a ROUTES table (passport.py, api.py, member.py,
+images.py); a new host is a new module added to the tables below.
+
+This module holds the shared state (accounts, cookies, app tokens, QR logins) behind one lock,
+fault injection, and the control interface: methods on FakeBilibili, and the same operations
+over HTTP under /_fake/ (JSON in and out; not part of Bilibili).
+
+Reference: /work/shared/reference/bilibili-protocol.md §0, §1, §2, §3.10, §8 and §9.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import re
+import secrets
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from tests.fakebili import api, images, member, passport
+from tests.fakebili.wire import (
+    BILITV_APPKEY,
+    Request,
+    Response,
+    fail,
+    json_response,
+)
+
+logger = logging.getLogger(__name__)
+
+SEED_MID = 10086
+SEED_UNAME = "测试账号"
+# §1.1: a web QR key is valid for 180 s. The TV auth_code is given the same life (unconfirmed).
+QR_TTL = 180.0
+# §1.2: expires_in 15552000 (180 days), for the app token and the cookies alike.
+LOGIN_SECONDS = 180 * 86400
+# A hung request sleeps this long unless the fault says otherwise: longer than any client timeout.
+DEFAULT_HANG_SECONDS = 30.0
+
+Handler = Callable[["State", Request], Response]
+
+ROUTES: dict[tuple[str, str], Handler] = {
+    **passport.ROUTES,
+    **api.ROUTES,
+    **member.ROUTES,
+}
+PREFIX_ROUTES: list[tuple[str, str, Handler]] = [*images.PREFIX_ROUTES]
+
+QrStatus = Literal["new", "scanned", "confirmed", "done", "expired"]
+FaultKind = Literal["http_status", "timeout", "code", "reset"]
+FAULT_KINDS = ("http_status", "timeout", "code", "reset")
+
+
+class ControlError(Exception):
+    """A control call that cannot be done: unknown QR key, bad arguments. HTTP: {"error": …}."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class Account:
+    mid: int
+    uname: str
+    level: int = 5
+    sign: str = ""
+    sex: str = "保密"
+    coins: float = 0.0
+    vip_type: int = 0  # 0 none, 1 monthly, 2 yearly
+    vip_status: int = 0
+
+    @property
+    def face_path(self) -> str:
+        return f"/bfs/face/{self.mid}.jpg"
+
+
+@dataclass
+class Session:
+    """A web login: the five cookies of §0 "Auth"."""
+
+    mid: int
+    sessdata: str
+    bili_jct: str
+    sid: str
+    expires_at: float
+
+    def cookies(self) -> dict[str, str]:
+        return {
+            "SESSDATA": self.sessdata,
+            "bili_jct": self.bili_jct,
+            "DedeUserID": str(self.mid),
+            "DedeUserID__ckMd5": hashlib.md5(str(self.mid).encode()).hexdigest()[:16],
+            "sid": self.sid,
+        }
+
+
+@dataclass
+class Token:
+    """An app login (§1.2, §1.4); `sessdata` is the web session issued with it."""
+
+    mid: int
+    access_token: str
+    refresh_token: str
+    appkey: str
+    expires_at: float
+    sessdata: str
+
+
+@dataclass
+class QrLogin:
+    """A web qrcode_key or a TV auth_code, waiting for the user's phone."""
+
+    key: str
+    kind: Literal["web", "tv"]
+    created_at: float
+    status: QrStatus = "new"
+    mid: int | None = None
+    new_account: bool = False
+
+
+@dataclass
+class Fault:
+    path: str
+    kind: FaultKind
+    status: int = 503
+    code: int = -500
+    message: str | None = None
+    body: str | None = None
+    delay: float = DEFAULT_HANG_SECONDS
+    # How many more requests it spoils; None until cleared.
+    times: int | None = 1
+
+    def matches(self, path: str) -> bool:
+        if self.path.endswith("*"):
+            return path.startswith(self.path[:-1])
+        return path == self.path
+
+
+class State:
+    """Everything the fake remembers. Handlers run with `lock` held, one at a time."""
+
+    def __init__(self, qr_ttl: float = QR_TTL, check_sign: bool = True) -> None:
+        self.lock = threading.RLock()
+        self._defaults = (qr_ttl, check_sign)
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.qr_ttl, self.check_sign = self._defaults
+            self.clock_offset = 0.0
+            self.accounts: dict[int, Account] = {
+                SEED_MID: Account(SEED_MID, SEED_UNAME)
+            }
+            # Keyed by the unquoted SESSDATA: clients send it either way.
+            self.sessions: dict[str, Session] = {}
+            self.tokens: dict[str, Token] = {}
+            self.qr: dict[str, QrLogin] = {}
+            self.faults: list[Fault] = []
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    # Accounts and logins
+
+    def account(self, mid: int, uname: str | None = None) -> Account:
+        """The account `mid`, created on first use."""
+        if mid not in self.accounts:
+            self.accounts[mid] = Account(mid, uname or f"bili_{mid}")
+        return self.accounts[mid]
+
+    def new_session(self, mid: int) -> Session:
+        self.account(mid)
+        expires = int(self.now() + LOGIN_SECONDS)
+        # Shaped like the real one: hex, expiry, hash, all joined by url-encoded "," and "*".
+        sessdata = f"{secrets.token_hex(4)}%2C{expires}%2C{secrets.token_hex(3)[:5]}%2A{secrets.token_hex(1)}"
+        session = Session(
+            mid=mid,
+            sessdata=sessdata,
+            bili_jct=secrets.token_hex(16),
+            sid=secrets.token_hex(4),
+            expires_at=expires,
+        )
+        self.sessions[unquote(sessdata)] = session
+        return session
+
+    def session_for(self, req: Request) -> Session | None:
+        """The web login of the request's SESSDATA cookie, if it is still valid."""
+        session = self.sessions.get(unquote(req.cookies.get("SESSDATA", "")))
+        if session is None or session.expires_at <= self.now():
+            return None
+        return session
+
+    def issue_token(self, mid: int, appkey: str, session: Session) -> Token:
+        token = Token(
+            mid=mid,
+            access_token=secrets.token_hex(16),
+            refresh_token=secrets.token_hex(16),
+            appkey=appkey,
+            expires_at=self.now() + LOGIN_SECONDS,
+            sessdata=session.sessdata,
+        )
+        self.tokens[token.access_token] = token
+        return token
+
+    def live_token(self, access_key: str) -> Token | None:
+        """The token `access_key` if it is known and its time has not run out."""
+        token = self.tokens.get(access_key)
+        if token is None or token.expires_at <= self.now():
+            return None
+        return token
+
+    def revoke(self, token: Token) -> None:
+        self.tokens.pop(token.access_token, None)
+        self.sessions.pop(unquote(token.sessdata), None)
+
+    # QR logins
+
+    def new_qr(self, kind: Literal["web", "tv"]) -> QrLogin:
+        qr = QrLogin(key=secrets.token_hex(16), kind=kind, created_at=self.now())
+        self.qr[qr.key] = qr
+        return qr
+
+    def qr_status(self, qr: QrLogin | None) -> QrStatus:
+        """A QR login's status, "expired" once its time is up (unless already used)."""
+        if qr is None:
+            return "expired"
+        if qr.status in ("new", "scanned", "confirmed") and (
+            self.now() >= qr.created_at + self.qr_ttl
+        ):
+            qr.status = "expired"
+        return qr.status
+
+    # Faults
+
+    def take_fault(self, path: str) -> Fault | None:
+        """The first fault for `path`, counted as used once."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(path):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            self.faults.remove(fault)
+                    return fault
+        return None
+
+
+def fault_response(fault: Fault) -> Response:
+    """What an http_status or code fault answers with (timeout and reset answer nothing)."""
+    if fault.kind == "http_status":
+        if fault.body is not None:
+            return Response(
+                status=fault.status,
+                body=fault.body.encode(),
+                content_type="text/html; charset=utf-8",
+            )
+        # What an overloaded front end (nginx/Tengine) shows.
+        page = (
+            f"<html>\r\n<head><title>{fault.status}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{fault.status}</h1></center>\r\n<hr><center>Tengine</center>\r\n"
+            "</body>\r\n</html>\r\n"
+        )
+        return Response(
+            status=fault.status,
+            body=page.encode(),
+            content_type="text/html; charset=utf-8",
+        )
+    data = None
+    headers = []
+    if fault.code == -352:
+        # §8: risk control carries a voucher for the captcha flow, in data and a header.
+        voucher = f"voucher_{uuid.uuid4()}"
+        data = {"v_voucher": voucher}
+        headers.append(("x-bili-gaia-vvoucher", voucher))
+    # §8: -412 sometimes comes as a real HTTP 412.
+    status = 412 if fault.code == -412 else 200
+    response = fail(fault.code, fault.message, data, status=status)
+    response.headers.extend(headers)
+    return response
+
+
+class FakeBilibili:
+    """The fake Bilibili: `with FakeBilibili() as fake: …` serves on `fake.url` in a thread.
+
+    The port is bound on construction, so `url` is known before start(). The control methods
+    below are what /_fake/ does over HTTP; they raise ControlError on a bad call.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        *,
+        qr_ttl: float = QR_TTL,
+        check_sign: bool = True,
+    ) -> None:
+        self.state = State(qr_ttl=qr_ttl, check_sign=check_sign)
+        self.stopping = threading.Event()
+        self._httpd = _Server((host, port), self)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def env(self) -> dict[str, str]:
+        """The settings that point biliup-site at this fake."""
+        hosts = ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API")
+        return {
+            **{f"BILIUP_BILIBILI_{name}_URL": self.url for name in hosts},
+            "BILIUP_PROXY_ALLOWED_HOSTS": self._httpd.server_address[0],
+            "BILIUP_PROXY_ALLOW_PRIVATE": "True",
+        }
+
+    def start(self) -> FakeBilibili:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="fakebili",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # Wake hung requests first, so they close their connections.
+        self.stopping.set()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+        self._httpd.close_connections()
+
+    def __enter__(self) -> FakeBilibili:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # Control: QR logins
+
+    def _qr(self, key: str) -> QrLogin:
+        qr = self.state.qr.get(key)
+        if qr is None:
+            raise ControlError(f"no QR login with key {key!r}", 404)
+        status = self.state.qr_status(qr)
+        if status in ("expired", "done"):
+            raise ControlError(f"QR login {key!r} is {status}", 409)
+        return qr
+
+    def scan_qr(self, key: str) -> None:
+        """The user scanned the code: polls now say 86090."""
+        with self.state.lock:
+            qr = self._qr(key)
+            if qr.status == "new":
+                qr.status = "scanned"
+
+    def confirm_qr(self, key: str, mid: int | None = None) -> int:
+        """The user confirmed on the phone, as account `mid` (the seed account by default;
+        a new mid creates the account). The next poll succeeds. Returns the mid."""
+        with self.state.lock:
+            qr = self._qr(key)
+            mid = SEED_MID if mid is None else int(mid)
+            qr.new_account = mid not in self.state.accounts
+            self.state.account(mid)
+            qr.status = "confirmed"
+            qr.mid = mid
+            return mid
+
+    def expire_qr(self, key: str) -> None:
+        """The code runs out now: polls say 86038."""
+        with self.state.lock:
+            self._qr(key).status = "expired"
+
+    def pending_qr_keys(self, kind: Literal["web", "tv"] | None = None) -> list[str]:
+        """Keys of QR logins waiting for the user (not scanned, or scanned), oldest first."""
+        with self.state.lock:
+            return [
+                qr.key
+                for qr in self.state.qr.values()
+                if (kind is None or qr.kind == kind)
+                and self.state.qr_status(qr) in ("new", "scanned")
+            ]
+
+    # Control: accounts
+
+    def add_account(self, mid: int, uname: str | None = None, **fields: Any) -> dict:
+        """Create (or update) an account. fields: level, sign, sex, coins, vip_type, vip_status."""
+        unknown = set(fields) - {f.name for f in dataclasses.fields(Account)}
+        if unknown:
+            raise ControlError(f"unknown account fields: {sorted(unknown)}")
+        with self.state.lock:
+            account = self.state.account(int(mid), uname)
+            if uname:
+                account.uname = uname
+            for name, value in fields.items():
+                setattr(account, name, value)
+            return asdict(account)
+
+    def _account(self, mid: int) -> Account:
+        account = self.state.accounts.get(int(mid))
+        if account is None:
+            raise ControlError(f"no account {mid}", 404)
+        return account
+
+    def login(self, mid: int | None = None, appkey: str = BILITV_APPKEY) -> dict:
+        """Log `mid` in without a QR code: the data of a TV poll success (§1.2), i.e. a
+        cookies.json document's cookie_info, sso and token_info."""
+        with self.state.lock:
+            mid = SEED_MID if mid is None else int(mid)
+            self.state.account(mid)
+            session = self.state.new_session(mid)
+            token = self.state.issue_token(mid, appkey, session)
+            return passport.login_data(self.state, self.url, token, session)
+
+    def expire_account(self, mid: int) -> None:
+        """Every cookie and token of the account stops working (-101 everywhere)."""
+        with self.state.lock:
+            self._account(mid)
+            for key, session in list(self.state.sessions.items()):
+                if session.mid == int(mid):
+                    del self.state.sessions[key]
+            for key, token in list(self.state.tokens.items()):
+                if token.mid == int(mid):
+                    del self.state.tokens[key]
+
+    def set_token_remaining(self, mid: int, seconds: float) -> None:
+        """The account's app tokens expire in `seconds` (0 or less: expired, but refreshable)."""
+        with self.state.lock:
+            self._account(mid)
+            for token in self.state.tokens.values():
+                if token.mid == int(mid):
+                    token.expires_at = self.state.now() + float(seconds)
+
+    # Control: faults, clock, settings
+
+    def inject(
+        self,
+        path: str,
+        kind: FaultKind,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        message: str | None = None,
+        body: str | None = None,
+        delay: float | None = None,
+        times: int | None = 1,
+    ) -> None:
+        """Spoil the next `times` requests to `path` (None: until cleared; a trailing "*"
+        matches a prefix). kinds: http_status (status, HTML page or `body`), timeout (hang
+        `delay` s, then close), code (a Bilibili code in the envelope; -352 adds v_voucher,
+        -412 comes with HTTP 412), reset (close the connection without an answer)."""
+        if kind not in FAULT_KINDS:
+            raise ControlError(f"kind must be one of {', '.join(FAULT_KINDS)}")
+        if kind == "code" and code is None:
+            raise ControlError("a code fault needs a code")
+        if times is not None and int(times) < 1:
+            raise ControlError("times must be at least 1, or null")
+        fault = Fault(
+            path=path,
+            kind=kind,
+            message=message,
+            body=body,
+            times=None if times is None else int(times),
+        )
+        if status is not None:
+            fault.status = int(status)
+        if code is not None:
+            fault.code = int(code)
+        if delay is not None:
+            fault.delay = float(delay)
+        with self.state.lock:
+            self.state.faults.append(fault)
+
+    def clear_faults(self) -> None:
+        with self.state.lock:
+            self.state.faults.clear()
+
+    def reset(self) -> None:
+        """Back to the seed: one account, no logins, no faults, real time, default settings."""
+        self.state.reset()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the fake's clock forward: QR codes, cookies and tokens age with it."""
+        with self.state.lock:
+            self.state.clock_offset += float(seconds)
+
+    def configure(
+        self, *, qr_ttl: float | None = None, check_sign: bool | None = None
+    ) -> None:
+        """Change the QR lifetime or turn APP sign checks off, until the next reset."""
+        with self.state.lock:
+            if qr_ttl is not None:
+                self.state.qr_ttl = float(qr_ttl)
+            if check_sign is not None:
+                self.state.check_sign = bool(check_sign)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the fake remembers, as JSON, for debugging."""
+        with self.state.lock:
+            now = self.state.now()
+            return {
+                "now": now,
+                "qr_ttl": self.state.qr_ttl,
+                "check_sign": self.state.check_sign,
+                "accounts": [asdict(a) for a in self.state.accounts.values()],
+                "sessions": [asdict(s) for s in self.state.sessions.values()],
+                "tokens": [
+                    {**asdict(t), "remaining": round(t.expires_at - now)}
+                    for t in self.state.tokens.values()
+                ],
+                "qr": [
+                    {**asdict(q), "status": self.state.qr_status(q)}
+                    for q in self.state.qr.values()
+                ],
+                "faults": [asdict(f) for f in self.state.faults],
+            }
+
+    # Dispatch
+
+    def handle(self, req: Request) -> Response:
+        """The answer to one request, faults aside."""
+        if req.path.startswith("/_fake/"):
+            return self._control(req)
+        # HEAD is answered as GET, without the body.
+        method = "GET" if req.method == "HEAD" else req.method
+        handler = ROUTES.get((method, req.path))
+        if handler is None:
+            handler = next(
+                (
+                    h
+                    for route_method, prefix, h in PREFIX_ROUTES
+                    if method == route_method and req.path.startswith(prefix)
+                ),
+                None,
+            )
+        if handler is None:
+            if any(path == req.path for _, path in ROUTES):
+                return fail(-405, status=405)
+            return fail(-404, status=404)
+        with self.state.lock:
+            return handler(self.state, req)
+
+    def _control(self, req: Request) -> Response:
+        for method, pattern, action in CONTROL_ROUTES:
+            match = re.fullmatch(pattern, req.path)
+            if match and req.method == method:
+                try:
+                    body = req.json()
+                    if not isinstance(body, dict):
+                        raise ControlError("the body must be a JSON object")
+                    result = action(self, body, **match.groupdict())
+                except ControlError as exc:
+                    return json_response({"error": exc.message}, exc.status)
+                except KeyError as exc:
+                    return json_response({"error": f"missing field {exc}"}, 400)
+                except (ValueError, TypeError) as exc:
+                    return json_response({"error": str(exc)}, 400)
+                return json_response({"ok": True} if result is None else result)
+        return json_response({"error": f"no control {req.method} {req.path}"}, 404)
+
+
+# The HTTP control interface: (method, path pattern, action(fake, json body, **groups)).
+CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
+    ("POST", r"/_fake/qr/(?P<key>[^/]+)/scan", lambda f, b, key: f.scan_qr(key)),
+    (
+        "POST",
+        r"/_fake/qr/(?P<key>[^/]+)/confirm",
+        lambda f, b, key: {"mid": f.confirm_qr(key, b.get("mid"))},
+    ),
+    ("POST", r"/_fake/qr/(?P<key>[^/]+)/expire", lambda f, b, key: f.expire_qr(key)),
+    (
+        "GET",
+        r"/_fake/qr",
+        lambda f, b: {"pending": f.pending_qr_keys()},
+    ),
+    (
+        "POST",
+        r"/_fake/accounts",
+        lambda f, b: f.add_account(**b),
+    ),
+    (
+        "POST",
+        r"/_fake/accounts/(?P<mid>\d+)/expire",
+        lambda f, b, mid: f.expire_account(int(mid)),
+    ),
+    (
+        "POST",
+        r"/_fake/accounts/(?P<mid>\d+)/token_remaining",
+        lambda f, b, mid: f.set_token_remaining(int(mid), b["seconds"]),
+    ),
+    (
+        "POST",
+        r"/_fake/accounts/(?P<mid>\d+)/login",
+        lambda f, b, mid: f.login(int(mid), **b),
+    ),
+    ("POST", r"/_fake/faults", lambda f, b: f.inject(**b)),
+    ("DELETE", r"/_fake/faults", lambda f, b: f.clear_faults()),
+    ("POST", r"/_fake/reset", lambda f, b: f.reset()),
+    ("POST", r"/_fake/clock", lambda f, b: f.advance_clock(b["advance"])),
+    ("POST", r"/_fake/config", lambda f, b: f.configure(**b)),
+    ("GET", r"/_fake/state", lambda f, b: f.snapshot()),
+]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], fake: FakeBilibili) -> None:
+        self.fake = fake
+        self._connections: set[socket.socket] = set()
+        self._resets: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def track(self, conn: socket.socket, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    def reset_on_close(self, conn: socket.socket) -> None:
+        # SO_LINGER 0: close() sends RST instead of FIN.
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with self._connections_lock:
+            self._resets.add(conn)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            reset = request in self._resets
+            self._resets.discard(request)
+        if reset:
+            # No shutdown(SHUT_WR) first: that would send a FIN before the RST.
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut kept-alive connections, so a stopped fake answers nothing."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    server_version = "Tengine"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    # Trailers end with an empty line.
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        req = Request.parse(self.command, self.path, dict(self.headers.items()), body)
+        fake = self.server.fake
+        fault = None
+        if not req.path.startswith("/_fake/"):
+            fault = fake.state.take_fault(req.path)
+        if fault is not None and fault.kind == "timeout":
+            fake.stopping.wait(fault.delay)
+            self.close_connection = True
+            return
+        if fault is not None and fault.kind == "reset":
+            self.server.reset_on_close(self.connection)
+            self.close_connection = True
+            return
+        try:
+            response = fault_response(fault) if fault else fake.handle(req)
+        except Exception:
+            # A bug in the fake: say so loudly rather than pass for a Bilibili answer.
+            logger.exception("fakebili: %s %s failed", req.method, req.path)
+            response = Response(
+                status=500, body=b"fakebili bug, see the log", content_type="text/plain"
+            )
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
