@@ -144,17 +144,21 @@ def delete_token(request: ApiRequest, pk: int) -> HttpResponse:
     return ok(data)
 
 
-def _start_qr_login() -> QrLogin:
+def _start_qr_login(kind: str = QrLogin.Kind.TV) -> QrLogin:
+    if kind not in QrLogin.Kind.values:
+        raise ApiError(
+            "kind: Use tv (cookies and an upload token, the default) or web (cookies only)."
+        )
     try:
-        return qr_login.start()
+        return qr_login.start(kind)
     except (BilibiliError, BilibiliUnavailable) as exc:
         raise upstream_error(exc) from None
 
 
 @api("GET")
 def qrcode(request: ApiRequest) -> HttpResponse:
-    """Start a TV QR login (the kind that yields an upload token): show `url` as a QR code."""
-    started = _start_qr_login()
+    """Start a QR login (TV by default: it yields the app token uploads need); show `url` as a QR code."""
+    started = _start_qr_login(request.GET.get("kind", QrLogin.Kind.TV))
     return ok({"url": started.url, "qrcode_key": started.key})
 
 

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django_q.tasks import async_task
 
 from accounts import passport
 from accounts.models import BilibiliAccount, QrLogin
@@ -61,4 +62,9 @@ def store(credential: dict[str, Any], mid: int) -> BilibiliAccount:
     account.mid = mid
     account.save()
     logger.info("Stored the credential of Bilibili account %s", mid)
+    # Learn its name, avatar and token expiry now rather than at the next daily check.
+    pk = account.pk
+    transaction.on_commit(
+        lambda: async_task("accounts.tasks.check_account", pk, group="accounts")
+    )
     return account

@@ -376,7 +376,18 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/qrcode": {
-        "get": _op("Start a TV QR login: show `url` as a QR code", _ref("QrCode"))
+        "get": _op(
+            "Start a QR login: show `url` as a QR code",
+            _ref("QrCode"),
+            parameters=[
+                {
+                    "name": "kind",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["tv", "web"]},
+                }
+            ],
+        )
     },
     "/login_by_qrcode": {
         "post": {

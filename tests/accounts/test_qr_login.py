@@ -149,3 +149,25 @@ def test_the_web_qr_flow_stores_a_cookie_account(fakebili: Any) -> None:
 def test_it_needs_a_session(anon: JsonClient, fakebili: Any) -> None:
     assert anon.get("/api/v1/qrcode").status_code == 401
     assert anon.post("/api/v1/login_by_qrcode", {"qrcode_key": "x"}).status_code == 401
+
+
+def test_the_web_flow_is_offered_too(api: JsonClient, fakebili: Any) -> None:
+    key = api.get("/api/v1/qrcode", {"kind": "web"}).json()["qrcode_key"]
+    fakebili.confirm_qr(key, mid=40004)
+    assert (
+        api.post("/api/v1/login_by_qrcode", {"qrcode_key": key}).json()["filename"]
+        == "40004.json"
+    )
+    assert api.get("/api/v1/qrcode", {"kind": "sms"}).status_code == 400
+
+
+def test_a_new_login_is_checked_at_once(
+    api: JsonClient, fakebili: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    key = api.get("/api/v1/qrcode").json()["qrcode_key"]
+    fakebili.confirm_qr(key)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/v1/login_by_qrcode", {"qrcode_key": key})
+    account = BilibiliAccount.objects.get()
+    assert account.status == "active"
+    assert account.uname
