@@ -54,6 +54,8 @@ APP_UA = (
 )
 # A header value, not a host we talk to: the web API wants a Referer from the main site.
 REFERER = "https://www.bilibili.com/"
+# The live API and stream pulls want the room's page as Referer (§6); also a header value only.
+LIVE_REFERER = "https://live.bilibili.com/"
 
 # English hints for the codes a user is likely to see (§1, §8).
 HINTS: dict[int, str] = {

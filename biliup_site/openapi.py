@@ -76,6 +76,10 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": _INT,
             "url": _STR,
+            "platform": {
+                "type": "string",
+                "description": "Read from the URL: bilibili, or a streamlink plugin",
+            },
             "remark": _STR,
             "template_name": _NULL_STR,
             "upload_streamers_id": _NULL_INT,

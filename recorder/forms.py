@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django import forms
 
 from biliup_site.forms import JsonModelForm
+from recorder import platforms
 from recorder.models import Streamer
 from uploads.models import UploadTemplate
 
@@ -45,6 +46,10 @@ class StreamerForm(JsonModelForm):
             raise forms.ValidationError(
                 "Use an http:// or https:// URL of a live room."
             )
+        try:
+            self.instance.platform = platforms.recognise(url)
+        except platforms.UnsupportedUrl as exc:
+            raise forms.ValidationError(str(exc)) from None
         return url
 
     def clean_template_name(self) -> UploadTemplate | None:

@@ -26,6 +26,7 @@ class StreamerQuerySet(models.QuerySet["Streamer"]):
 class StreamerDict(TypedDict):
     id: int
     url: str
+    platform: str
     remark: str
     template_name: str | None
     upload_streamers_id: int | None
@@ -59,6 +60,9 @@ class Streamer(models.Model):
         ERROR = "error", "Error"
 
     url = models.URLField(max_length=500, unique=True)
+    platform = models.CharField(
+        max_length=40, blank=True, editable=False, help_text="Set from the URL"
+    )
     remark = models.CharField(max_length=200, blank=True)
     # SET_NULL, not biliup's cascade: deleting a template must never delete streamers.
     upload_template = models.ForeignKey(
@@ -130,6 +134,7 @@ class Streamer(models.Model):
         return {
             "id": self.pk,
             "url": self.url,
+            "platform": self.platform,
             "remark": self.remark,
             "template_name": template.template_name if template else None,
             "upload_streamers_id": template.pk if template else None,

@@ -1,7 +1,8 @@
 """`python -m tests.fakebili [--port 0]`: serve the fake Bilibili until SIGINT or SIGTERM.
 
 The first line on stdout is the base URL; the lines after it are the settings that point
-biliup-site at the fake (KEY=value, ready for `env` or an .env file).
+biliup-site at the fake (KEY=value, ready for `env` or an .env file). With --live, the seed room
+(23058, short id 3) is live from the start, streaming the test clip.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import sys
 import threading
 
+from tests.fakebili.live import SEED_ROOM
 from tests.fakebili.server import QR_TTL, FakeBilibili
 
 
@@ -26,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--no-sign-check", action="store_true", help="accept any APP sign"
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help=f"the seed room {SEED_ROOM['room_id']} is live from the start",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every request to stderr"
@@ -43,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     fake = FakeBilibili(
         args.port, args.host, qr_ttl=args.qr_ttl, check_sign=not args.no_sign_check
     )
+    if args.live:
+        fake.set_live(SEED_ROOM["room_id"], 1)
     with fake:
         lines = [fake.url, *(f"{k}={v}" for k, v in fake.env().items())]
         sys.stdout.write("\n".join(lines) + "\n")

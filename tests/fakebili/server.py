@@ -3,19 +3,21 @@
 One threaded HTTP server answers for every Bilibili host on one port: the client's
 BILIUP_BILIBILI_*_URL settings all point at the same base URL, and requests are routed by path.
 Each host is a module holding its handlers and a ROUTES table (passport.py, api.py, member.py,
-images.py); a new host is a new module added to the tables below.
+images.py, live.py, cdn.py); a new host is a new module added to the tables below. A handler may answer
+with a streamed body (cdn.py's FLV streams): sent chunked, then the connection closes.
 
 This module holds the shared state (accounts, cookies, app tokens, QR logins) behind one lock,
 fault injection, and the control interface: methods on FakeBilibili, and the same operations
 over HTTP under /_fake/ (JSON in and out; not part of Bilibili).
 
-Reference: /work/shared/reference/bilibili-protocol.md §0, §1, §2, §3.10, §8 and §9.
+Reference: /work/shared/reference/bilibili-protocol.md §0, §1, §2, §3.10, §6, §8 and §9.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import logging
 import re
 import secrets
@@ -24,15 +26,17 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from tests.fakebili import api, images, member, passport
+from tests.fakebili import api, cdn, images, live, member, passport
 from tests.fakebili.wire import (
     BILITV_APPKEY,
+    ControlError,
+    Hangup,
     Request,
     Response,
     fail,
@@ -56,21 +60,16 @@ ROUTES: dict[tuple[str, str], Handler] = {
     **passport.ROUTES,
     **api.ROUTES,
     **member.ROUTES,
+    **live.ROUTES,
 }
-PREFIX_ROUTES: list[tuple[str, str, Handler]] = [*images.PREFIX_ROUTES]
+PREFIX_ROUTES: list[tuple[str, str, Handler]] = [
+    *images.PREFIX_ROUTES,
+    *cdn.PREFIX_ROUTES,
+]
 
 QrStatus = Literal["new", "scanned", "confirmed", "done", "expired"]
 FaultKind = Literal["http_status", "timeout", "code", "reset"]
 FAULT_KINDS = ("http_status", "timeout", "code", "reset")
-
-
-class ControlError(Exception):
-    """A control call that cannot be done: unknown QR key, bad arguments. HTTP: {"error": …}."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass
@@ -157,6 +156,7 @@ class State:
     def __init__(self, qr_ttl: float = QR_TTL, check_sign: bool = True) -> None:
         self.lock = threading.RLock()
         self._defaults = (qr_ttl, check_sign)
+        self.live = live.LiveState(self.lock, self.now)
         self.reset()
 
     def reset(self) -> None:
@@ -171,6 +171,8 @@ class State:
             self.tokens: dict[str, Token] = {}
             self.qr: dict[str, QrLogin] = {}
             self.faults: list[Fault] = []
+            # Live rooms: back to the seed room, and open streams end.
+            self.live.reset()
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -294,11 +296,12 @@ def fault_response(fault: Fault) -> Response:
     return response
 
 
-class FakeBilibili:
+class FakeBilibili(live.LiveControls):
     """The fake Bilibili: `with FakeBilibili() as fake: …` serves on `fake.url` in a thread.
 
     The port is bound on construction, so `url` is known before start(). The control methods
-    below are what /_fake/ does over HTTP; they raise ControlError on a bad call.
+    below are what /_fake/ does over HTTP; they raise ControlError on a bad call. The live rooms'
+    controls (add_room, set_live, set_stream, set_hls_only, open_streams) are in live.py.
     """
 
     def __init__(
@@ -495,7 +498,8 @@ class FakeBilibili:
             self.state.faults.clear()
 
     def reset(self) -> None:
-        """Back to the seed: one account, no logins, no faults, real time, default settings."""
+        """Back to the seed: one account, one offline room, no logins, no faults, real time,
+        default settings."""
         self.state.reset()
 
     def advance_clock(self, seconds: float) -> None:
@@ -532,6 +536,7 @@ class FakeBilibili:
                     for q in self.state.qr.values()
                 ],
                 "faults": [asdict(f) for f in self.state.faults],
+                "rooms": self.rooms(),
             }
 
     # Dispatch
@@ -618,6 +623,7 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("POST", r"/_fake/clock", lambda f, b: f.advance_clock(b["advance"])),
     ("POST", r"/_fake/config", lambda f, b: f.configure(**b)),
     ("GET", r"/_fake/state", lambda f, b: f.snapshot()),
+    *live.CONTROL_ROUTES,
 ]
 
 
@@ -725,6 +731,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
+        if response.stream is not None:
+            self._send_stream(response, response.stream)
+            return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -733,5 +742,40 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _send_stream(self, response: Response, stream: Generator[bytes]) -> None:
+        # No Content-Length: chunked, then close. A body cut short (Hangup, the fake stopping)
+        # lacks the last chunk, so the client sees a broken stream rather than its end.
+        self.close_connection = True
+        try:
+            first = b"" if self.command == "HEAD" else next(stream, None)
+        except Exception:
+            logger.exception("fakebili: streaming %s failed", self.path)
+            self._send(Response(500, b"fakebili bug, see the log", "text/plain"))
+            return
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command == "HEAD" or first is None:
+            stream.close()
+            if first is None:
+                self.wfile.write(b"0\r\n\r\n")
+            return
+        stopping = self.server.fake.stopping
+        try:
+            for chunk in itertools.chain([first], stream):
+                if stopping.is_set():
+                    return
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        except (Hangup, OSError):
+            pass
+        finally:
+            stream.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode
@@ -115,6 +116,19 @@ class Request:
         return {**self.query, **self.form}
 
 
+class ControlError(Exception):
+    """A control call that cannot be done: unknown QR key, bad arguments. HTTP: {"error": …}."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class Hangup(Exception):
+    """Raised by a streamed body to cut the connection there, without ending the body."""
+
+
 @dataclass
 class Response:
     status: int = 200
@@ -122,6 +136,9 @@ class Response:
     content_type: str = "application/json; charset=utf-8"
     # A list, not a dict: a login answer carries several Set-Cookie headers.
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # A body sent as it comes (chunked, then the connection closes) instead of `body`. b"" means
+    # "nothing yet": the server checks it is not stopping and asks again.
+    stream: Generator[bytes, None, None] | None = None
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:

@@ -1,0 +1,516 @@
+"""The fake's live rooms over real HTTP: room endpoints, play info, and the FLV streams."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from tests import media
+from tests.fakebili.server import FakeBilibili
+
+TIMEOUT = 5
+ROOM, SHORT_ID, UID = 23058, 3, 11153765
+PLAY_INFO = "/xlive/web-room/v2/index/getRoomPlayInfo"
+FLV_PARAMS = {"protocol": "0,1", "format": "0,1,2", "codec": "0,1", "qn": 10000}
+
+
+@pytest.fixture(scope="module")
+def _server() -> Iterator[FakeBilibili]:
+    with FakeBilibili() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(_server: FakeBilibili) -> Iterator[FakeBilibili]:
+    _server.reset()
+    yield _server
+    # Ends the test's open streams too.
+    _server.reset()
+
+
+def get(fake: FakeBilibili, path: str, **kwargs: Any) -> requests.Response:
+    kwargs.setdefault("timeout", TIMEOUT)
+    return requests.get(fake.url + path, **kwargs)
+
+
+def play_info(fake: FakeBilibili, room_id: int = ROOM, **kwargs: Any) -> dict[str, Any]:
+    params = {"room_id": room_id, "platform": "web", **FLV_PARAMS}
+    return get(fake, PLAY_INFO, params=params, **kwargs).json()
+
+
+def flv_codec(info: dict[str, Any]) -> dict[str, Any]:
+    stream = info["data"]["playurl_info"]["playurl"]["stream"][0]
+    assert (stream["protocol_name"], stream["format"][0]["format_name"]) == (
+        "http_stream",
+        "flv",
+    )
+    return stream["format"][0]["codec"][0]
+
+
+def flv_url(fake: FakeBilibili, host: int = 0) -> str:
+    codec = flv_codec(play_info(fake))
+    url_info = codec["url_info"][host]
+    return url_info["host"] + codec["base_url"] + url_info["extra"]
+
+
+def go_live(fake: FakeBilibili, speed: float = 0, **stream: Any) -> str:
+    fake.set_live(ROOM, 1)
+    fake.set_stream(ROOM, speed=speed, **stream)
+    return flv_url(fake)
+
+
+def wait_for(condition: Any, seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+# Reading FLV, written out here rather than taken from the fake
+
+
+Tag = tuple[int, int, bytes]  # type, timestamp, data
+
+
+def is_frame(tag: Tag) -> bool:
+    """Audio or video, not a sequence header (AVC/AAC packet type 0)."""
+    return tag[0] in (8, 9) and tag[2][1] != 0
+
+
+def read_tags(read: Any, until_ms: int, out: bytearray | None = None) -> list[Tag]:
+    """Tags from `read(n)` up to `until_ms` past the first frame (all bytes kept in `out`)."""
+    head = read(13)
+    assert head[:3] == b"FLV"
+    if out is not None:
+        out += head
+    tags: list[Tag] = []
+    first_ms = None
+    while first_ms is None or tags[-1][1] - first_ms < until_ms:
+        header = read(11)
+        size = int.from_bytes(header[1:4], "big")
+        rest = read(size + 4)
+        timestamp = int.from_bytes(header[4:7], "big") | header[7] << 24
+        tags.append((header[0], timestamp, rest[:size]))
+        if first_ms is None and is_frame(tags[-1]):
+            first_ms = timestamp
+        if out is not None:
+            out += header + rest
+    return tags
+
+
+def first_frame_ms(tags: list[Tag]) -> int:
+    return next(tag[1] for tag in tags if is_frame(tag))
+
+
+def stream_tags(url: str, until_ms: int, out: bytearray | None = None) -> list[Tag]:
+    with requests.get(url, stream=True, timeout=TIMEOUT) as r:
+        assert r.status_code == 200
+        assert r.headers["Content-Type"] == "video/x-flv"
+        return read_tags(r.raw.read, until_ms, out)
+
+
+def media_timestamps(tags: list[Tag], kind: int) -> list[int]:
+    """Timestamps of the frames of one kind (8 audio, 9 video), sequence headers left out."""
+    return [tag[1] for tag in tags if tag[0] == kind and is_frame(tag)]
+
+
+def sequence_headers(tags: list[Tag]) -> list[Tag]:
+    return [tag for tag in tags if tag[0] in (8, 9) and not is_frame(tag)]
+
+
+class RawStream:
+    """A stream request over a plain socket, its chunked body decoded here: a read timeout on a
+    plain socket leaves the connection usable (requests' does not), and the end of the body
+    (last chunk) is told apart from a cut connection."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port), TIMEOUT)
+        target = f"{parts.path}?{parts.query}"
+        self.sock.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+        )
+        self.raw = b""
+        head = self._until(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert b"transfer-encoding: chunked" in head.lower()
+        self.received = 0
+        self.ended = False  # the last chunk came
+
+    def _fill(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError
+        self.raw += data
+
+    def _until(self, separator: bytes) -> bytes:
+        while separator not in self.raw:
+            self._fill()
+        line, self.raw = self.raw.split(separator, 1)
+        return line
+
+    def read_chunk(self) -> bytes:
+        size = int(self._until(b"\r\n"), 16)
+        while len(self.raw) < size + 2:
+            self._fill()
+        chunk, self.raw = self.raw[:size], self.raw[size + 2 :]
+        self.ended = size == 0
+        self.received += size
+        return chunk
+
+    def read_at_least(self, n: int) -> None:
+        while self.received < n:
+            self.read_chunk()
+
+    def read_to_end(self) -> None:
+        """Read until the last chunk (EOFError if the connection is cut first)."""
+        while not self.ended:
+            self.read_chunk()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_streams() -> Iterator[list[RawStream]]:
+    streams: list[RawStream] = []
+    yield streams
+    for stream in streams:
+        stream.close()
+
+
+# §6.1–§6.3 Rooms
+
+
+def test_room_init_turns_a_short_id_into_the_room_id(fake: FakeBilibili) -> None:
+    r = get(fake, "/room/v1/Room/room_init", params={"id": SHORT_ID}).json()
+    assert (r["code"], r["msg"], r["message"]) == (0, "ok", "ok")
+    data = r["data"]
+    assert (data["room_id"], data["short_id"], data["uid"]) == (ROOM, SHORT_ID, UID)
+    assert (data["live_status"], data["live_time"]) == (0, -62170012800)
+    assert get(fake, "/room/v1/Room/room_init", params={"id": ROOM}).json() == r
+
+    missing = get(fake, "/room/v1/Room/room_init", params={"id": 999}).json()
+    assert (missing["code"], missing["msg"]) == (60004, "直播间不存在")
+
+
+def test_live_time_holds_for_a_broadcast_and_changes_with_the_next(
+    fake: FakeBilibili,
+) -> None:
+    def live_times() -> tuple[int, int, str]:
+        init = get(fake, "/room/v1/Room/room_init", params={"id": SHORT_ID}).json()
+        by_room = get(
+            fake,
+            "/xlive/web-room/v1/index/getInfoByRoom",
+            params={"room_id": ROOM, "web_location": "444.8", "wts": 1, "w_rid": "x"},
+        ).json()
+        info = get(fake, "/room/v1/Room/get_info", params={"room_id": ROOM}).json()
+        start = by_room["data"]["room_info"]["live_start_time"]
+        assert init["data"]["live_time"] in (start, -62170012800)
+        return init["data"]["live_time"], start, info["data"]["live_time"]
+
+    assert live_times() == (-62170012800, 0, "0000-00-00 00:00:00")
+    fake.set_live(ROOM, 1)
+    first = live_times()
+    assert first[0] > 0 and first[2] != "0000-00-00 00:00:00"
+    fake.set_live(ROOM, 1)  # already live: the same broadcast
+    assert live_times() == first
+
+    fake.set_live(ROOM, 2)
+    assert get(fake, "/room/v1/Room/room_init", params={"id": ROOM}).json()["data"][
+        "live_status"
+    ] == (2)
+    fake.set_live(ROOM, 0)
+    fake.set_live(ROOM, 1)
+    second = live_times()
+    assert second[0] > first[0]
+
+
+def test_room_info_and_anchor_describe_the_room(fake: FakeBilibili) -> None:
+    fake.add_room(
+        777, short_id=77, uid=4242, uname="主播甲", title="今晚唱歌", area_name="唱见"
+    )
+    info = get(fake, "/room/v1/Room/get_info", params={"room_id": 77}).json()
+    assert (info["code"], info["msg"], info["message"]) == (0, "ok", "ok")
+    assert info["data"]["title"] == "今晚唱歌"
+    assert info["data"]["room_id"] == 777
+    assert requests.get(info["data"]["user_cover"], timeout=TIMEOUT).ok
+    assert (
+        get(fake, "/room/v1/Room/get_info", params={"room_id": 1}).json()["code"] == 1
+    )
+
+    by_room = get(
+        fake, "/xlive/web-room/v1/index/getInfoByRoom", params={"room_id": 777}
+    ).json()
+    assert by_room["code"] == 0 and by_room["ttl"] == 1
+    assert by_room["data"]["room_info"]["title"] == "今晚唱歌"
+    assert by_room["data"]["room_info"]["area_name"] == "唱见"
+    assert by_room["data"]["anchor_info"]["base_info"]["uname"] == "主播甲"
+
+    anchor = get(
+        fake, "/live_user/v1/UserInfo/get_anchor_in_room", params={"roomid": 777}
+    ).json()
+    assert (anchor["code"], anchor["msg"]) == (0, "success")
+    assert anchor["data"]["info"]["uid"] == 4242
+    assert anchor["data"]["info"]["uname"] == "主播甲"
+    assert anchor["data"]["level"]["master_level"]["level"] > 0
+    missing = get(
+        fake, "/live_user/v1/UserInfo/get_anchor_in_room", params={"roomid": 1}
+    ).json()
+    assert missing["code"] == 0
+
+
+# §6.4 Play info
+
+
+def test_play_info_is_null_unless_live(fake: FakeBilibili) -> None:
+    r = play_info(fake)
+    assert (r["code"], r["message"], r["ttl"]) == (0, "0", 1)
+    assert r["data"]["live_status"] == 0 and r["data"]["playurl_info"] is None
+    fake.set_live(ROOM, 2)
+    assert play_info(fake)["data"]["playurl_info"] is None
+
+
+def test_play_info_offers_flv_on_two_cdns_and_source_quality_to_logged_in(
+    fake: FakeBilibili,
+) -> None:
+    fake.set_live(ROOM, 1)
+    r = play_info(fake)
+    data = r["data"]
+    assert (data["room_id"], data["short_id"], data["uid"]) == (ROOM, SHORT_ID, UID)
+    assert data["live_status"] == 1 and data["live_time"] > 0
+    playurl = data["playurl_info"]["playurl"]
+    assert playurl["cid"] == ROOM
+    assert {d["qn"]: d["desc"] for d in playurl["g_qn_desc"]}[10000] == "原画"
+    assert [s["protocol_name"] for s in playurl["stream"]] == [
+        "http_stream",
+        "http_hls",
+    ]
+    hls = [f["format_name"] for f in playurl["stream"][1]["format"]]
+    assert hls == ["ts", "fmp4"]
+
+    codec = flv_codec(r)
+    assert codec["codec_name"] == "avc"
+    assert (codec["current_qn"], codec["accept_qn"]) == (150, [10000, 150])
+    assert codec["base_url"].startswith("/live-bvc/") and codec["base_url"].endswith(
+        ".flv?"
+    )
+    assert f"/live_{UID}_" in codec["base_url"]
+    cdns = []
+    for url_info in codec["url_info"]:
+        assert url_info["host"] == fake.url
+        extra = parse_qs(url_info["extra"])
+        assert {"expires", "qn", "cdn", "sign"} <= set(extra)
+        cdns.append(extra["cdn"][0])
+    assert len(set(cdns)) == 2
+
+    login = fake.login()
+    cookies = {c["name"]: c["value"] for c in login["cookie_info"]["cookies"]}
+    codec = flv_codec(play_info(fake, cookies=cookies))
+    assert codec["current_qn"] == 10000
+    low = flv_codec(
+        get(
+            fake,
+            PLAY_INFO,
+            params={"room_id": ROOM, **FLV_PARAMS, "qn": 150},
+            cookies=cookies,
+        ).json()
+    )
+    assert low["current_qn"] == 150
+
+    for host in (0, 1):
+        with requests.get(flv_url(fake, host), stream=True, timeout=TIMEOUT) as s:
+            assert s.status_code == 200 and s.raw.read(3) == b"FLV"
+
+
+def test_an_hls_only_room_offers_no_flv(fake: FakeBilibili) -> None:
+    url = go_live(fake)
+    fake.set_hls_only(ROOM, True)
+    stream = play_info(fake)["data"]["playurl_info"]["playurl"]["stream"]
+    assert [s["protocol_name"] for s in stream] == ["http_hls"]
+    codec = stream[0]["format"][0]["codec"][0]
+    assert codec["base_url"].endswith(".m3u8?")
+    m3u8 = (
+        codec["url_info"][0]["host"] + codec["base_url"] + codec["url_info"][0]["extra"]
+    )
+    # Announced, not served (yet).
+    assert requests.get(m3u8, timeout=TIMEOUT).status_code == 501
+    assert requests.get(url, timeout=TIMEOUT).status_code == 404
+
+
+def test_stream_urls_are_checked(fake: FakeBilibili) -> None:
+    url = go_live(fake)
+    base, _, query = url.partition("?")
+    unknown = base.replace(f"live_{UID}_", "live_1_")
+    assert requests.get(f"{unknown}?{query}", timeout=TIMEOUT).status_code == 404
+    bad_sign = url.replace("sign=", "sign=0")
+    assert requests.get(bad_sign, timeout=TIMEOUT).status_code == 403
+    # Loose: no sign at all is let through.
+    with requests.get(base + "?", stream=True, timeout=TIMEOUT) as r:
+        assert r.status_code == 200
+    fake.set_live(ROOM, 0)
+    assert requests.get(url, timeout=TIMEOUT).status_code == 404
+
+
+def test_faults_spoil_stream_requests_too(fake: FakeBilibili) -> None:
+    url = go_live(fake)
+    fake.inject("/live-bvc/*", "http_status", status=503)
+    assert requests.get(url, timeout=TIMEOUT).status_code == 503
+    with requests.get(url, stream=True, timeout=TIMEOUT) as r:
+        assert r.status_code == 200
+
+
+# The stream
+
+
+def test_the_stream_is_real_h264_and_aac(fake: FakeBilibili, tmp_path: Path) -> None:
+    url = go_live(fake, speed=20)
+    out = bytearray()
+    started = time.monotonic()
+    tags = stream_tags(url, 3000, out)
+    # Paced: 3 s of stream at 20× take at least 0.15 s.
+    assert time.monotonic() - started >= 0.14
+    assert tags[0][0] == 18 and b"onMetaData" in tags[0][2]
+    assert [t[0] for t in sequence_headers(tags)] == [9, 8]
+    path = tmp_path / "stream.flv"
+    path.write_bytes(out)
+    probe = media.probe(path)
+    assert probe.streams == ["h264", "aac"]
+    assert probe.decode_errors == ""
+    # The frames start at the broadcast's clock, not at 0.
+    assert 2.5 <= probe.duration - first_frame_ms(tags) / 1000 <= 3.5
+
+
+def test_real_time_is_the_default_pace(fake: FakeBilibili) -> None:
+    fake.set_live(ROOM, 1)
+    started = time.monotonic()
+    stream_tags(flv_url(fake), 1000)
+    assert 0.9 <= time.monotonic() - started <= 3
+
+
+def test_timestamps_run_on_across_the_loop(fake: FakeBilibili) -> None:
+    url = go_live(fake)
+    loop_ms = 10000  # media.clip() lasts 10 s
+    tags = stream_tags(url, loop_ms + 3000)
+    assert len(sequence_headers(tags)) == 2  # sent once, not at each loop
+    for kind, frame_ms in ((9, 40), (8, 24)):
+        timestamps = media_timestamps(tags, kind)
+        steps = [b - a for a, b in zip(timestamps, timestamps[1:], strict=False)]
+        # At most one frame of slack where the clip starts over.
+        assert min(steps) >= 0 and max(steps) <= 2 * frame_ms, (kind, max(steps))
+    assert media_timestamps(tags, 9)[-1] - first_frame_ms(tags) > loop_ms
+
+
+def test_drop_after_bytes_cuts_the_connection_once(
+    fake: FakeBilibili, raw_streams: list[RawStream]
+) -> None:
+    url = go_live(fake, drop_after_bytes=50_000)
+    stream = RawStream(url)
+    raw_streams.append(stream)
+    with pytest.raises(EOFError):
+        stream.read_to_end()
+    assert stream.received == 50_000 and not stream.ended
+    wait_for(lambda: fake.open_streams(ROOM) == 0)
+
+    again = RawStream(url)
+    raw_streams.append(again)
+    again.read_at_least(200_000)
+
+
+def test_stall_after_bytes_keeps_the_connection_open_until_cleared(
+    fake: FakeBilibili, raw_streams: list[RawStream]
+) -> None:
+    url = go_live(fake, stall_after_bytes=30_000)
+    stream = RawStream(url)
+    raw_streams.append(stream)
+    stream.read_at_least(30_000)
+    stream.sock.settimeout(0.5)
+    with pytest.raises(TimeoutError):
+        stream.read_chunk()
+    assert stream.received == 30_000
+    assert fake.open_streams(ROOM) == 1
+
+    fake.set_stream(ROOM, clear=True)
+    stream.sock.settimeout(TIMEOUT)
+    stream.read_at_least(100_000)
+
+    # Stalled again, the stream still ends when the room goes offline.
+    fake.set_stream(ROOM, stall_after_bytes=stream.received + 10_000)
+    fake.set_live(ROOM, 0)
+    stream.read_to_end()
+    wait_for(lambda: fake.open_streams(ROOM) == 0)
+
+
+def test_going_offline_ends_an_open_stream(
+    fake: FakeBilibili, raw_streams: list[RawStream]
+) -> None:
+    url = go_live(fake, speed=1)
+    stream = RawStream(url)
+    raw_streams.append(stream)
+    stream.read_at_least(1000)
+    assert fake.open_streams(ROOM) == 1
+    fake.set_live(ROOM, 0)
+    stream.read_to_end()
+    assert stream.ended
+    wait_for(lambda: fake.open_streams(ROOM) == 0)
+
+
+def test_jump_ms_moves_later_timestamps(fake: FakeBilibili) -> None:
+    url = go_live(fake, jump_ms=5000, at_seconds=1)
+    tags = stream_tags(url, 8000)
+    video = media_timestamps(tags, 9)
+    steps = [b - a for a, b in zip(video, video[1:], strict=False)]
+    jump = max(steps)
+    assert 5000 <= jump <= 5100
+    assert 900 <= video[steps.index(jump)] - first_frame_ms(tags) <= 1100
+    assert sorted(steps)[-2] <= 80  # one jump only
+
+
+def test_swap_clip_sends_new_sequence_headers(fake: FakeBilibili) -> None:
+    url = go_live(fake, size="640x360", at_seconds=1)
+    tags = stream_tags(url, 2500)
+    headers = sequence_headers(tags)
+    assert [t[0] for t in headers] == [9, 8, 9, 8]
+    assert headers[0][2] != headers[2][2]  # another SPS/PPS
+    after = tags.index(headers[3]) + 1
+    first_frame = next(t for t in tags[after:] if t[0] == 9)
+    assert first_frame[2][0] >> 4 == 1  # the new clip starts with a keyframe
+    video = media_timestamps(tags, 9)
+    assert all(0 <= b - a <= 80 for a, b in zip(video, video[1:], strict=False))
+    assert fake.rooms()[0]["clip"] == str(media.clip(size="640x360"))
+
+
+def test_the_http_controls_drive_the_rooms(
+    fake: FakeBilibili, raw_streams: list[RawStream]
+) -> None:
+    def post(path: str, **body: Any) -> requests.Response:
+        return requests.post(fake.url + path, json=body, timeout=TIMEOUT)
+
+    room = post(
+        "/_fake/rooms", room_id=4000, short_id=40, uid=4001, title="HTTP"
+    ).json()
+    assert (room["room_id"], room["live_status"], room["title"]) == (4000, 0, "HTTP")
+    assert post("/_fake/rooms/4000/live", status=1).json()["live_status"] == 1
+    assert post("/_fake/rooms/4000/stream", speed=0).json()["speed"] == 0
+    rooms = requests.get(fake.url + "/_fake/rooms", timeout=TIMEOUT).json()["rooms"]
+    assert [r["room_id"] for r in rooms] == [ROOM, 4000]
+
+    codec = flv_codec(play_info(fake, room_id=40))
+    stream = RawStream(fake.url + codec["base_url"] + codec["url_info"][0]["extra"])
+    raw_streams.append(stream)
+    stream.read_at_least(1000)
+    streams = requests.get(fake.url + "/_fake/rooms/4000/streams", timeout=TIMEOUT)
+    assert streams.json() == {"open": 1}
+
+    assert post("/_fake/rooms/4000/hls_only").json()["hls_only"] is True
+    assert post("/_fake/rooms/1/live", status=1).status_code == 404
+    assert post("/_fake/rooms/4000/live", status=7).status_code == 400
+    assert post("/_fake/rooms/4000/stream", speed=-1).status_code == 400
+    assert post("/_fake/rooms", room_id=5, colour="red").status_code == 400
