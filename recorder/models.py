@@ -90,6 +90,8 @@ class Streamer(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.IDLE)
     state_detail = models.TextField(blank=True)
     state_changed = models.DateTimeField(null=True, blank=True)
+    # Beaten every few seconds by the worker recording this streamer; stale = that worker died.
+    heartbeat = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -119,6 +121,19 @@ class Streamer(models.Model):
         if self.state == self.State.RECORDING:
             return "Working"
         return "Idle"
+
+    def enqueue_recording(self) -> None:
+        """Hand the streamer to a recorder worker (which claims it, or finds nothing to do)."""
+        from django.conf import settings
+        from django_q.tasks import async_task
+
+        async_task(
+            "recorder.tasks.record",
+            self.pk,
+            cluster=settings.RECORDER_CLUSTER,
+            group="recordings",
+            task_name=f"record-{self.pk}",
+        )
 
     def toggle_pause(self) -> None:
         """Working or Idle → Pause; Pause → Idle, as biliup's pause endpoint does."""

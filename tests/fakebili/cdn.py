@@ -2,8 +2,9 @@
 
 A stream is the room's clip looped by flvloop.Player, paced at the room's `speed` against the
 wall clock since the request began (0: as fast as the client reads), and steered by the room's
-stream controls (live.py): a cut or a stall after N bytes, a timestamp jump, a clip swap.
-The body goes out chunked (server.py), and ends when the room's broadcast does.
+stream controls (live.py): a cut or a stall after N bytes, a timestamp jump, a clip swap, and
+at a stream second, the broadcast's end or a cut. The body goes out chunked (server.py), and ends
+when the room's broadcast does.
 
 Reference: /work/shared/reference/bilibili-protocol.md §6.4 and §9 "Live".
 """
@@ -162,6 +163,17 @@ class Stream:
                         self.live.cond.wait(min(wait, TICK_SECONDS))
                     yield b""
                     continue
+            # Checked when the tag is due, so at speed 1 it happens at wall second T too.
+            with self.live.cond:
+                end = self._end_controls(player)
+            if end == "offline":
+                break
+            if end == "drop":
+                # Cut mid-tag, as a real broken connection would be.
+                cut = player.peek().encode()
+                self.buf += cut[: len(cut) // 2]
+                yield from self._flush()
+                raise Hangup
             self.buf += player.take().encode()
             if len(self.buf) >= BATCH_BYTES:
                 yield from self._flush()
@@ -181,6 +193,26 @@ class Stream:
             self.live.cond.notify_all()
         if room.clip is not None and Path(room.clip) != player.clip.path:
             return Path(room.clip)
+        return None
+
+    def _end_controls(self, player: flvloop.Player) -> str | None:
+        """What ends this stream before the next tag, if anything: the broadcast ("offline",
+        ended here when the tag reaches offline_after_seconds) or a cut ("drop", when it reaches
+        drop_after_seconds). Each control fires once. Lock held."""
+        room = self.room
+        if not self.on_air():
+            return "offline"
+        elapsed_s = player.elapsed_ms / 1000
+        if (
+            room.offline_after_seconds is not None
+            and elapsed_s >= room.offline_after_seconds
+        ):
+            room.offline_after_seconds = None
+            self.live.set_status(room, 0)
+            return "offline"
+        if room.drop_after_seconds is not None and elapsed_s >= room.drop_after_seconds:
+            room.drop_after_seconds = None
+            return "drop"
         return None
 
     def _flush(self) -> Generator[bytes, None, None]:

@@ -12,9 +12,13 @@ controls are LiveControls, mixed into FakeBilibili, and the same over HTTP in CO
 
 Stream controls counted in bytes apply to the stream that reaches them first, once: drop (cut the
 connection after N body bytes), stall (stop sending after N bytes, connection open, until
-`clear` or the room goes off air). Controls at a stream time T (`at_seconds`, counted from the
-stream's start, jumps aside) apply once too: a timestamp jump, and a clip swap (at the next
-keyframe: the new clip's AVC/AAC sequence headers, then its frames; later streams get the new clip).
+`clear` or the room goes off air). Controls at a stream time T (counted from the stream's first
+frame, jumps aside; the same at any speed) apply once too, to the first stream to get there: a
+timestamp jump and a clip swap (`at_seconds`; a swap at the next keyframe: the new clip's AVC/AAC
+sequence headers, then its frames; later streams get the new clip), the end of the broadcast
+(`offline_after_seconds`: as set_live(room, 0), so every stream ends after its last whole tag),
+and a cut (`drop_after_seconds`: the frames before T, part of the next tag, then the connection
+closes without ending the body; the room stays live).
 HLS is only announced (set_hls_only, or protocol=1 in play info): its playlists answer 501.
 
 Reference: /work/shared/reference/bilibili-protocol.md §6 and §9 "Live".
@@ -90,6 +94,8 @@ class Room:
     jump_at: float = 0.0
     swap_clip: str | None = None
     swap_at: float = 0.0
+    offline_after_seconds: float | None = None
+    drop_after_seconds: float | None = None
     # Bookkeeping: streams end when `broadcast` moves on; stalls end when `releases` does.
     broadcast: int = 0
     releases: int = 0
@@ -127,6 +133,8 @@ CONTROL_FIELDS = {
         "swap_at",
         "drop_after_bytes",
         "stall_after_bytes",
+        "offline_after_seconds",
+        "drop_after_seconds",
     }
 }
 
@@ -156,6 +164,17 @@ class LiveState:
         if room is None and room_id > 0:
             room = next((r for r in self.rooms.values() if r.short_id == room_id), None)
         return room
+
+    def set_status(self, room: Room, status: int) -> None:
+        """Start (1) or end (0, 2) a broadcast; ending one ends its open streams. Lock held."""
+        if status == room.live_status:
+            return
+        room.live_status = status
+        room.broadcast += 1
+        if status == 1:
+            # Whole seconds, as Bilibili gives them, and never the last broadcast's.
+            room.live_start = max(int(self.now()), room.live_start + 1)
+        self.cond.notify_all()
 
     def on_air(self, room: Room, broadcast: int) -> bool:
         return (
@@ -577,14 +596,7 @@ class LiveControls:
             raise ControlError("status must be 0, 1 or 2")
         with self.state.lock:
             room = self._room(room_id)
-            if int(status) == room.live_status:
-                return room.to_dict()
-            room.live_status = int(status)
-            room.broadcast += 1
-            if room.live_status == 1:
-                # Whole seconds, as Bilibili gives them, and never the last broadcast's.
-                room.live_start = max(int(self.state.now()), room.live_start + 1)
-            self.state.live.cond.notify_all()
+            self.state.live.set_status(room, int(status))
             return room.to_dict()
 
     def set_stream(
@@ -598,6 +610,8 @@ class LiveControls:
         swap_clip: str | Path | None = None,
         size: str | None = None,
         at_seconds: float = 0.0,
+        offline_after_seconds: float | None = None,
+        drop_after_seconds: float | None = None,
         clear: bool = False,
     ) -> dict[str, Any]:
         """Steer the room's streams. speed: × real time (0: as fast as the client reads).
@@ -605,10 +619,20 @@ class LiveControls:
         sending with its connection open until `clear` or the room goes off air. jump_ms: +N ms
         on every later timestamp, from stream second `at_seconds`. swap_clip (an FLV path) or
         size ("640x360", a clip ffmpeg makes): play another clip from the first keyframe after
-        `at_seconds`. Each of these happens once. clear: first cancel what has not happened
-        yet, and end any stall."""
+        `at_seconds`. offline_after_seconds=T: the first stream to reach stream second T (its
+        frames since it started, whatever the speed) ends the broadcast there, as set_live(room,
+        0) does: its last frame is the one before T. drop_after_seconds=T: the first stream to
+        reach second T is cut there (part of the tag at T sent, no end of body); the room stays
+        live. Each of these happens once. clear: first cancel what has not happened yet, and end
+        any stall."""
         if speed is not None and float(speed) < 0:
             raise ControlError("speed must be 0 (unpaced) or more")
+        for name, value in (
+            ("offline_after_seconds", offline_after_seconds),
+            ("drop_after_seconds", drop_after_seconds),
+        ):
+            if value is not None and float(value) < 0:
+                raise ControlError(f"{name} must be 0 or more")
         if size is not None:
             if not re.fullmatch(r"\d+x\d+", str(size)):
                 raise ControlError('size must look like "640x360"')
@@ -619,6 +643,7 @@ class LiveControls:
             if clear:
                 room.drop_after_bytes = room.stall_after_bytes = None
                 room.jump_ms = room.swap_clip = None
+                room.offline_after_seconds = room.drop_after_seconds = None
                 room.releases += 1
             if speed is not None:
                 room.speed = float(speed)
@@ -630,6 +655,10 @@ class LiveControls:
                 room.jump_ms, room.jump_at = int(jump_ms), float(at_seconds)
             if swap is not None:
                 room.swap_clip, room.swap_at = str(swap), float(at_seconds)
+            if offline_after_seconds is not None:
+                room.offline_after_seconds = float(offline_after_seconds)
+            if drop_after_seconds is not None:
+                room.drop_after_seconds = float(drop_after_seconds)
             self.state.live.cond.notify_all()
             return room.to_dict()
 

@@ -125,6 +125,31 @@ def sequence_headers(tags: list[Tag]) -> list[Tag]:
     return [tag for tag in tags if tag[0] in (8, 9) and not is_frame(tag)]
 
 
+def split_tags(body: bytes) -> tuple[list[Tag], bytes]:
+    """A whole FLV body's complete tags, and what follows the last (a cut-off tag, or b"")."""
+    assert body[:3] == b"FLV"
+    at, tags = 13, []
+    while len(body) - at >= 11:
+        size = int.from_bytes(body[at + 1 : at + 4], "big")
+        if len(body) - at < 11 + size + 4:
+            break
+        timestamp = int.from_bytes(body[at + 4 : at + 7], "big") | body[at + 7] << 24
+        tags.append((body[at], timestamp, body[at + 11 : at + 11 + size]))
+        at += 11 + size + 4
+    return tags, body[at:]
+
+
+def frames_span_ms(tags: list[Tag]) -> int:
+    """From the first frame's timestamp to the last's."""
+    frames = [tag[1] for tag in tags if is_frame(tag)]
+    return frames[-1] - frames[0]
+
+
+def live_status(fake: FakeBilibili) -> int:
+    init = get(fake, "/room/v1/Room/room_init", params={"id": ROOM}).json()
+    return init["data"]["live_status"]
+
+
 class RawStream:
     """A stream request over a plain socket, its chunked body decoded here: a read timeout on a
     plain socket leaves the connection usable (requests' does not), and the end of the body
@@ -142,6 +167,7 @@ class RawStream:
         assert head.startswith(b"HTTP/1.1 200"), head
         assert b"transfer-encoding: chunked" in head.lower()
         self.received = 0
+        self.body = bytearray()  # every chunk read so far
         self.ended = False  # the last chunk came
 
     def _fill(self) -> None:
@@ -163,6 +189,7 @@ class RawStream:
         chunk, self.raw = self.raw[:size], self.raw[size + 2 :]
         self.ended = size == 0
         self.received += size
+        self.body += chunk
         return chunk
 
     def read_at_least(self, n: int) -> None:
@@ -462,6 +489,54 @@ def test_going_offline_ends_an_open_stream(
     wait_for(lambda: fake.open_streams(ROOM) == 0)
 
 
+@pytest.mark.parametrize("speed", [0, 10])
+def test_offline_after_seconds_ends_the_broadcast_at_that_stream_second(
+    fake: FakeBilibili, raw_streams: list[RawStream], speed: float
+) -> None:
+    url = go_live(fake, speed=speed, offline_after_seconds=5)
+    stream = RawStream(url)
+    raw_streams.append(stream)
+    stream.read_to_end()
+    tags, rest = split_tags(bytes(stream.body))
+    assert rest == b""  # ends after a whole tag
+    assert abs(frames_span_ms(tags) - 5000) <= 200
+    assert live_status(fake) == 0
+    assert play_info(fake)["data"]["playurl_info"] is None
+    assert fake.rooms()[0]["offline_after_seconds"] is None
+    wait_for(lambda: fake.open_streams(ROOM) == 0)
+
+    # Once: the next broadcast runs on past 5 s.
+    fake.set_live(ROOM, 1)
+    assert frames_span_ms(stream_tags(flv_url(fake), 7000)) >= 7000
+    assert live_status(fake) == 1
+
+
+def test_offline_after_seconds_is_cleared_by_clear(fake: FakeBilibili) -> None:
+    url = go_live(fake, offline_after_seconds=1)
+    fake.set_stream(ROOM, clear=True)
+    assert frames_span_ms(stream_tags(url, 2000)) >= 2000
+    assert live_status(fake) == 1
+
+
+def test_drop_after_seconds_cuts_the_connection_once(
+    fake: FakeBilibili, raw_streams: list[RawStream]
+) -> None:
+    url = go_live(fake, drop_after_seconds=3)
+    stream = RawStream(url)
+    raw_streams.append(stream)
+    with pytest.raises(EOFError):
+        stream.read_to_end()
+    assert not stream.ended
+    tags, rest = split_tags(bytes(stream.body))
+    assert rest != b""  # cut mid-tag
+    assert abs(frames_span_ms(tags) - 3000) <= 200
+    wait_for(lambda: fake.open_streams(ROOM) == 0)
+    assert live_status(fake) == 1
+
+    # Once: the next stream runs on past 3 s.
+    assert frames_span_ms(stream_tags(url, 5000)) >= 5000
+
+
 def test_jump_ms_moves_later_timestamps(fake: FakeBilibili) -> None:
     url = go_live(fake, jump_ms=5000, at_seconds=1)
     tags = stream_tags(url, 8000)
@@ -513,4 +588,12 @@ def test_the_http_controls_drive_the_rooms(
     assert post("/_fake/rooms/1/live", status=1).status_code == 404
     assert post("/_fake/rooms/4000/live", status=7).status_code == 400
     assert post("/_fake/rooms/4000/stream", speed=-1).status_code == 400
+    timed = post(f"/_fake/rooms/{ROOM}/stream", offline_after_seconds=60).json()
+    assert timed["offline_after_seconds"] == 60
+    timed = post(f"/_fake/rooms/{ROOM}/stream", drop_after_seconds=30).json()
+    assert timed["drop_after_seconds"] == 30
+    cleared = post(f"/_fake/rooms/{ROOM}/stream", clear=True).json()
+    assert cleared["offline_after_seconds"] is cleared["drop_after_seconds"] is None
+    bad = post(f"/_fake/rooms/{ROOM}/stream", drop_after_seconds=-1)
+    assert bad.status_code == 400
     assert post("/_fake/rooms", room_id=5, colour="red").status_code == 400

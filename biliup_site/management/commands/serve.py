@@ -1,4 +1,5 @@
-"""Run the whole system in one command: daphne (HTTP + WebSocket) and the django-q2 clusters.
+"""Run the whole system in one command: daphne (HTTP + WebSocket), the django-q2 clusters and
+the live-detection loop.
 
 Children that die are restarted with a back-off; SIGINT/SIGTERM stop them all cleanly, so the
 recorder can close its segments.
@@ -90,6 +91,8 @@ class Command(BaseCommand):
                 [python, manage, "qcluster"],
                 env={"Q_CLUSTER_NAME": settings.RECORDER_CLUSTER},
             ),
+            # Live detection: checks every room once per interval, enqueues recordings.
+            Child("watch", [python, manage, "watch"]),
         ]
         for child in self.children:
             child.start()

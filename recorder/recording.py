@@ -1,0 +1,339 @@
+"""Recording a Bilibili live room: one session across drops, segments as files, until the room
+has stayed offline for the grace delay.
+
+The worker that runs this owns the streamer (claim() below): it beats a heartbeat, watches the
+paused flag, and leaves every segment closed, valid and on record, whatever ends the session.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import time
+from datetime import datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import requests
+import urllib3
+from django.db import transaction
+from django.utils import timezone
+
+from biliup_site import live as progress
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.models import Configuration
+from recorder import flv, live, platforms
+from recorder.models import RecordingFile, Streamer, StreamerInfo
+
+logger = logging.getLogger(__name__)
+
+STALL_SECONDS = 10  # no bytes for this long: reconnect (BililiveRecorder's watchdog)
+HEARTBEAT_SECONDS = 5
+STALE_AFTER = timedelta(
+    seconds=60
+)  # a recording whose heartbeat is older lost its worker
+OFFLINE_POLL_SECONDS = 5
+MB = 1024 * 1024
+UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+class StopRecording(Exception):
+    """The session must end now: paused, deleted, or the disk reserve was reached."""
+
+
+class DiskFull(StopRecording):
+    pass
+
+
+def claim(streamer_id: int) -> Streamer | None:
+    """Take the streamer for this worker, within download_limit. None if not to be recorded now."""
+    now = timezone.now()
+    with transaction.atomic():
+        # One claim at a time across workers: the configuration row serializes them, so the
+        # count below cannot be raced past download_limit.
+        config = Configuration.objects.select_for_update().get(
+            pk=Configuration.load().pk
+        )
+        streamer = Streamer.objects.select_for_update().filter(pk=streamer_id).first()
+        if streamer is None or streamer.paused:
+            return None
+        fresh = (
+            streamer.heartbeat is not None and streamer.heartbeat > now - STALE_AFTER
+        )
+        if streamer.state == Streamer.State.RECORDING and fresh:
+            return None  # another worker records it
+        crashed = streamer.state == Streamer.State.RECORDING
+        busy = Streamer.objects.filter(
+            state=Streamer.State.RECORDING, heartbeat__gt=now - STALE_AFTER
+        ).count()
+        if busy >= config.download_limit:
+            _set_state(
+                streamer,
+                Streamer.State.WAITING,
+                f"Live, waiting for one of {config.download_limit} download slots",
+            )
+            return None
+        streamer.heartbeat = now
+        _set_state(streamer, Streamer.State.RECORDING, "", extra=("heartbeat",))
+    if crashed:
+        recover(streamer)
+    return streamer
+
+
+def _set_state(
+    streamer: Streamer, state: str, detail: str, extra: tuple[str, ...] = ()
+) -> None:
+    streamer.state, streamer.state_detail, streamer.state_changed = (
+        state,
+        detail,
+        timezone.now(),
+    )
+    streamer.save(
+        update_fields=("state", "state_detail", "state_changed", "updated", *extra)
+    )
+    progress.notify(
+        progress.PROGRESS_GROUP, "job.changed", kind="streamer", pk=streamer.pk
+    )
+
+
+def release(
+    streamer: Streamer, state: str = Streamer.State.IDLE, detail: str = ""
+) -> None:
+    streamer.heartbeat = None
+    _set_state(streamer, state, detail, extra=("heartbeat",))
+
+
+def recover(streamer: Streamer) -> None:
+    """After a worker died mid-recording: make its half-written segments decodable and keep them."""
+    session = streamer.sessions.filter(end_time=None).order_by("-start_time").first()
+    for part in sorted(folder(streamer).glob("*.part")):
+        path = flv.finalize_part(part)
+        if path is None:
+            logger.warning("Nothing decodable in %s; left as it is", part)
+            continue
+        logger.info("Recovered %s after a crash", path)
+        if session is not None:
+            RecordingFile.objects.create(
+                streamer_info=session, path=str(path), size=path.stat().st_size
+            )
+
+
+def folder(streamer: Streamer) -> Path:
+    return Configuration.load().recordings_path() / _safe(
+        streamer.remark or f"room-{streamer.pk}"
+    )
+
+
+def _safe(text: str) -> str:
+    return UNSAFE.sub("_", text).strip(" .") or "_"
+
+
+def file_stem(streamer: Streamer, session: StreamerInfo, start: datetime) -> str:
+    """The file name from the streamer's template: {streamer}, {title}, {url} and strftime fields."""
+    template = streamer.filename_prefix or "{streamer}%Y-%m-%dT%H_%M_%S"
+    filled = (
+        template.replace("{streamer}", session.name)
+        .replace("{title}", session.title)
+        .replace("{url}", streamer.url)
+    )
+    try:
+        name = timezone.localtime(start).strftime(filled)
+    except ValueError:
+        name = filled
+    return _safe(name)[:200]
+
+
+def open_session(
+    streamer: Streamer, room: live.Room, info: live.RoomInfo | None
+) -> StreamerInfo:
+    """The streamer's session for this broadcast: the unfinished one if a worker died in it."""
+    session = streamer.sessions.filter(end_time=None).order_by("-start_time").first()
+    if session is not None:
+        return session
+    template = streamer.upload_template
+    return StreamerInfo.objects.create(
+        streamer=streamer,
+        name=streamer.remark or (info.uname if info else "") or f"room {room.room_id}",
+        url=streamer.url,
+        title=info.title if info else "",
+        template_name=template.template_name if template else "",
+        live_cover_path=info.cover if info else "",
+    )
+
+
+class Recorder:
+    """One streamer's session: pumps streams into a segmenter until the room stays offline."""
+
+    def __init__(self, streamer: Streamer) -> None:
+        self.streamer = streamer
+        self.config = Configuration.load()
+        self.last_beat = 0.0
+        self.bytes = 0
+
+    def run(self) -> None:
+        room_ref = platforms.bilibili_room(self.streamer.url)
+        if room_ref is None:
+            release(
+                self.streamer,
+                Streamer.State.ERROR,
+                "Only live.bilibili.com/<room> URLs can be recorded yet",
+            )
+            return
+        room = live.room_init(room_ref)
+        if not room.is_live:
+            release(self.streamer)
+            return
+        self.session = open_session(self.streamer, room, live.room_info(room.room_id))
+        directory = folder(self.streamer)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.segmenter = flv.Segmenter(
+            self._next_path,
+            split_time=self.streamer.split_time or None,
+            split_size=self.streamer.split_size * MB or None,
+            on_closed=self._closed,
+        )
+        detail, state = "", Streamer.State.IDLE
+        try:
+            self._loop(room)
+        except DiskFull as exc:
+            state, detail = Streamer.State.ERROR, str(exc)
+        except StopRecording as exc:
+            detail = str(exc)
+        finally:
+            try:
+                self.segmenter.close()
+            finally:
+                self.session.end_time = timezone.now()
+                self.session.save(update_fields=("end_time", "gaps"))
+                if Streamer.objects.filter(pk=self.streamer.pk).exists():
+                    release(self.streamer, state, detail)
+
+    def _loop(self, room: live.Room) -> None:
+        offline_since: float | None = None
+        lost_at: float | None = None
+        while True:
+            self._beat(force=True)
+            try:
+                urls = live.play_urls(room.room_id, self._credential())
+            except (BilibiliError, BilibiliUnavailable) as exc:
+                # Bilibili's hiccups count as offline time: the grace delay bounds how long we wait.
+                logger.warning("Play info of room %s failed: %s", room.room_id, exc)
+                urls = []
+            if not urls:
+                offline_since = offline_since or time.monotonic()
+                if time.monotonic() - offline_since >= self.config.delay:
+                    return  # the broadcast is over
+                time.sleep(min(OFFLINE_POLL_SECONDS, max(self.config.delay, 0.2)))
+                continue
+            offline_since = None
+            for url in urls:  # the next CDN when one fails
+                started = self._pump(url)
+                if started is not None:
+                    if lost_at is not None:
+                        self._gap(lost_at, started)
+                    lost_at = time.monotonic()
+                    break
+            else:
+                time.sleep(1)
+
+    def _pump(self, url: live.StreamUrl) -> float | None:
+        """Stream one connection into the segmenter. The monotonic time data began, or None."""
+        began = None
+        try:
+            with requests.get(
+                url.url,
+                stream=True,
+                timeout=(5, STALL_SECONDS),
+                headers={"Referer": ""},
+            ) as response:
+                if response.status_code != 200:
+                    logger.warning(
+                        "CDN %s answered HTTP %s", url.cdn, response.status_code
+                    )
+                    return None
+                for tag in flv.FlvReader(response.raw):
+                    began = began or time.monotonic()
+                    self.segmenter.feed(tag)
+                    self.bytes += len(tag.data) + 15
+                    self._beat()
+        except (
+            requests.RequestException,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as exc:
+            # A drop, a reset or STALL_SECONDS without bytes: reconnect while the room is live.
+            logger.info(
+                "Stream of %s from %s ended: %s",
+                self.streamer,
+                url.cdn,
+                exc.__class__.__name__,
+            )
+        except flv.FlvError as exc:
+            logger.warning(
+                "Stream of %s from %s is broken: %s", self.streamer, url.cdn, exc
+            )
+        return began
+
+    def _gap(self, lost_at: float, resumed_at: float) -> None:
+        seconds = round(max(resumed_at - lost_at, 0.0), 3)
+        start = timezone.now() - timedelta(seconds=time.monotonic() - lost_at)
+        self.session.gaps = [
+            *self.session.gaps,
+            {"start": start.isoformat(), "seconds": seconds},
+        ]
+        self.session.save(update_fields=("gaps",))
+
+    def _beat(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_beat < HEARTBEAT_SECONDS:
+            return
+        self.last_beat = now
+        updated = Streamer.objects.filter(pk=self.streamer.pk, paused=False).update(
+            heartbeat=timezone.now()
+        )
+        if updated != 1:
+            raise StopRecording(
+                "Paused"
+                if Streamer.objects.filter(pk=self.streamer.pk).exists()
+                else "Deleted"
+            )
+        progress.notify(
+            progress.PROGRESS_GROUP, "job.changed", kind="streamer", pk=self.streamer.pk
+        )
+
+    def _credential(self) -> dict[str, Any] | None:
+        template = self.streamer.upload_template
+        account = template.account if template else None
+        usable = (
+            account is not None
+            and account.credential
+            and account.status != account.Status.EXPIRED
+        )
+        return account.credential if usable else None
+
+    def _next_path(self) -> Path:
+        directory = folder(self.streamer)
+        free_mb = shutil.disk_usage(directory).free // MB
+        if free_mb < self.config.disk_reserve:
+            raise DiskFull(
+                f"Disk reserve reached: {free_mb} MB free, {self.config.disk_reserve} MB kept free"
+            )
+        stem = file_stem(self.streamer, self.session, timezone.now())
+        for n in count():
+            path = directory / (f"{stem}.flv" if n == 0 else f"{stem}-{n}.flv")
+            if not path.exists() and not path.with_name(path.name + ".part").exists():
+                return path
+        raise AssertionError("unreachable")
+
+    def _closed(self, segment: flv.Segment) -> None:
+        RecordingFile.objects.create(
+            streamer_info=self.session,
+            path=str(segment.path),
+            size=segment.size,
+            duration=segment.duration,
+        )
+        logger.info(
+            "Closed %s (%.1f s, %d bytes)", segment.path, segment.duration, segment.size
+        )

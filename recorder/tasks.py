@@ -1,0 +1,23 @@
+"""django-q2 entry points of the recorder. They run in the recorder cluster (see settings)."""
+
+from __future__ import annotations
+
+import logging
+
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from recorder import recording
+from recorder.models import Streamer
+
+logger = logging.getLogger(__name__)
+
+
+def record(streamer_id: int) -> None:
+    streamer = recording.claim(streamer_id)
+    if streamer is None:
+        return
+    try:
+        recording.Recorder(streamer).run()
+    except (BilibiliError, BilibiliUnavailable) as exc:
+        logger.warning("Recording of streamer %s stopped: %s", streamer_id, exc)
+        if Streamer.objects.filter(pk=streamer_id).exists():
+            recording.release(streamer, Streamer.State.ERROR, f"Bilibili: {exc}")

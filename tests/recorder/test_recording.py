@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from biliup_site.models import Configuration
+from recorder import recording, tasks, watch
+from recorder.models import RecordingFile, Streamer, StreamerInfo
+from tests import media
+from tests.factories import make_streamer
+
+ROOM = 23058
+
+
+@pytest.fixture
+def room(fakebili: Any, recordings: Path) -> Any:
+    """The fake's room, live and streaming as fast as the socket goes; no grace after it ends."""
+    config = Configuration.load()
+    config.delay = 0
+    config.disk_reserve = 0
+    config.save()
+    fakebili.add_room(ROOM, speed=0, title="今晚打游戏", uname="主播A")
+    fakebili.set_live(ROOM, 1)
+    return fakebili
+
+
+def make_room_streamer(**fields: Any) -> Streamer:
+    return make_streamer(
+        url=f"https://live.bilibili.com/{ROOM}",
+        platform="bilibili",
+        remark="主播A",
+        **fields,
+    )
+
+
+def _decoded(files: list[RecordingFile]) -> float:
+    total = 0.0
+    for f in files:
+        probe = media.probe(Path(f.path))
+        assert probe.decode_errors == "", f.path
+        assert probe.streams == ["h264", "aac"]
+        total += probe.duration
+    return total
+
+
+@pytest.mark.django_db
+def test_a_live_room_is_recorded_split_and_on_record(room: Any, api: Any) -> None:
+    streamer = make_room_streamer(split_time=10)
+    room.set_stream(ROOM, offline_after_seconds=30)
+    tasks.record(streamer.pk)
+
+    session = StreamerInfo.objects.get()
+    files = list(session.files.all())
+    assert len(files) == 3
+    assert _decoded(files) == pytest.approx(30, abs=1)
+    assert [f.duration for f in files] == pytest.approx([10, 10, 10], abs=1.1)
+    assert session.end_time is not None
+    assert (session.name, session.title) == ("主播A", "今晚打游戏")
+    assert not list(Path(files[0].path).parent.glob("*.part"))
+    streamer.refresh_from_db()
+    assert (streamer.state, streamer.heartbeat) == ("idle", None)
+    # The API shows it all.
+    [row] = api.get("/api/v1/streamer_info").json()
+    assert len(api.get(f"/api/v1/streamer_info/{row['id']}/files").json()) == 3
+    assert {v["name"].split("/")[0] for v in api.get("/api/v1/videos").json()} == {
+        "主播A"
+    }
+
+
+@pytest.mark.django_db
+def test_a_drop_keeps_one_session_and_records_the_gap(room: Any) -> None:
+    streamer = make_room_streamer(split_time=0)
+    room.set_stream(ROOM, drop_after_seconds=5, offline_after_seconds=12)
+    tasks.record(streamer.pk)
+
+    session = StreamerInfo.objects.get()
+    assert len(session.gaps) == 1
+    assert session.gaps[0]["seconds"] >= 0
+    files = list(session.files.all())
+    assert len(files) == 1  # the reconnect continued the same segment
+    assert _decoded(files) > 12
+
+
+@pytest.mark.django_db
+def test_download_limit_leaves_a_live_room_waiting(room: Any) -> None:
+    config = Configuration.load()
+    config.download_limit = 1
+    config.save()
+    make_streamer(
+        url="https://live.bilibili.com/1", state="recording", heartbeat=timezone.now()
+    )
+    streamer = make_room_streamer()
+    assert recording.claim(streamer.pk) is None
+    streamer.refresh_from_db()
+    assert streamer.state == "waiting"
+    assert "waiting for one of 1 download slots" in streamer.state_detail
+
+
+@pytest.mark.django_db
+def test_a_recording_whose_worker_is_alive_is_not_taken(room: Any) -> None:
+    streamer = make_room_streamer(state="recording", heartbeat=timezone.now())
+    assert recording.claim(streamer.pk) is None
+
+
+@pytest.mark.django_db
+def test_a_paused_streamer_is_not_recorded(room: Any) -> None:
+    streamer = make_room_streamer(paused=True)
+    tasks.record(streamer.pk)
+    assert not StreamerInfo.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_disk_reserve_stops_the_recording_cleanly(room: Any) -> None:
+    config = Configuration.load()
+    config.disk_reserve = 10**9  # MB: more than any disk has free
+    config.save()
+    streamer = make_room_streamer()
+    room.set_stream(ROOM, offline_after_seconds=30)
+    tasks.record(streamer.pk)
+    streamer.refresh_from_db()
+    assert streamer.state == "error"
+    assert streamer.state_detail.startswith("Disk reserve reached")
+    session = StreamerInfo.objects.get()
+    assert session.end_time is not None
+    assert not session.files.exists()
+
+
+@pytest.mark.django_db
+def test_a_crashed_recording_is_recovered_and_kept(room: Any) -> None:
+    room.set_live(ROOM, 0)
+    streamer = make_room_streamer(
+        state="recording", heartbeat=timezone.now() - timedelta(minutes=5)
+    )
+    session = StreamerInfo.objects.create(
+        streamer=streamer, name="主播A", url=streamer.url
+    )
+    directory = recording.folder(streamer)
+    directory.mkdir(parents=True)
+    clip = media.clip(6).read_bytes()
+    part = directory / "主播A-crashed.flv.part"
+    part.write_bytes(clip[: len(clip) * 2 // 3])  # killed mid-tag
+
+    tasks.record(streamer.pk)
+
+    [file] = session.files.all()
+    assert file.path == str(directory / "主播A-crashed.flv")
+    assert _decoded([file]) > 2
+    assert not part.exists()
+    streamer.refresh_from_db()
+    assert streamer.state == "idle"  # the room is offline now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_watcher_starts_recordings_of_live_rooms_only(room: Any) -> None:
+    live_one = make_room_streamer()
+    make_streamer(
+        url="https://live.bilibili.com/99999999", platform="bilibili"
+    )  # no such room
+    make_streamer(
+        url="https://www.twitch.tv/somebody", platform="twitch"
+    )  # not recorded here yet
+    room.set_stream(ROOM, offline_after_seconds=3)
+    assert watch.check_all() == 1
+    assert StreamerInfo.objects.get().streamer == live_one
