@@ -166,3 +166,59 @@ def test_the_watcher_starts_recordings_of_live_rooms_only(room: Any) -> None:
     room.set_stream(ROOM, offline_after_seconds=3)
     assert watch.check_all() == 1
     assert StreamerInfo.objects.get().streamer == live_one
+
+
+def _record_in_background(streamer: Streamer) -> Any:
+    import threading
+
+    from django.db import connection
+
+    def run() -> None:
+        try:
+            tasks.record(streamer.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_for(condition: Any, seconds: float = 20) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["pause", "delete"])
+def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
+    room: Any, api: Any, how: str
+) -> None:
+    room.add_room(ROOM, speed=1)  # real time: the recording is still going when we act
+    streamer = make_room_streamer(split_time=0)
+    thread = _record_in_background(streamer)
+    _wait_for(lambda: Streamer.objects.get(pk=streamer.pk).state == "recording")
+    _wait_for(lambda: any(recording.folder(streamer).glob("*.part")))
+    if how == "pause":
+        assert (
+            api.post(f"/api/v1/streamers/{streamer.pk}/pause").json()["status"]
+            == "Pause"
+        )
+    else:
+        assert api.delete(f"/api/v1/streamers/{streamer.pk}").status_code == 200
+    thread.join(timeout=recording.HEARTBEAT_SECONDS + 15)
+    assert not thread.is_alive()
+
+    session = StreamerInfo.objects.get()
+    assert session.end_time is not None
+    [file] = session.files.all()
+    assert _decoded([file]) > 0.5
+    assert not list(recording.folder(streamer).glob("*.part"))
+    if how == "pause":
+        assert Streamer.objects.get(pk=streamer.pk).status == "Pause"
