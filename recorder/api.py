@@ -28,6 +28,7 @@ def list_streamers(request: ApiRequest) -> HttpResponse:
 
 def create_streamer(request: ApiRequest) -> HttpResponse:
     streamer = _save(bind(StreamerForm, request.json))
+    transaction.on_commit(streamer.enqueue_check)
     return ok(streamer.to_dict())
 
 
@@ -65,6 +66,8 @@ streamer = dispatch(GET=get_streamer, DELETE=delete_streamer)
 def pause(request: ApiRequest, pk: int) -> HttpResponse:
     streamer = get_object_or_404(Streamer, pk=pk)
     streamer.toggle_pause()
+    if not streamer.paused:
+        transaction.on_commit(streamer.enqueue_check)
     streamer = Streamer.objects.with_upload_status().get(pk=pk)
     return ok(streamer.to_row())
 

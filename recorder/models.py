@@ -135,6 +135,17 @@ class Streamer(models.Model):
             task_name=f"record-{self.pk}",
         )
 
+    def enqueue_check(self) -> None:
+        """Check the room now rather than at the watcher's next round (a new or resumed streamer)."""
+        from django_q.tasks import async_task
+
+        async_task(
+            "recorder.tasks.check",
+            self.pk,
+            group="checks",
+            task_name=f"check-{self.pk}",
+        )
+
     def toggle_pause(self) -> None:
         """Working or Idle → Pause; Pause → Idle, as biliup's pause endpoint does."""
         # Flip in the database, not from this (maybe stale) instance: two quick clicks must

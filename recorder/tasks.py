@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
-from recorder import recording
+from recorder import recording, watch
 from recorder.models import Streamer
 
 logger = logging.getLogger(__name__)
@@ -21,3 +21,10 @@ def record(streamer_id: int) -> None:
         logger.warning("Recording of streamer %s stopped: %s", streamer_id, exc)
         if Streamer.objects.filter(pk=streamer_id).exists():
             recording.release(streamer, Streamer.State.ERROR, f"Bilibili: {exc}")
+
+
+def check(streamer_id: int) -> None:
+    """Check one room now; record it if it is live."""
+    streamer = Streamer.objects.filter(pk=streamer_id, paused=False).first()
+    if streamer is not None and streamer.platform == "bilibili":
+        watch.check(streamer)

@@ -222,3 +222,16 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
     assert not list(recording.folder(streamer).glob("*.part"))
     if how == "pause":
         assert Streamer.objects.get(pk=streamer.pk).status == "Pause"
+
+
+@pytest.mark.django_db
+def test_a_new_streamer_is_checked_at_once(
+    room: Any, api: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    room.set_stream(ROOM, offline_after_seconds=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            "/api/v1/streamers",
+            {"url": f"https://live.bilibili.com/{ROOM}", "remark": "主播A"},
+        )
+    assert StreamerInfo.objects.get().files.exists()
