@@ -65,7 +65,8 @@ class Run:
     began: float = field(default_factory=time.monotonic)
     data_at: float | None = None  # when its output first had bytes
     samples: list[tuple[float, int]] = field(default_factory=list)  # (time, CPU ticks)
-    peak_kb: int = 0
+    peak_kb: int = 0  # VmHWM: peak resident set, shared library pages included
+    anon_kb: int = 0  # the largest RssAnon seen: private memory, what each stream adds
     cpu: float | None = None  # seconds, from wait4
     exit_code: int | None = None
 
@@ -216,8 +217,8 @@ def spawn(tool: str, url: str, directory: Path) -> Run:
     return Run(tool, directory, process)
 
 
-def _proc(pid: int) -> tuple[int, int] | None:
-    """(CPU ticks so far, VmHWM kB) of a running process, None once it has exited."""
+def _proc(pid: int) -> tuple[int, int, int] | None:
+    """(CPU ticks so far, VmHWM kB, RssAnon kB) of a running process, None once it has exited."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         status = Path(f"/proc/{pid}/status").read_text()
@@ -225,15 +226,14 @@ def _proc(pid: int) -> tuple[int, int] | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    hwm = next(
-        (
-            int(line.split()[1])
-            for line in status.splitlines()
-            if line.startswith("VmHWM:")
-        ),
-        None,
-    )
-    return None if hwm is None else (ticks, hwm)
+    kb = {
+        name: int(value.split()[0])
+        for name, _, value in (line.partition(":") for line in status.splitlines())
+        if name in ("VmHWM", "RssAnon")
+    }
+    if len(kb) < 2:
+        return None  # a zombie: its memory is gone
+    return ticks, kb["VmHWM"], kb["RssAnon"]
 
 
 def _has_output(directory: Path) -> bool:
@@ -256,8 +256,9 @@ def watch(runs: list[Run], deadline: float) -> None:
             sample = _proc(run.process.pid)
             if sample is None:
                 continue  # exiting: wait4 gets it next round
-            ticks, hwm = sample
+            ticks, hwm, anon = sample
             run.peak_kb = max(run.peak_kb, hwm)
+            run.anon_kb = max(run.anon_kb, anon)
             if run.data_at is None and _has_output(run.directory):
                 run.data_at = now
             if run.data_at is not None and now - run.data_at >= SETTLE_SECONDS:
@@ -309,6 +310,7 @@ def measure(
         "rate": statistics.mean(rates) if rates else float("nan"),
         "rss": statistics.mean(r.peak_kb for r in runs) / 1024,
         "rss_max": max(r.peak_kb for r in runs) / 1024,
+        "anon": statistics.mean(r.anon_kb for r in runs) / 1024,
         "recorded": statistics.mean(recorded_seconds(r) for r in runs),
         "startup": statistics.mean(startup) if startup else None,
     }
@@ -399,12 +401,14 @@ def print_table(
     counts: list[int], results: dict[tuple[int, str], dict[str, Any]]
 ) -> None:
     print(
-        "\nper stream: CPU s = whole process (wait4); steady % = CPU after start-up, "
-        "% of one core; RSS = VmHWM\n"
+        "\nper stream: CPU s = whole process (wait4); steady % = CPU after start-up, % of one core;\n"
+        "RSS = peak VmHWM (mean, max), shared libraries included; anon = peak RssAnon (private);\n"
+        "rec. s = recorded duration (ffprobe); x = ours / ffmpeg in this run\n"
     )
     print(
-        f"{'streams':>7} {'tool':6} {'CPU s':>7} {'steady %':>9} {'RSS MB':>7} {'max MB':>7} "
-        f"{'rec. s':>7} {'wall s':>7} {'fail':>4}   {'CPU x':>6} {'steady x':>8} {'RSS x':>6}"
+        f"{'streams':>7} {'tool':6} {'CPU s':>6} {'steady %':>8} {'RSS MB':>6} {'max':>5} "
+        f"{'anon MB':>7} {'rec. s':>6} {'wall s':>6} {'fail':>4} "
+        f"{'CPU x':>6} {'steady x':>8} {'RSS x':>5} {'anon x':>6}"
     )
     for n in counts:
         base = results[n, "ffmpeg"]
@@ -413,19 +417,20 @@ def print_table(
             ratios = ""
             if tool == "ours":
                 ratios = (
-                    f"   {r['cpu'] / base['cpu']:6.2f} {r['rate'] / base['rate']:8.2f} "
-                    f"{r['rss'] / base['rss']:6.2f}"
+                    f" {r['cpu'] / base['cpu']:6.2f} {r['rate'] / base['rate']:8.2f} "
+                    f"{r['rss'] / base['rss']:5.2f} {r['anon'] / base['anon']:6.2f}"
                 )
             print(
-                f"{n:>7} {tool:6} {r['cpu']:7.3f} {r['rate'] * 100:9.2f} {r['rss']:7.1f} "
-                f"{r['rss_max']:7.1f} {r['recorded']:7.2f} {r['wall']:7.1f} {r['failed']:>4}{ratios}"
+                f"{n:>7} {tool:6} {r['cpu']:6.3f} {r['rate'] * 100:8.2f} {r['rss']:6.1f} "
+                f"{r['rss_max']:5.1f} {r['anon']:7.1f} {r['recorded']:6.2f} {r['wall']:6.1f} "
+                f"{r['failed']:>4}{ratios}"
             )
     startups = [results[n, "ours"]["startup"] for n in counts]
     startups = [s for s in startups if s is not None]
     if startups:
         print(
-            f"\nours includes a Python start-up (interpreter, requests, recorder.flv) of "
-            f"{statistics.mean(startups):.3f} CPU s per process, which a long-lived django-q2 "
+            f"\nours' CPU s includes a Python start-up (interpreter, requests, recorder.flv) of "
+            f"{statistics.mean(startups):.3f} s per process, which a long-lived django-q2 "
             f"worker pays once, not per recording."
         )
 

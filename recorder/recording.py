@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import signal
+import threading
 import time
 from datetime import datetime, timedelta
 from itertools import count
@@ -120,6 +122,10 @@ def recover(streamer: Streamer) -> None:
             )
 
 
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 def folder(streamer: Streamer) -> Path:
     return Configuration.load().recordings_path() / _safe(
         streamer.remark or f"room-{streamer.pk}"
@@ -171,6 +177,10 @@ class Recorder:
         self.config = Configuration.load()
         self.last_beat = 0.0
         self.bytes = 0
+        self.shutting_down = False
+
+    def _on_shutdown(self, signum: int, frame: Any) -> None:
+        self.shutting_down = True
 
     def run(self) -> None:
         room_ref = platforms.bilibili_room(self.streamer.url)
@@ -195,6 +205,11 @@ class Recorder:
             on_closed=self._closed,
         )
         detail, state = "", Streamer.State.IDLE
+        # serve stops the recorder cluster with SIGINT: django-q2's idle workers ignore it, and a
+        # recording worker closes its segment and leaves the session open for the next start.
+        previous = (
+            signal.signal(signal.SIGINT, self._on_shutdown) if _main_thread() else None
+        )
         try:
             self._loop(room)
         except DiskFull as exc:
@@ -202,10 +217,13 @@ class Recorder:
         except StopRecording as exc:
             detail = str(exc)
         finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
             try:
                 self.segmenter.close()
             finally:
-                self.session.end_time = timezone.now()
+                if not self.shutting_down:
+                    self.session.end_time = timezone.now()
                 self.session.save(update_fields=("end_time", "gaps"))
                 if Streamer.objects.filter(pk=self.streamer.pk).exists():
                     release(self.streamer, state, detail)
@@ -225,7 +243,7 @@ class Recorder:
                 offline_since = offline_since or time.monotonic()
                 if time.monotonic() - offline_since >= self.config.delay:
                     return  # the broadcast is over
-                time.sleep(min(OFFLINE_POLL_SECONDS, max(self.config.delay, 0.2)))
+                self._sleep(min(OFFLINE_POLL_SECONDS, max(self.config.delay, 0.2)))
                 continue
             offline_since = None
             for url in urls:  # the next CDN when one fails
@@ -236,7 +254,7 @@ class Recorder:
                     lost_at = time.monotonic()
                     break
             else:
-                time.sleep(1)
+                self._sleep(1)
 
     def _pump(self, url: live.StreamUrl) -> float | None:
         """Stream one connection into the segmenter. The monotonic time data began, or None."""
@@ -276,6 +294,11 @@ class Recorder:
             )
         return began
 
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.shutting_down:
+            time.sleep(0.1)
+
     def _gap(self, lost_at: float, resumed_at: float) -> None:
         seconds = round(max(resumed_at - lost_at, 0.0), 3)
         start = timezone.now() - timedelta(seconds=time.monotonic() - lost_at)
@@ -286,6 +309,10 @@ class Recorder:
         self.session.save(update_fields=("gaps",))
 
     def _beat(self, force: bool = False) -> None:
+        if self.shutting_down:
+            raise StopRecording(
+                "Stopped for a restart; the session continues when it comes back"
+            )
         now = time.monotonic()
         if not force and now - self.last_beat < HEARTBEAT_SECONDS:
             return

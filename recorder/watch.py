@@ -54,7 +54,10 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
         return False
     finally:
         close_old_connections()  # this runs on a pool thread: don't leak its connection
-    if room.is_live:
+    crashed = streamer.state == Streamer.State.RECORDING  # due() left out the live ones
+    if room.is_live or crashed:
+        # A crashed recording is claimed even when the room is offline: the claim repairs its
+        # half-written segments.
         streamer.enqueue_recording()
     elif streamer.state == Streamer.State.WAITING:
         Streamer.objects.filter(pk=streamer.pk).update(

@@ -146,7 +146,11 @@ class Command(BaseCommand):
         # SIGTERM to each leader only: a qcluster stops its own workers in order, and signalling
         # the whole group would make them die under it and stall its shutdown.
         for child in self.children:
-            if child.process and child.process.poll() is None:
+            if child.name == "recorder":
+                # SIGINT to the whole cluster: its leader stops gracefully, its idle workers ignore
+                # it, and a worker that is recording closes its segment (recorder/recording.py).
+                child.signal_group(signal.SIGINT)
+            elif child.process and child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 30
         for child in self.children:
