@@ -254,6 +254,15 @@ SCHEMAS: dict[str, Any] = {
             "title": _STR,
             "date": _INT,
             "live_cover_path": _STR,
+            "end_time": _NULL_STR,
+            "gaps": {
+                "type": "array",
+                "description": "Stream drops inside the session",
+                "items": {
+                    "type": "object",
+                    "properties": {"start": _STR, "seconds": {"type": "number"}},
+                },
+            },
         },
     },
     "RecordingFile": {

@@ -57,3 +57,22 @@ async def test_it_refuses_anonymous_users() -> None:
     connected, code = await communicator.connect()
     assert not connected
     assert code == 4401
+
+
+async def test_it_pushes_a_streamers_row_when_its_recording_state_changes() -> None:
+    from recorder.models import Streamer
+
+    streamer = await database_sync_to_async(Streamer.objects.create)(
+        url="https://live.bilibili.com/1", platform="bilibili"
+    )
+    communicator = WebsocketCommunicator(ProgressConsumer.as_asgi(), "/ws/progress/")
+    communicator.scope["user"] = await make_user()
+    await communicator.connect()
+    await get_channel_layer().group_send(
+        "progress", {"type": "job.changed", "kind": "streamer", "pk": streamer.pk}
+    )
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["type"] == "streamer"
+    assert message["streamer"]["inner"]["id"] == streamer.pk
+    assert message["streamer"]["status"] == "Idle"
+    await communicator.disconnect()
