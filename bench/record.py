@@ -62,7 +62,6 @@ class Run:
     tool: str
     directory: Path
     process: subprocess.Popen[bytes]
-    began: float = field(default_factory=time.monotonic)
     data_at: float | None = None  # when its output first had bytes
     samples: list[tuple[float, int]] = field(default_factory=list)  # (time, CPU ticks)
     peak_kb: int = 0  # VmHWM: peak resident set, shared library pages included
@@ -385,7 +384,7 @@ def main() -> None:
                         fake, rooms[:n], tool, args.seconds, workdir
                     )
             check = run_check(fake, args.rooms, workdir)
-        print_table(counts, results)
+        print_table(counts, results, args.seconds)
         best = min(check["seconds"])
         print(
             f"\n{args.rooms} rooms checked by recorder.watch.check_all (pool of {check['pool']}, "
@@ -398,7 +397,7 @@ def main() -> None:
 
 
 def print_table(
-    counts: list[int], results: dict[tuple[int, str], dict[str, Any]]
+    counts: list[int], results: dict[tuple[int, str], dict[str, Any]], seconds: float
 ) -> None:
     print(
         "\nper stream: CPU s = whole process (wait4); steady % = CPU after start-up, % of one core;\n"
@@ -425,6 +424,19 @@ def print_table(
                 f"{r['rss_max']:5.1f} {r['anon']:7.1f} {r['recorded']:6.2f} {r['wall']:6.1f} "
                 f"{r['failed']:>4}{ratios}"
             )
+    slow = [
+        f"{n} ({tool})"
+        for (n, tool), r in results.items()
+        if r["wall"] > seconds * 1.15 + 3
+    ]
+    if slow:
+        # The fake paces every stream from this one Python process; when it cannot keep up,
+        # streams run slower than real time and each process's CPU is spread over more seconds.
+        print(
+            f"\nslower than real time at {', '.join(slow)} streams (the fake shares the CPUs): "
+            f"steady % there is per wall second, so understated; CPU s is still per "
+            f"{seconds:g} s of stream."
+        )
     startups = [results[n, "ours"]["startup"] for n in counts]
     startups = [s for s in startups if s is not None]
     if startups:
