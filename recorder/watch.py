@@ -52,8 +52,6 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
             state_detail=f"Check failed: {exc}"
         )
         return False
-    finally:
-        close_old_connections()  # this runs on a pool thread: don't leak its connection
     crashed = streamer.state == Streamer.State.RECORDING  # due() left out the live ones
     if room.is_live or crashed:
         # A crashed recording is claimed even when the room is offline: the claim repairs its
@@ -72,4 +70,11 @@ def check_all(spread: float = 0.0) -> int:
     if not streamers:
         return 0
     with ThreadPoolExecutor(max_workers=min(POOL, len(streamers))) as pool:
-        return sum(pool.map(lambda s: check(s, spread), streamers))
+        return sum(pool.map(lambda s: _check_on_pool(s, spread), streamers))
+
+
+def _check_on_pool(streamer: Streamer, spread: float) -> bool:
+    try:
+        return check(streamer, spread)
+    finally:
+        close_old_connections()  # each pool thread has its own connection: don't leak it
