@@ -86,6 +86,7 @@ def worker(url: str, directory: Path) -> None:
     import requests
 
     from recorder import flv
+    from recorder.chunks import ChunkStream
 
     startup = sum(os.times()[:2])
     names = (directory / f"segment-{n:03}.flv" for n in itertools.count())
@@ -101,7 +102,7 @@ def worker(url: str, directory: Path) -> None:
         ) as response,
     ):
         response.raise_for_status()
-        for tag in flv.FlvReader(response.raw):
+        for tag in flv.FlvReader(ChunkStream(response.iter_content(chunk_size=None))):
             segmenter.feed(tag)
             tags += 1
             received += len(tag.data) + 15

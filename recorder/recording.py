@@ -27,6 +27,7 @@ from biliup_site import live as progress
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.models import Configuration
 from recorder import flv, live, platforms
+from recorder.chunks import ChunkStream
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 
 logger = logging.getLogger(__name__)
@@ -271,7 +272,9 @@ class Recorder:
                         "CDN %s answered HTTP %s", url.cdn, response.status_code
                     )
                     return None
-                for tag in flv.FlvReader(response.raw):
+                for tag in flv.FlvReader(
+                    ChunkStream(response.iter_content(chunk_size=None))
+                ):
                     began = began or time.monotonic()
                     self.segmenter.feed(tag)
                     self.bytes += len(tag.data) + 15
