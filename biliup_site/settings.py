@@ -165,6 +165,9 @@ if DB == "sqlite":
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "biliup.sqlite3",
             "OPTIONS": _SQLITE_OPTIONS,
+            # A file, as in production: the in-memory test database locks whole tables between
+            # threads ("database table is locked"), which busy_timeout does not wait out.
+            "TEST": {"NAME": DATA_DIR / "test_biliup.sqlite3"},
         },
     }
 elif DB == "postgres":

@@ -3,7 +3,6 @@ and stopping `manage.py serve` closes the segment it was writing instead of kill
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from tests import media
 from tests.fakebili.server import FakeBilibili
 from tests.livesite import register_admin, running_site
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +24,6 @@ def fake() -> Iterator[FakeBilibili]:
         fake.add_room(ROOM, speed=1)
         fake.set_live(ROOM, 1)
         yield fake
-
-
-def _wait_for(condition: object, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    pytest.fail(f"{what} within {seconds} s")
 
 
 def test_stopping_the_site_closes_the_segment_being_recorded(
@@ -54,8 +45,8 @@ def test_stopping_the_site_closes_the_segment_being_recorded(
             timeout=10,
         ).raise_for_status()
         folder = site.recordings_dir / "demo"
-        _wait_for(lambda: any(folder.glob("*.flv.part")), 30, "no segment was started")
-        _wait_for(
+        wait_for(lambda: any(folder.glob("*.flv.part")), 30, "no segment was started")
+        wait_for(
             lambda: (
                 session.get(f"{site.url}/api/v1/streamers", timeout=10).json()[0][
                     "status"
@@ -66,7 +57,7 @@ def test_stopping_the_site_closes_the_segment_being_recorded(
             "the streamer did not show Working",
         )
         # A few seconds of real-time stream (the clip runs at about 40 kB/s).
-        _wait_for(
+        wait_for(
             lambda: sum(p.stat().st_size for p in folder.glob("*.part")) > 120_000,
             20,
             "the segment did not grow",

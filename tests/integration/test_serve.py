@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from tests.livesite import (
     running_site,
     upload_segment,
 )
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -55,13 +55,11 @@ def _jobs_cluster(site: Site) -> int:
     raise AssertionError(f"no jobs cluster among {_children(site)}")
 
 
-def _wait_for(condition: object, what: str, site: Site) -> None:
-    deadline = time.monotonic() + RESTART_SECONDS
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    pytest.fail(f"{what} within {RESTART_SECONDS} s\n{site.log_tail()}")
+def _wait_for(condition: Callable[[], object], what: str, site: Site) -> None:
+    try:
+        wait_for(condition, RESTART_SECONDS, what)
+    except AssertionError as exc:
+        pytest.fail(f"{exc}\n{site.log_tail()}")
 
 
 def test_a_killed_worker_cluster_is_restarted_and_its_orphans_reaped(

@@ -12,6 +12,7 @@ from recorder import recording, tasks, watch
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
 from tests.factories import make_streamer
+from tests.polling import wait_for
 
 ROOM = 23058
 
@@ -184,17 +185,6 @@ def _record_in_background(streamer: Streamer) -> Any:
     return thread
 
 
-def _wait_for(condition: Any, seconds: float = 20) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["pause", "delete"])
 def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
@@ -203,8 +193,16 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
     room.add_room(ROOM, speed=1)  # real time: the recording is still going when we act
     streamer = make_room_streamer(split_time=0)
     thread = _record_in_background(streamer)
-    _wait_for(lambda: Streamer.objects.get(pk=streamer.pk).state == "recording")
-    _wait_for(lambda: any(recording.folder(streamer).glob("*.part")))
+    wait_for(
+        lambda: Streamer.objects.get(pk=streamer.pk).state == "recording",
+        20,
+        "no recording started",
+    )
+    wait_for(
+        lambda: any(recording.folder(streamer).glob("*.part")),
+        20,
+        "no segment was started",
+    )
     if how == "pause":
         assert (
             api.post(f"/api/v1/streamers/{streamer.pk}/pause").json()["status"]
