@@ -177,7 +177,6 @@ class Recorder:
         self.streamer = streamer
         self.config = Configuration.load()
         self.last_beat = 0.0
-        self.bytes = 0
         self.shutting_down = False
 
     def _on_shutdown(self, signum: int, frame: Any) -> None:
@@ -277,7 +276,6 @@ class Recorder:
                 ):
                     began = began or time.monotonic()
                     self.segmenter.feed(tag)
-                    self.bytes += len(tag.data) + 15
                     self._beat()
         except (
             requests.RequestException,
