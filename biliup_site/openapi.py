@@ -105,6 +105,17 @@ SCHEMAS: dict[str, Any] = {
                 "enum": ["idle", "checking", "waiting", "recording", "error", "paused"],
             },
             "state_detail": _STR,
+            "progress": {
+                "type": "object",
+                "description": "The running recording; empty when not recording.",
+                "properties": {
+                    "bytes": _INT,
+                    "bitrate": _INT,
+                    "duration": {"type": "number"},
+                    "segments": _INT,
+                    "file": _STR,
+                },
+            },
             "inner": _ref("Streamer"),
         },
     },
@@ -274,6 +285,14 @@ SCHEMAS: dict[str, Any] = {
             "file_size": _INT,
             "duration": {"type": "number"},
             "file": _STR,
+            "gaps": {
+                "type": "array",
+                "description": "The session's stream drops inside this file",
+                "items": {
+                    "type": "object",
+                    "properties": {"start": _STR, "seconds": {"type": "number"}},
+                },
+            },
         },
     },
 }

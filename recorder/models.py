@@ -39,6 +39,16 @@ class StreamerDict(TypedDict):
     override: dict[str, Any]
 
 
+class RecordingProgress(TypedDict, total=False):
+    """The running recording, refreshed with its heartbeat; {} when not recording."""
+
+    bytes: int  # received from the stream since this worker took the session
+    bitrate: int  # bits/s over the last heartbeat
+    duration: float  # seconds of media recorded in the session's closed segments and the open one
+    segments: int  # segments closed so far
+    file: str  # the segment being written
+
+
 class StreamerRow(TypedDict):
     """A row of GET /streamers."""
 
@@ -46,6 +56,7 @@ class StreamerRow(TypedDict):
     upload_status: str
     state: str
     state_detail: str
+    progress: RecordingProgress
     inner: StreamerDict
 
 
@@ -92,6 +103,11 @@ class Streamer(models.Model):
     state_changed = models.DateTimeField(null=True, blank=True)
     # Beaten every few seconds by the worker recording this streamer; stale = that worker died.
     heartbeat = models.DateTimeField(null=True, blank=True)
+    # "host:pid" of that worker: on its own host a dead worker is known at once, not after
+    # the heartbeat goes stale.
+    worker = models.CharField(max_length=255, blank=True)
+    # What the running recording has done so far (see RecordingProgress), for pages and sockets.
+    progress = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -180,6 +196,9 @@ class Streamer(models.Model):
             "upload_status": self.upload_status,
             "state": "paused" if self.paused else self.state,
             "state_detail": self.state_detail,
+            "progress": self.progress
+            if self.state == self.State.RECORDING
+            else RecordingProgress(),
             "inner": self.to_dict(),
         }
 
@@ -262,6 +281,7 @@ class RecordingFileDict(TypedDict):
     file_path: str
     file_size: int
     duration: float
+    gaps: list[GapDict]
 
 
 class RecordingFile(models.Model):
@@ -273,6 +293,8 @@ class RecordingFile(models.Model):
     path = models.CharField(max_length=1024)
     size = models.BigIntegerField(default=0)
     duration = models.FloatField(default=0)
+    # The session's gaps that fell inside this segment (the reconnect went on in the same file).
+    gaps = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -289,4 +311,5 @@ class RecordingFile(models.Model):
             "file_path": self.path,
             "file_size": self.size,
             "duration": self.duration,
+            "gaps": self.gaps,
         }

@@ -8,11 +8,14 @@ paused flag, and leaves every segment closed, valid and on record, whatever ends
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import signal
+import socket
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -26,9 +29,15 @@ from django.utils import timezone
 from biliup_site import live as progress
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.models import Configuration
-from recorder import flv, live, platforms
+from recorder import flv, live, platforms, signals
 from recorder.chunks import ChunkStream
-from recorder.models import RecordingFile, Streamer, StreamerInfo
+from recorder.models import (
+    GapDict,
+    RecordingFile,
+    RecordingProgress,
+    Streamer,
+    StreamerInfo,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +59,37 @@ class DiskFull(StopRecording):
     pass
 
 
+def this_worker() -> str:
+    """Who records: "host:pid" (a forked worker has its own pid, so this is read per call)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_alive(worker: str) -> bool:
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's worker: only its heartbeat tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_being_recorded(streamer: Streamer, now: datetime | None = None) -> bool:
+    """A worker records the streamer right now: its heartbeat is fresh and, on this host, its
+    process is alive. A worker killed with -9 is known dead at once here, after STALE_AFTER on
+    other hosts."""
+    now = now or timezone.now()
+    return (
+        streamer.state == Streamer.State.RECORDING
+        and streamer.heartbeat is not None
+        and streamer.heartbeat > now - STALE_AFTER
+        and _worker_alive(streamer.worker)
+    )
+
+
 def claim(streamer_id: int) -> Streamer | None:
     """Take the streamer for this worker, within download_limit. None if not to be recorded now."""
     now = timezone.now()
@@ -62,15 +102,15 @@ def claim(streamer_id: int) -> Streamer | None:
         streamer = Streamer.objects.select_for_update().filter(pk=streamer_id).first()
         if streamer is None or streamer.paused:
             return None
-        fresh = (
-            streamer.heartbeat is not None and streamer.heartbeat > now - STALE_AFTER
-        )
-        if streamer.state == Streamer.State.RECORDING and fresh:
+        if is_being_recorded(streamer, now):
             return None  # another worker records it
         crashed = streamer.state == Streamer.State.RECORDING
-        busy = Streamer.objects.filter(
-            state=Streamer.State.RECORDING, heartbeat__gt=now - STALE_AFTER
-        ).count()
+        busy = sum(
+            is_being_recorded(other, now)
+            for other in Streamer.objects.filter(
+                state=Streamer.State.RECORDING, heartbeat__gt=now - STALE_AFTER
+            ).exclude(pk=streamer.pk)
+        )
         if busy >= config.download_limit:
             _set_state(
                 streamer,
@@ -78,8 +118,13 @@ def claim(streamer_id: int) -> Streamer | None:
                 f"Live, waiting for one of {config.download_limit} download slots",
             )
             return None
-        streamer.heartbeat = now
-        _set_state(streamer, Streamer.State.RECORDING, "", extra=("heartbeat",))
+        streamer.heartbeat, streamer.worker, streamer.progress = now, this_worker(), {}
+        _set_state(
+            streamer,
+            Streamer.State.RECORDING,
+            "",
+            extra=("heartbeat", "worker", "progress"),
+        )
     if crashed:
         recover(streamer)
     return streamer
@@ -104,8 +149,8 @@ def _set_state(
 def release(
     streamer: Streamer, state: str = Streamer.State.IDLE, detail: str = ""
 ) -> None:
-    streamer.heartbeat = None
-    _set_state(streamer, state, detail, extra=("heartbeat",))
+    streamer.heartbeat, streamer.worker, streamer.progress = None, "", {}
+    _set_state(streamer, state, detail, extra=("heartbeat", "worker", "progress"))
 
 
 def recover(streamer: Streamer) -> None:
@@ -178,6 +223,12 @@ class Recorder:
         self.config = Configuration.load()
         self.last_beat = 0.0
         self.shutting_down = False
+        self.received = 0  # stream bytes since this worker took the session
+        self.received_at_beat = 0
+        self.closed_seconds = 0.0
+        self.closed_segments = 0
+        self.current_file = ""
+        self.open_gaps: list[GapDict] = []  # gaps inside the segment being written
 
     def _on_shutdown(self, signum: int, frame: Any) -> None:
         self.shutting_down = True
@@ -272,7 +323,7 @@ class Recorder:
                     )
                     return None
                 for tag in flv.FlvReader(
-                    ChunkStream(response.iter_content(chunk_size=None))
+                    ChunkStream(self._counted(response.iter_content(chunk_size=None)))
                 ):
                     began = began or time.monotonic()
                     self.segmenter.feed(tag)
@@ -295,6 +346,11 @@ class Recorder:
             )
         return began
 
+    def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.received += len(chunk)
+            yield chunk
+
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not self.shutting_down:
@@ -303,10 +359,9 @@ class Recorder:
     def _gap(self, lost_at: float, resumed_at: float) -> None:
         seconds = round(max(resumed_at - lost_at, 0.0), 3)
         start = timezone.now() - timedelta(seconds=time.monotonic() - lost_at)
-        self.session.gaps = [
-            *self.session.gaps,
-            {"start": start.isoformat(), "seconds": seconds},
-        ]
+        gap: GapDict = {"start": start.isoformat(), "seconds": seconds}
+        self.session.gaps = [*self.session.gaps, gap]
+        self.open_gaps.append(gap)
         self.session.save(update_fields=("gaps",))
 
     def _beat(self, force: bool = False) -> None:
@@ -317,9 +372,11 @@ class Recorder:
         now = time.monotonic()
         if not force and now - self.last_beat < HEARTBEAT_SECONDS:
             return
-        self.last_beat = now
+        elapsed, self.last_beat = now - self.last_beat, now
+        bitrate = (self.received - self.received_at_beat) * 8 / max(elapsed, 0.001)
+        self.received_at_beat = self.received
         updated = Streamer.objects.filter(pk=self.streamer.pk, paused=False).update(
-            heartbeat=timezone.now()
+            heartbeat=timezone.now(), progress=self._progress(round(bitrate))
         )
         if updated != 1:
             raise StopRecording(
@@ -330,6 +387,17 @@ class Recorder:
         progress.notify(
             progress.PROGRESS_GROUP, "job.changed", kind="streamer", pk=self.streamer.pk
         )
+
+    def _progress(self, bitrate: int) -> RecordingProgress:
+        segmenter = getattr(self, "segmenter", None)
+        open_seconds = getattr(segmenter, "open_duration", 0.0)
+        return {
+            "bytes": self.received,
+            "bitrate": bitrate if self.last_beat else 0,
+            "duration": round(self.closed_seconds + open_seconds, 3),
+            "segments": self.closed_segments,
+            "file": self.current_file,
+        }
 
     def _credential(self) -> dict[str, Any] | None:
         template = self.streamer.upload_template
@@ -352,16 +420,27 @@ class Recorder:
         for n in count():
             path = directory / (f"{stem}.flv" if n == 0 else f"{stem}-{n}.flv")
             if not path.exists() and not path.with_name(path.name + ".part").exists():
+                self.current_file = path.name
                 return path
         raise AssertionError("unreachable")
 
     def _closed(self, segment: flv.Segment) -> None:
-        RecordingFile.objects.create(
+        file = RecordingFile.objects.create(
             streamer_info=self.session,
             path=str(segment.path),
             size=segment.size,
             duration=segment.duration,
+            gaps=self.open_gaps,
         )
+        self.open_gaps = []
+        self.closed_seconds += segment.duration
+        self.closed_segments += 1
+        self.current_file = ""
         logger.info(
             "Closed %s (%.1f s, %d bytes)", segment.path, segment.duration, segment.size
         )
+        for receiver, result in signals.segment_closed.send_robust(
+            RecordingFile, file=file
+        ):
+            if isinstance(result, Exception):
+                logger.error("%s failed on %s", receiver, segment.path, exc_info=result)

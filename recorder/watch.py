@@ -17,7 +17,7 @@ from django.utils import timezone
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from recorder import live, platforms
 from recorder.models import Streamer
-from recorder.recording import STALE_AFTER
+from recorder.recording import is_being_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +26,9 @@ POOL = 16
 
 def due() -> list[Streamer]:
     """Streamers to check: not paused, recordable here, and not being recorded right now."""
-    fresh = timezone.now() - STALE_AFTER
+    now = timezone.now()
     streamers = Streamer.objects.filter(paused=False, platform="bilibili")
-    return [
-        s
-        for s in streamers
-        if not (
-            s.state == Streamer.State.RECORDING and s.heartbeat and s.heartbeat > fresh
-        )
-    ]
+    return [s for s in streamers if not is_being_recorded(s, now)]
 
 
 def check(streamer: Streamer, spread: float = 0.0) -> bool:

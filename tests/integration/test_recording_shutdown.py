@@ -1,8 +1,11 @@
 """A live room recorded by the real processes: the watcher finds it, a recorder worker records it,
-and stopping `manage.py serve` closes the segment it was writing instead of killing it."""
+stopping `manage.py serve` closes the segment it was writing instead of killing it, and a worker
+killed with SIGKILL leaves a segment the next worker repairs."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import pytest
 
 from tests import media
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import register_admin, running_site
+from tests.livesite import descendants, register_admin, running_site
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -68,3 +71,83 @@ def test_stopping_the_site_closes_the_segment_being_recorded(
     probe = media.probe(segment)
     assert probe.decode_errors == ""
     assert probe.duration > 2
+
+
+def _writer_of(path: Path, pids: dict[int, str]) -> int | None:
+    """The process among pids that has `path` open."""
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if fd.readlink() == path:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
+    fake: FakeBilibili, tmp_path: Path
+) -> None:
+    hosts = {
+        f"BILIUP_BILIBILI_{name}_URL": fake.url
+        for name in ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API")
+    }
+    with running_site(tmp_path / "site", **hosts) as site:
+        session = register_admin(site)
+        api = f"{site.url}/api/v1"
+        session.put(
+            f"{api}/configuration",
+            json={"event_loop_interval": 5, "delay": 0},
+            timeout=10,
+        ).raise_for_status()
+        session.post(
+            f"{api}/streamers",
+            json={
+                "url": f"https://live.bilibili.com/{ROOM}",
+                "remark": "demo",
+                "split_time": 600,
+            },
+            timeout=10,
+        ).raise_for_status()
+        folder = site.recordings_dir / "demo"
+        wait_for(
+            lambda: sum(p.stat().st_size for p in folder.glob("*.part")) > 120_000,
+            40,
+            "no segment grew",
+        )
+        [part] = folder.glob("*.part")
+        writer = _writer_of(part, descendants(site.serve_pid))
+        assert writer is not None, "no process writes the segment"
+
+        os.kill(writer, signal.SIGKILL)
+
+        # The watcher sees the dead worker at its next round; a new worker repairs the
+        # half-written segment and records on in the same session.
+        recovered = part.with_name(part.name.removesuffix(".part"))
+        wait_for(recovered.exists, 30, "the killed segment was not recovered")
+        wait_for(lambda: any(folder.glob("*.part")), 30, "the recording did not go on")
+        fake.set_live(ROOM, 0)
+        wait_for(
+            lambda: (
+                session.get(f"{api}/streamers", timeout=10).json()[0]["status"]
+                == "Idle"
+            ),
+            30,
+            "the recording did not end with the broadcast",
+        )
+        [info] = session.get(f"{api}/streamer_info", timeout=10).json()
+        files = session.get(f"{api}/streamer_info/{info['id']}/files", timeout=10)
+        paths = sorted(Path(f["file_path"]) for f in files.json())
+
+    assert len(paths) == 2
+    assert recovered in paths
+    assert not list(folder.glob("*.part"))
+    for path in paths:
+        probe = media.probe(path)
+        assert probe.decode_errors == "", path
+        assert probe.streams == ["h264", "aac"]
+    assert media.probe(recovered, decode=False).duration > 2

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ def test_a_drop_keeps_one_session_and_records_the_gap(room: Any) -> None:
     assert session.gaps[0]["seconds"] >= 0
     files = list(session.files.all())
     assert len(files) == 1  # the reconnect continued the same segment
+    assert files[0].gaps == session.gaps
     assert _decoded(files) > 12
 
 
@@ -203,6 +205,15 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
         20,
         "no segment was started",
     )
+    # The heartbeat carries the recording's progress to the API (and the progress socket).
+    wait_for(
+        lambda: api.get("/api/v1/streamers").json()[0]["progress"].get("bytes", 0) > 0,
+        recording.HEARTBEAT_SECONDS + 10,
+        "no progress was reported",
+    )
+    [row] = api.get("/api/v1/streamers").json()
+    assert row["progress"]["file"].endswith(".flv")
+    assert row["progress"]["bitrate"] > 0
     if how == "pause":
         assert (
             api.post(f"/api/v1/streamers/{streamer.pk}/pause").json()["status"]
@@ -233,3 +244,82 @@ def test_a_new_streamer_is_checked_at_once(
             {"url": f"https://live.bilibili.com/{ROOM}", "remark": "主播A"},
         )
     assert StreamerInfo.objects.get().files.exists()
+
+
+def _timestamps(path: Path) -> dict[str, list[int]]:
+    from recorder import flv
+
+    stamps: dict[str, list[int]] = {"audio": [], "video": []}
+    with path.open("rb") as f:
+        for tag in flv.FlvReader(f):
+            if tag.is_video:
+                stamps["video"].append(tag.timestamp)
+            elif tag.is_audio:
+                stamps["audio"].append(tag.timestamp)
+    return stamps
+
+
+@pytest.mark.django_db
+def test_a_timestamp_jump_in_the_live_stream_is_repaired(room: Any) -> None:
+    streamer = make_room_streamer(split_time=0)
+    # 30 s forward on the wire at stream second 4; the stream itself goes on seamlessly.
+    room.set_stream(ROOM, jump_ms=30_000, at_seconds=4, offline_after_seconds=10)
+    tasks.record(streamer.pk)
+
+    [file] = StreamerInfo.objects.get().files.all()
+    stamps = _timestamps(Path(file.path))
+    for kind, values in stamps.items():
+        assert values == sorted(values), kind
+        assert max(b - a for a, b in itertools.pairwise(values)) < 100, kind
+    assert _decoded([file]) == pytest.approx(10, abs=1)  # not 40
+    assert file.duration == pytest.approx(10, abs=1)
+
+
+@pytest.mark.django_db
+def test_new_codec_headers_mid_stream_start_a_new_segment(room: Any) -> None:
+    streamer = make_room_streamer(split_time=0)
+    room.set_stream(ROOM, size="640x360", at_seconds=4, offline_after_seconds=10)
+    tasks.record(streamer.pk)
+
+    files = list(StreamerInfo.objects.get().files.order_by("id"))
+    assert len(files) == 2
+    assert _decoded(files) == pytest.approx(10, abs=1)
+    assert [_video_size(Path(f.path)) for f in files] == ["320x240", "640x360"]
+
+
+def _video_size(path: Path) -> str:
+    import subprocess
+
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0:s=x", str(path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return out.stdout.strip()
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_on_this_host_is_known_dead_at_once(room: Any) -> None:
+    import socket
+    import subprocess
+
+    room.set_live(ROOM, 0)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs
+    streamer = make_room_streamer(
+        state="recording",
+        heartbeat=timezone.now(),  # fresh: only the dead pid tells
+        worker=f"{socket.gethostname()}:{gone.pid}",
+    )
+    assert not recording.is_being_recorded(streamer)
+    assert [s.pk for s in watch.due()] == [streamer.pk]
+    tasks.record(streamer.pk)
+    streamer.refresh_from_db()
+    assert (streamer.state, streamer.worker) == ("idle", "")
+
+    other_host = make_streamer(
+        url="https://live.bilibili.com/1",
+        state="recording",
+        heartbeat=timezone.now(),
+        worker="elsewhere:1",
+    )
+    assert recording.is_being_recorded(other_host)  # its heartbeat is all we know
