@@ -1,4 +1,4 @@
-"""The live CDN (*.bilivideo.com): the FLV streams that play info points at.
+"""The live CDN (*.bilivideo.com): the FLV streams that play info points at (HLS: hls.py).
 
 A stream is the room's clip looped by flvloop.Player, paced at the room's `speed` against the
 wall clock since the request began (0: as fast as the client reads), and steered by the room's
@@ -18,7 +18,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.fakebili import flvloop
+from tests.fakebili import flvloop, hls
 from tests.fakebili.wire import Hangup, Request, Response
 
 if TYPE_CHECKING:
@@ -30,9 +30,10 @@ QN_SUFFIX = {10000: "", 150: "_1500"}
 STREAM_TTL = 3600
 SIGN_SECRET = "fakebili-live"
 SIGPARAMS = "cdn,expires,len,oi,pt,qn,trid"
+# FLV, and HLS (hls.py): a TS playlist and its segments, an fMP4 playlist, init and segments.
 STREAM_PATH = re.compile(
     r"/live-bvc/\d+/live_(?P<uid>\d+)_(?P<sid>\d+)(?P<suffix>_\d+)?"
-    r"(?P<ext>\.flv|\.m3u8|/index\.m3u8)"
+    r"(?P<ext>\.flv|\.m3u8|-\d+\.ts|/index\.m3u8|/h?\d+\.m4s)"
 )
 # Stream pacing: bytes gathered before a write, and the longest wait before rechecking the room.
 BATCH_BYTES = 64 * 1024
@@ -59,8 +60,9 @@ def _not_found() -> Response:
 
 
 def stream(state: State, req: Request) -> Response:
-    """host + base_url + extra from play info. Unknown names and rooms off air: 404; a wrong sign
-    or a past `expires` (when given: the check is loose): 403."""
+    """host + base_url + extra from play info, and the HLS segments beside it. Unknown names
+    and rooms off air: 404; a wrong sign or a past `expires` (when given: the check is loose,
+    so segments without a query pass): 403."""
     match = STREAM_PATH.fullmatch(req.path)
     if match is None:
         return _not_found()
@@ -81,11 +83,7 @@ def stream(state: State, req: Request) -> Response:
     if ("sign" in query and query["sign"] != sign(name, query)) or expired:
         return Response(status=403, body=b"403 Forbidden", content_type="text/plain")
     if match["ext"] != ".flv":
-        return Response(
-            status=501,
-            body=b"fakebili: HLS is announced in play info but not served",
-            content_type="text/plain",
-        )
+        return hls.serve(state, room, name, match["ext"]) or _not_found()
     if room.hls_only:
         return _not_found()
     return Response(

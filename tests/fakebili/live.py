@@ -19,7 +19,9 @@ sequence headers, then its frames; later streams get the new clip), the end of t
 (`offline_after_seconds`: as set_live(room, 0), so every stream ends after its last whole tag),
 and a cut (`drop_after_seconds`: the frames before T, part of the next tag, then the connection
 closes without ending the body; the room stays live).
-HLS is only announced (set_hls_only, or protocol=1 in play info): its playlists answer 501.
+HLS (protocol=1 in play info; set_hls_only hides the FLV) is served too, by hls.py: live
+playlists of the same clip in MPEG-TS and fMP4 segments, paced at the room's `speed`, with their
+own faults (set_hls). The FLV controls above do not touch it.
 
 Reference: /work/shared/reference/bilibili-protocol.md §6 and §9 "Live".
 """
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from tests.fakebili import cdn, flvloop
+from tests.fakebili import cdn, flvloop, hls
 from tests.fakebili.wire import (
     ControlError,
     Request,
@@ -87,6 +89,7 @@ class Room:
     # Stream controls
     speed: float = 1.0
     hls_only: bool = False
+    hls_formats: str = "ts,fmp4"  # offered in play info and served
     clip: str | None = None  # FLV path; None: media.clip()
     drop_after_bytes: int | None = None
     stall_after_bytes: int | None = None
@@ -96,6 +99,13 @@ class Room:
     swap_at: float = 0.0
     offline_after_seconds: float | None = None
     drop_after_seconds: float | None = None
+    # HLS faults: the next N playlist / media segment requests answer hls_fail_status.
+    hls_fail_playlists: int = 0
+    hls_fail_segments: int = 0
+    hls_fail_status: int = 404
+    # HLS pacing (hls.py): the packager had made `hls_edge_s` media seconds at `hls_edge_at`.
+    hls_edge_s: float = 0.0
+    hls_edge_at: float = 0.0
     # Bookkeeping: streams end when `broadcast` moves on; stalls end when `releases` does.
     broadcast: int = 0
     releases: int = 0
@@ -135,6 +145,11 @@ CONTROL_FIELDS = {
         "stall_after_bytes",
         "offline_after_seconds",
         "drop_after_seconds",
+        "hls_fail_playlists",
+        "hls_fail_segments",
+        "hls_fail_status",
+        "hls_edge_s",
+        "hls_edge_at",
     }
 }
 
@@ -174,6 +189,7 @@ class LiveState:
         if status == 1:
             # Whole seconds, as Bilibili gives them, and never the last broadcast's.
             room.live_start = max(int(self.now()), room.live_start + 1)
+            hls.start_broadcast(room)
         self.cond.notify_all()
 
     def on_air(self, room: Room, broadcast: int) -> bool:
@@ -500,16 +516,16 @@ def get_room_play_info(state: State, req: Request) -> Response:
             "codec": [_codec(state, req, room, qn, mid, ".flv")],
         }
         streams.append({"protocol_name": "http_stream", "format": [flv]})
-    hls = []
-    if 1 in formats:
-        hls.append(
-            {"format_name": "ts", "codec": [_codec(state, req, room, qn, mid, ".m3u8")]}
-        )
-    if 2 in formats:
+    offered = room.hls_formats.split(",")
+    playlists = []
+    if 1 in formats and "ts" in offered:
+        codec = _codec(state, req, room, qn, mid, ".m3u8")
+        playlists.append({"format_name": "ts", "codec": [codec]})
+    if 2 in formats and "fmp4" in offered:
         codec = _codec(state, req, room, qn, mid, "/index.m3u8")
-        hls.append({"format_name": "fmp4", "codec": [codec]})
-    if 1 in protocols and hls:
-        streams.append({"protocol_name": "http_hls", "format": hls})
+        playlists.append({"format_name": "fmp4", "codec": [codec]})
+    if 1 in protocols and playlists:
+        streams.append({"protocol_name": "http_hls", "format": playlists})
     playurl_info = None
     if room.live_status == 1:
         playurl_info = {
@@ -568,18 +584,23 @@ class LiveControls:
     def add_room(self, room_id: int, **fields: Any) -> dict[str, Any]:
         """Create a room, offline, or update one. fields: short_id, uid, uname, title, cover,
         description, tags, area_id, area_name, parent_area_id, parent_area_name, speed,
-        hls_only, clip (an FLV path to loop instead of the default clip)."""
+        hls_only, hls_formats (as set_hls's `formats`), clip (an FLV path to loop instead of
+        the default clip)."""
         unknown = set(fields) - CONTROL_FIELDS
         if unknown:
             raise ControlError(f"unknown room fields: {sorted(unknown)}")
         if fields.get("clip") is not None:
             fields["clip"] = str(_check_clip(fields["clip"]))
+        if "hls_formats" in fields:
+            fields["hls_formats"] = _check_hls_formats(fields["hls_formats"])
         with self.state.lock:
             rooms = self.state.live.rooms
             room = rooms.get(int(room_id))
             if room is None:
                 room = rooms[int(room_id)] = _new_room(int(room_id), **fields)
             else:
+                if "speed" in fields:
+                    hls.set_speed(room, float(fields.pop("speed")), self.state.now())
                 for name, value in fields.items():
                     setattr(room, name, value)
             self.state.live.cond.notify_all()
@@ -646,7 +667,7 @@ class LiveControls:
                 room.offline_after_seconds = room.drop_after_seconds = None
                 room.releases += 1
             if speed is not None:
-                room.speed = float(speed)
+                hls.set_speed(room, float(speed), self.state.now())
             if drop_after_bytes is not None:
                 room.drop_after_bytes = max(0, int(drop_after_bytes))
             if stall_after_bytes is not None:
@@ -663,16 +684,63 @@ class LiveControls:
             return room.to_dict()
 
     def set_hls_only(self, room_id: int, hls_only: bool = True) -> dict[str, Any]:
-        """Play info offers only http_hls (whose playlists this fake does not serve yet)."""
+        """Play info offers only http_hls (the formats in the room's hls_formats, whose
+        playlists and segments hls.py serves), and the FLV stream answers 404."""
         with self.state.lock:
             room = self._room(room_id)
             room.hls_only = bool(hls_only)
-            return room.to_dict()
+            result = room.to_dict()
+        if hls_only:
+            # Outside the lock: the first time, ffmpeg cuts the clip (hls.py).
+            hls.prepare(room, room.hls_formats.split(","))
+        return result
+
+    def set_hls(
+        self,
+        room_id: int,
+        *,
+        formats: str | list[str] | None = None,
+        fail_playlists: int | None = None,
+        fail_segments: int | None = None,
+        status: int = 404,
+        clear: bool = False,
+    ) -> dict[str, Any]:
+        """The room's HLS. formats: "ts", "fmp4" or "ts,fmp4" (or a list), the http_hls formats
+        play info offers and the CDN serves (the others' URLs answer 404). fail_playlists /
+        fail_segments=N: the next N playlist / media segment requests (init segments aside)
+        answer HTTP `status` (404 by default; 500, 503…), then all is well again. clear: first
+        cancel the failures still pending."""
+        kinds = None if formats is None else _check_hls_formats(formats)
+        if not 400 <= int(status) <= 599:
+            raise ControlError("status must be an HTTP error, 400 to 599")
+        with self.state.lock:
+            room = self._room(room_id)
+            if clear:
+                room.hls_fail_playlists = room.hls_fail_segments = 0
+            if kinds is not None:
+                room.hls_formats = kinds
+            if fail_playlists is not None:
+                room.hls_fail_playlists = max(0, int(fail_playlists))
+            if fail_segments is not None:
+                room.hls_fail_segments = max(0, int(fail_segments))
+            if fail_playlists is not None or fail_segments is not None:
+                room.hls_fail_status = int(status)
+            result = room.to_dict()
+        # Outside the lock: the first time, ffmpeg cuts the clip (hls.py).
+        hls.prepare(room, room.hls_formats.split(","))
+        return result
 
     def open_streams(self, room_id: int) -> int:
         """How many FLV responses of the room are being sent right now."""
         with self.state.lock:
             return self._room(room_id).open_streams
+
+
+def _check_hls_formats(value: Any) -> str:
+    try:
+        return hls.formats(value)
+    except (TypeError, ValueError) as exc:
+        raise ControlError(str(exc)) from exc
 
 
 def _check_clip(path: str | Path) -> Path:
@@ -710,6 +778,11 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
         "POST",
         _ROOM + "/hls_only",
         lambda f, b, room_id: f.set_hls_only(int(room_id), b.get("hls_only", True)),
+    ),
+    (
+        "POST",
+        _ROOM + "/hls",
+        lambda f, b, room_id: f.set_hls(int(room_id), **b),
     ),
     (
         "GET",

@@ -3,7 +3,7 @@
 One threaded HTTP server answers for every Bilibili host on one port: the client's
 BILIUP_BILIBILI_*_URL settings all point at the same base URL, and requests are routed by path.
 Each host is a module holding its handlers and a ROUTES table (passport.py, api.py, member.py,
-images.py, live.py, cdn.py); a new host is a new module added to the tables below. A handler may answer
+images.py, live.py, cdn.py with hls.py); a new host is a new module added to the tables below. A handler may answer
 with a streamed body (cdn.py's FLV streams): sent chunked, then the connection closes.
 
 This module holds the shared state (accounts, cookies, app tokens, QR logins) behind one lock,
@@ -301,7 +301,7 @@ class FakeBilibili(live.LiveControls):
 
     The port is bound on construction, so `url` is known before start(). The control methods
     below are what /_fake/ does over HTTP; they raise ControlError on a bad call. The live rooms'
-    controls (add_room, set_live, set_stream, set_hls_only, open_streams) are in live.py.
+    controls (add_room, set_live, set_stream, set_hls_only, set_hls, open_streams) are in live.py.
     """
 
     def __init__(
