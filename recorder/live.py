@@ -14,6 +14,15 @@ from biliup_site import bilibili
 
 LIVE = 1  # live_status: 0 offline, 1 live, 2 rotation (replays: not recorded)
 SOURCE_QN = 10000  # 原画, the original quality
+# (format, codec) in the order the recorder prefers them. HTTP-FLV is parsed and repaired tag by
+# tag; HLS segments are copied as they are, so HEVC is recorded only over HLS.
+PREFERENCE = [
+    ("flv", "avc"),
+    ("ts", "avc"),
+    ("fmp4", "avc"),
+    ("fmp4", "hevc"),
+    ("ts", "hevc"),
+]
 
 
 @dataclass(frozen=True)
@@ -103,7 +112,8 @@ def room_info(room_id: int) -> RoomInfo:
 def play_urls(
     room_id: int, credential: dict[str, Any] | None = None, qn: int = SOURCE_QN
 ) -> list[StreamUrl]:
-    """The room's HTTP-FLV (AVC) stream URLs, one per CDN host, best first; [] when not live.
+    """The room's stream URLs that can be recorded, one per format and CDN host, best first
+    (see PREFERENCE); [] when not live.
 
     The account's cookies unlock the original quality; without them Bilibili serves less.
     """
@@ -138,5 +148,7 @@ def play_urls(
                             codec=str(codec.get("codec_name", "")),
                         )
                     )
-    # HTTP-FLV with AVC is what the native recorder writes; HLS/HEVC come later.
-    return [u for u in urls if u.format == "flv" and u.codec == "avc"]
+    return sorted(
+        (u for u in urls if (u.format, u.codec) in PREFERENCE),
+        key=lambda u: PREFERENCE.index((u.format, u.codec)),
+    )

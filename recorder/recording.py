@@ -29,7 +29,7 @@ from django.utils import timezone
 from biliup_site import live as progress
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.models import Configuration
-from recorder import flv, live, platforms, signals
+from recorder import flv, hls, live, platforms, signals
 from recorder.chunks import ChunkStream
 from recorder.models import (
     GapDict,
@@ -157,7 +157,14 @@ def recover(streamer: Streamer) -> None:
     """After a worker died mid-recording: make its half-written segments decodable and keep them."""
     session = streamer.sessions.filter(end_time=None).order_by("-start_time").first()
     for part in sorted(folder(streamer).glob("*.part")):
-        path = flv.finalize_part(part)
+        finalize = (
+            flv.finalize_part if part.stem.endswith(".flv") else hls.finalize_part
+        )
+        try:
+            path = finalize(part)
+        except ValueError:
+            logger.warning("%s is not a segment of ours; left as it is", part)
+            continue
         if path is None:
             logger.warning("Nothing decodable in %s; left as it is", part)
             continue
@@ -228,6 +235,12 @@ class Recorder:
         self.closed_seconds = 0.0
         self.closed_segments = 0
         self.current_file = ""
+        self.segmenter: flv.Segmenter | hls.HlsSegmenter | None = None
+        self.hls_sequence: int | None = None  # the last HLS media segment written
+        self.resumed_seamlessly = (
+            False  # the last reconnect lost no media (HLS's window)
+        )
+        self.http = requests.Session()
         self.open_gaps: list[GapDict] = []  # gaps inside the segment being written
 
     def _on_shutdown(self, signum: int, frame: Any) -> None:
@@ -249,12 +262,6 @@ class Recorder:
         self.session = open_session(self.streamer, room, live.room_info(room.room_id))
         directory = folder(self.streamer)
         directory.mkdir(parents=True, exist_ok=True)
-        self.segmenter = flv.Segmenter(
-            self._next_path,
-            split_time=self.streamer.split_time or None,
-            split_size=self.streamer.split_size * MB or None,
-            on_closed=self._closed,
-        )
         detail, state = "", Streamer.State.IDLE
         # serve stops the recorder cluster with SIGINT: django-q2's idle workers ignore it, and a
         # recording worker closes its segment and leaves the session open for the next start.
@@ -271,7 +278,8 @@ class Recorder:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
             try:
-                self.segmenter.close()
+                self._use(None)
+                self.http.close()
             finally:
                 if not self.shutting_down:
                     self.session.end_time = timezone.now()
@@ -298,18 +306,66 @@ class Recorder:
                 continue
             offline_since = None
             for url in urls:  # the next CDN when one fails
-                started = self._pump(url)
+                pump = self._pump_flv if url.format == "flv" else self._pump_hls
+                started = pump(url)
                 if started is not None:
-                    if lost_at is not None:
+                    if lost_at is not None and not self.resumed_seamlessly:
                         self._gap(lost_at, started)
                     lost_at = time.monotonic()
                     break
             else:
                 self._sleep(1)
 
-    def _pump(self, url: live.StreamUrl) -> float | None:
+    def _use(self, kind: type[flv.Segmenter] | type[hls.HlsSegmenter] | None) -> Any:
+        """The segmenter for this kind of stream; the other kind's file is closed first."""
+        current = self.segmenter
+        if current is not None and type(current) is not kind:
+            self.segmenter = None
+            current.close()
+        if self.segmenter is None and kind is not None:
+            self.segmenter = kind(
+                self._next_path,
+                split_time=self.streamer.split_time or None,
+                split_size=self.streamer.split_size * MB or None,
+                on_closed=self._closed,
+            )
+        return self.segmenter
+
+    def _pump_hls(self, url: live.StreamUrl) -> float | None:
+        """Follow one HLS playlist into files. The monotonic time media began, or None."""
+        began = None
+        previous = self.hls_sequence
+        reader = hls.HlsReader(
+            self.http, url.url, last_sequence=previous, stall_seconds=STALL_SECONDS
+        )
+        try:
+            for media in reader:
+                if began is None:
+                    began = time.monotonic()
+                    self.resumed_seamlessly = (
+                        previous is not None and media.sequence == previous + 1
+                    )
+                self._use(hls.HlsSegmenter).feed(media)
+                self.hls_sequence = media.sequence
+                self.received += len(media.data)
+                self._beat()
+        except (requests.RequestException, OSError) as exc:
+            logger.info(
+                "HLS of %s from %s ended: %s",
+                self.streamer,
+                url.cdn,
+                exc.__class__.__name__,
+            )
+        except hls.HlsError as exc:
+            logger.warning(
+                "HLS of %s from %s is broken: %s", self.streamer, url.cdn, exc
+            )
+        return began
+
+    def _pump_flv(self, url: live.StreamUrl) -> float | None:
         """Stream one connection into the segmenter. The monotonic time data began, or None."""
         began = None
+        self.resumed_seamlessly = False  # what the connection missed is gone
         try:
             with requests.get(
                 url.url,
@@ -322,11 +378,12 @@ class Recorder:
                         "CDN %s answered HTTP %s", url.cdn, response.status_code
                     )
                     return None
+                segmenter = self._use(flv.Segmenter)
                 for tag in flv.FlvReader(
                     ChunkStream(self._counted(response.iter_content(chunk_size=None)))
                 ):
                     began = began or time.monotonic()
-                    self.segmenter.feed(tag)
+                    segmenter.feed(tag)
                     self._beat()
         except (
             requests.RequestException,
@@ -389,8 +446,7 @@ class Recorder:
         )
 
     def _progress(self, bitrate: int) -> RecordingProgress:
-        segmenter = getattr(self, "segmenter", None)
-        open_seconds = getattr(segmenter, "open_duration", 0.0)
+        open_seconds = getattr(self.segmenter, "open_duration", 0.0)
         return {
             "bytes": self.received,
             "bitrate": bitrate if self.last_beat else 0,
@@ -409,7 +465,7 @@ class Recorder:
         )
         return account.credential if usable else None
 
-    def _next_path(self) -> Path:
+    def _next_path(self, suffix: str = ".flv") -> Path:
         directory = folder(self.streamer)
         free_mb = shutil.disk_usage(directory).free // MB
         if free_mb < self.config.disk_reserve:
@@ -418,7 +474,7 @@ class Recorder:
             )
         stem = file_stem(self.streamer, self.session, timezone.now())
         for n in count():
-            path = directory / (f"{stem}.flv" if n == 0 else f"{stem}-{n}.flv")
+            path = directory / (f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}")
             if not path.exists() and not path.with_name(path.name + ".part").exists():
                 self.current_file = path.name
                 return path

@@ -53,8 +53,9 @@ def test_play_urls_are_empty_while_offline(fakebili: Any) -> None:
 def test_play_urls_offer_every_cdn_and_quality_follows_the_login(fakebili: Any) -> None:
     fakebili.set_live(ROOM, 1)
     anonymous = live.play_urls(ROOM)
-    assert len(anonymous) >= 2
-    assert len({u.cdn for u in anonymous}) == len(anonymous)
+    # HTTP-FLV first, then HLS's TS and fMP4, each from every CDN host.
+    assert [u.format for u in anonymous] == ["flv"] * 2 + ["ts"] * 2 + ["fmp4"] * 2
+    assert len({(u.format, u.cdn) for u in anonymous}) == len(anonymous)
     assert {u.qn for u in anonymous} == {150}
     account = log_in_by_tv_qr(fakebili)
     assert {u.qn for u in live.play_urls(ROOM, account.credential)} == {10000}

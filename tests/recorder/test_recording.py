@@ -323,3 +323,37 @@ def test_a_worker_killed_on_this_host_is_known_dead_at_once(room: Any) -> None:
         worker="elsewhere:1",
     )
     assert recording.is_being_recorded(other_host)  # its heartbeat is all we know
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind, suffix", [("ts", ".ts"), ("fmp4", ".mp4")])
+def test_a_room_that_offers_only_hls_is_recorded_from_it(
+    room: Any, kind: str, suffix: str
+) -> None:
+    room.set_hls(ROOM, formats=kind)
+    room.set_hls_only(ROOM)
+    streamer = make_room_streamer(split_time=4)
+    thread = _record_in_background(streamer)
+    wait_for(lambda: RecordingFile.objects.exists(), 60, "no segment was closed")
+    # The CDN fails the playlist for both CDN hosts: the recorder asks for new URLs and goes on
+    # from the segment after the last one it wrote, still in the window: nothing is lost.
+    room.set_hls(ROOM, fail_playlists=2, status=502)
+    wait_for(
+        lambda: RecordingFile.objects.count() >= 3, 60, "3 segments were not closed"
+    )
+    room.set_live(ROOM, 0)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+    session = StreamerInfo.objects.get()
+    assert session.end_time is not None
+    assert session.gaps == []
+    files = list(session.files.order_by("id"))
+    assert all(f.path.endswith(suffix) for f in files)
+    for f in files[:-1]:
+        assert f.duration == pytest.approx(4, abs=1.1)
+    for f in files:
+        probe = media.probe(Path(f.path))
+        assert probe.decode_errors == "", f.path
+        assert probe.streams == ["h264", "aac"]
+    assert not list(recording.folder(streamer).glob("*.part"))

@@ -49,6 +49,7 @@ def test_it_lists_a_sessions_files(api: JsonClient) -> None:
         "file_size": 1000,
         "duration": 10.0,
         "file": "/rec/part0.flv",
+        "gaps": [],
     }
 
 

@@ -1,0 +1,116 @@
+"""HLS recording: HlsReader against the fake's live playlists, HlsSegmenter's files, and what a
+killed recorder leaves behind."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from recorder import hls, live
+from recorder.flv import Segment
+from tests import media
+
+pytestmark = pytest.mark.django_db
+
+ROOM = 23058
+
+
+@pytest.fixture
+def hls_room(fakebili: Any) -> Any:
+    fakebili.add_room(ROOM, speed=0)
+    fakebili.set_hls_only(ROOM)
+    fakebili.set_live(ROOM, 1)
+    return fakebili
+
+
+def _url(kind: str) -> str:
+    return next(u.url for u in live.play_urls(ROOM) if u.format == kind)
+
+
+def _read(url: str, n: int, **kwargs: Any) -> tuple[hls.HlsReader, list[hls.Media]]:
+    reader = hls.HlsReader(requests.Session(), url, **kwargs)
+    return reader, list(itertools.islice(reader, n))
+
+
+@pytest.mark.parametrize("kind", ["ts", "fmp4"])
+def test_the_reader_yields_each_segment_once_in_order(hls_room: Any, kind: str) -> None:
+    url = _url(kind)
+    reader, first = _read(url, 8)
+    assert [m.sequence for m in first] == list(
+        range(first[0].sequence, first[0].sequence + 8)
+    )
+    assert {m.kind for m in first} == {kind}
+    assert all((m.init is not None) == (kind == "fmp4") for m in first)
+    # A reconnect that knows where it stopped goes on from the next segment.
+    _, more = _read(url, 3, last_sequence=reader.last_sequence)
+    assert more[0].sequence == first[-1].sequence + 1
+
+
+def test_a_5xx_segment_is_retried(hls_room: Any) -> None:
+    hls_room.set_hls(ROOM, fail_segments=2, status=503)
+    reader, got = _read(_url("ts"), 5)
+    assert reader.missed == 0
+    assert [m.sequence - got[0].sequence for m in got] == [0, 1, 2, 3, 4]
+
+
+def test_segments_gone_from_the_cdn_are_counted_as_missed(hls_room: Any) -> None:
+    hls_room.set_hls(ROOM, fail_segments=2, status=404)
+    reader, got = _read(_url("ts"), 5)
+    assert reader.missed == 2
+    assert len(got) == 5
+
+
+@pytest.mark.parametrize("kind, suffix", [("ts", ".ts"), ("fmp4", ".mp4")])
+def test_the_segmenter_splits_at_segment_boundaries_into_playable_files(
+    hls_room: Any, tmp_path: Path, kind: str, suffix: str
+) -> None:
+    _, segments = _read(_url(kind), 9)
+    names = itertools.count()
+    closed: list[Segment] = []
+    with hls.HlsSegmenter(
+        lambda ext: tmp_path / f"rec-{next(names)}{ext}",
+        split_time=3,
+        on_closed=closed.append,
+    ) as segmenter:
+        for m in segments:
+            segmenter.feed(m)
+    assert [s.duration for s in closed] == pytest.approx([3, 3, 3], abs=0.1)
+    for s in closed:
+        assert s.path.suffix == suffix
+        probe = media.probe(s.path)
+        assert probe.decode_errors == ""
+        assert probe.streams == ["h264", "aac"]
+    assert not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.parametrize("kind, suffix", [("ts", ".ts"), ("fmp4", ".mp4")])
+def test_a_killed_recording_is_cut_back_to_whole_segments(
+    hls_room: Any, tmp_path: Path, kind: str, suffix: str
+) -> None:
+    _, segments = _read(_url(kind), 5)
+    segmenter = hls.HlsSegmenter(lambda ext: tmp_path / f"killed{ext}")
+    for m in segments[:4]:
+        segmenter.feed(m)
+    [part] = tmp_path.glob("*.part")
+    with part.open("ab") as f:  # killed in the middle of writing the fifth
+        f.write(segments[4].data[: len(segments[4].data) // 2])
+
+    path = hls.finalize_part(part)
+
+    assert path == tmp_path / f"killed{suffix}"
+    assert not list(tmp_path.glob("*.part*"))
+    probe = media.probe(path)
+    assert probe.decode_errors == ""
+    assert probe.streams == ["h264", "aac"]
+    assert probe.duration == pytest.approx(4, abs=0.2)
+
+
+def test_nothing_decodable_is_left_alone(tmp_path: Path) -> None:
+    part = tmp_path / "empty.mp4.part"
+    part.write_bytes(b"\x00\x00\x00\x10ftypisom\x00\x00\x00\x00")
+    assert hls.finalize_part(part) is None
+    assert part.exists()
