@@ -4,6 +4,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 from biliup_site.forms import JsonModelForm
 from recorder import platforms
@@ -12,9 +14,8 @@ from uploads.models import UploadTemplate
 
 
 class StreamerForm(JsonModelForm):
-    url = forms.URLField(
+    url = forms.CharField(
         max_length=500,
-        assume_scheme="https",
         error_messages={"unique": "A streamer with this URL exists already."},
     )
     template_name = forms.CharField(required=False, max_length=200)
@@ -42,10 +43,20 @@ class StreamerForm(JsonModelForm):
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
-        if urlsplit(url).scheme not in ("http", "https"):
+        # streamlink's explicit protocols (hls://https://host/live.m3u8) name a stream itself.
+        prefix, _, inner = url.partition("://")
+        web = inner if prefix.lower() in platforms.STREAMLINK_PROTOCOLS else url
+        if "://" not in web:
+            web = url = f"https://{url}"
+        if urlsplit(web).scheme not in ("http", "https"):
             raise forms.ValidationError(
-                "Use an http:// or https:// URL of a live room."
+                "Use an http:// or https:// URL of a live room (or hls://, httpstream:// "
+                "followed by a stream's URL)."
             )
+        try:
+            URLValidator(schemes=["http", "https"])(web)
+        except ValidationError:
+            raise forms.ValidationError("Enter a valid URL.") from None
         try:
             self.instance.platform = platforms.recognise(url)
         except platforms.UnsupportedUrl as exc:

@@ -70,7 +70,8 @@ class Streamer(models.Model):
         RECORDING = "recording", "Recording"
         ERROR = "error", "Error"
 
-    url = models.URLField(max_length=500, unique=True)
+    # A room's page, or a stream named with streamlink's protocols (hls://https://...).
+    url = models.CharField(max_length=500, unique=True)
     platform = models.CharField(
         max_length=40, blank=True, editable=False, help_text="Set from the URL"
     )

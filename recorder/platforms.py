@@ -18,12 +18,16 @@ BILIBILI_ROOM = re.compile(
 BILIBILI_SHORT = re.compile(r"^https?://b23\.tv/\w+", re.I)
 
 
+# streamlink's generic plugins: a stream URL behind one of these is recorded as it is.
+STREAMLINK_PROTOCOLS = ("hls", "hlsvariant", "httpstream")
+
+
 class UnsupportedUrl(ValueError):
     pass
 
 
 @functools.cache
-def _streamlink() -> Any:
+def streamlink_session() -> Any:
     # Building a session loads plugin metadata (~0.3 s): once per process.
     from streamlink import Streamlink
 
@@ -38,7 +42,9 @@ def recognise(url: str) -> str:
 
     try:
         # No redirect following: that would be a request to whatever host the user typed.
-        name, _plugin, _url = _streamlink().resolve_url(url, follow_redirect=False)
+        name, _plugin, _url = streamlink_session().resolve_url(
+            url, follow_redirect=False
+        )
     except NoPluginError:
         raise UnsupportedUrl(
             "No recorder supports this URL: use a live room of Bilibili or of a platform streamlink knows."
@@ -50,3 +56,13 @@ def bilibili_room(url: str) -> str | None:
     """The room id (short or long) in a live.bilibili.com URL; None for b23.tv links and others."""
     match = BILIBILI_ROOM.match(url)
     return match.group(1) if match else None
+
+
+def recordable_room(url: str) -> str:
+    """The room id to record from a Bilibili streamer URL, or UnsupportedUrl."""
+    room = bilibili_room(url)
+    if room is None:
+        raise UnsupportedUrl(
+            "b23.tv links can't be recorded: use the live.bilibili.com/<room> URL"
+        )
+    return room

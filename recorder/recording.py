@@ -29,7 +29,7 @@ from django.utils import timezone
 from biliup_site import live as progress
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.models import Configuration
-from recorder import flv, hls, live, platforms, signals
+from recorder import flv, hls, live, platforms, signals, streamlink_sources
 from recorder.chunks import ChunkStream
 from recorder.models import (
     GapDict,
@@ -205,7 +205,7 @@ def file_stem(streamer: Streamer, session: StreamerInfo, start: datetime) -> str
 
 
 def open_session(
-    streamer: Streamer, room: live.Room, info: live.RoomInfo | None
+    streamer: Streamer, name: str, title: str = "", cover: str = ""
 ) -> StreamerInfo:
     """The streamer's session for this broadcast: the unfinished one if a worker died in it."""
     session = streamer.sessions.filter(end_time=None).order_by("-start_time").first()
@@ -214,11 +214,11 @@ def open_session(
     template = streamer.upload_template
     return StreamerInfo.objects.create(
         streamer=streamer,
-        name=streamer.remark or (info.uname if info else "") or f"room {room.room_id}",
+        name=streamer.remark or name,
         url=streamer.url,
-        title=info.title if info else "",
+        title=title,
         template_name=template.template_name if template else "",
-        live_cover_path=info.cover if info else "",
+        live_cover_path=cover,
     )
 
 
@@ -240,26 +240,17 @@ class Recorder:
         self.resumed_seamlessly = (
             False  # the last reconnect lost no media (HLS's window)
         )
-        self.http = requests.Session()
+        self.http = requests.Session()  # streamlink's plugins bring their own
+        self.room: live.Room | None = None  # Bilibili's; None for other platforms
         self.open_gaps: list[GapDict] = []  # gaps inside the segment being written
 
     def _on_shutdown(self, signum: int, frame: Any) -> None:
         self.shutting_down = True
 
     def run(self) -> None:
-        room_ref = platforms.bilibili_room(self.streamer.url)
-        if room_ref is None:
-            release(
-                self.streamer,
-                Streamer.State.ERROR,
-                "Only live.bilibili.com/<room> URLs can be recorded yet",
-            )
+        if not self._open_session():
+            release(self.streamer)  # not live (any more)
             return
-        room = live.room_init(room_ref)
-        if not room.is_live:
-            release(self.streamer)
-            return
-        self.session = open_session(self.streamer, room, live.room_info(room.room_id))
         directory = folder(self.streamer)
         directory.mkdir(parents=True, exist_ok=True)
         detail, state = "", Streamer.State.IDLE
@@ -269,7 +260,7 @@ class Recorder:
             signal.signal(signal.SIGINT, self._on_shutdown) if _main_thread() else None
         )
         try:
-            self._loop(room)
+            self._loop()
         except DiskFull as exc:
             state, detail = Streamer.State.ERROR, str(exc)
         except StopRecording as exc:
@@ -287,34 +278,71 @@ class Recorder:
                 if Streamer.objects.filter(pk=self.streamer.pk).exists():
                     release(self.streamer, state, detail)
 
-    def _loop(self, room: live.Room) -> None:
+    def _open_session(self) -> bool:
+        """Start or resume the session if the streamer is live. Raises BilibiliError,
+        BilibiliUnavailable, UnsupportedUrl or StreamlinkUnavailable when that can't be told."""
+        if self.streamer.platform != "bilibili":
+            found = streamlink_sources.broadcast(self.streamer.url)
+            if not found.sources:
+                return False
+            self.session = open_session(
+                self.streamer, found.author or self.streamer.url, found.title
+            )
+            return True
+        room_ref = platforms.recordable_room(self.streamer.url)
+        self.room = live.room_init(room_ref)
+        if not self.room.is_live:
+            return False
+        info = live.room_info(self.room.room_id)
+        self.session = open_session(
+            self.streamer,
+            info.uname or f"room {self.room.room_id}",
+            info.title,
+            info.cover,
+        )
+        return True
+
+    def _sources(self) -> list[live.StreamUrl]:
+        """Where the stream is now, best first; [] while offline or when that can't be told
+        (an outage counts as offline time: the grace delay bounds how long we wait)."""
+        if self.room is None:
+            try:
+                found = streamlink_sources.broadcast(self.streamer.url)
+            except streamlink_sources.StreamlinkUnavailable as exc:
+                logger.warning("streamlink on %s failed: %s", self.streamer.url, exc)
+                return []
+            self.http = found.http
+            return found.sources
+        try:
+            return live.play_urls(self.room.room_id, self._credential())
+        except (BilibiliError, BilibiliUnavailable) as exc:
+            logger.warning("Play info of room %s failed: %s", self.room.room_id, exc)
+            return []
+
+    def _loop(self) -> None:
         offline_since: float | None = None
         lost_at: float | None = None
         while True:
             self._beat(force=True)
-            try:
-                urls = live.play_urls(room.room_id, self._credential())
-            except (BilibiliError, BilibiliUnavailable) as exc:
-                # Bilibili's hiccups count as offline time: the grace delay bounds how long we wait.
-                logger.warning("Play info of room %s failed: %s", room.room_id, exc)
-                urls = []
-            if not urls:
-                offline_since = offline_since or time.monotonic()
-                if time.monotonic() - offline_since >= self.config.delay:
-                    return  # the broadcast is over
-                self._sleep(min(OFFLINE_POLL_SECONDS, max(self.config.delay, 0.2)))
-                continue
-            offline_since = None
-            for url in urls:  # the next CDN when one fails
+            started = None
+            sources = self._sources()
+            for url in sources:  # the next CDN when one fails
                 pump = self._pump_flv if url.format == "flv" else self._pump_hls
                 started = pump(url)
                 if started is not None:
-                    if lost_at is not None and not self.resumed_seamlessly:
-                        self._gap(lost_at, started)
-                    lost_at = time.monotonic()
                     break
-            else:
-                self._sleep(1)
+            if started is not None:
+                offline_since = None
+                if lost_at is not None and not self.resumed_seamlessly:
+                    self._gap(lost_at, started)
+                lost_at = time.monotonic()
+                continue
+            # Offline, or live with no stream that delivers: the grace delay bounds the wait.
+            offline_since = offline_since or time.monotonic()
+            if time.monotonic() - offline_since >= self.config.delay:
+                return  # the broadcast is over
+            poll = 1 if sources else OFFLINE_POLL_SECONDS
+            self._sleep(min(poll, max(self.config.delay, 0.2)))
 
     def _use(self, kind: type[flv.Segmenter] | type[hls.HlsSegmenter] | None) -> Any:
         """The segmenter for this kind of stream; the other kind's file is closed first."""
@@ -367,11 +395,8 @@ class Recorder:
         began = None
         self.resumed_seamlessly = False  # what the connection missed is gone
         try:
-            with requests.get(
-                url.url,
-                stream=True,
-                timeout=(5, STALL_SECONDS),
-                headers={"Referer": ""},
+            with self.http.get(
+                url.url, stream=True, timeout=(5, STALL_SECONDS)
             ) as response:
                 if response.status_code != 200:
                     logger.warning(

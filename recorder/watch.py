@@ -15,9 +15,11 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
-from recorder import live, platforms
+from recorder import live, platforms, streamlink_sources
 from recorder.models import Streamer
+from recorder.platforms import UnsupportedUrl
 from recorder.recording import is_being_recorded
+from recorder.streamlink_sources import StreamlinkUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ POOL = 16
 def due() -> list[Streamer]:
     """Streamers to check: not paused, recordable here, and not being recorded right now."""
     now = timezone.now()
-    streamers = Streamer.objects.filter(paused=False, platform="bilibili")
+    streamers = Streamer.objects.filter(paused=False)
     return [s for s in streamers if not is_being_recorded(s, now)]
 
 
@@ -35,19 +37,21 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
     """Check one room (after a random delay up to `spread` s); enqueue a recording if it is live."""
     if spread:
         time.sleep(random.uniform(0, spread))
-    room_ref = platforms.bilibili_room(streamer.url)
-    if room_ref is None:
-        return False
     try:
-        room = live.room_init(room_ref)
-    except (BilibiliError, BilibiliUnavailable) as exc:
+        is_live = _is_live(streamer)
+    except (
+        BilibiliError,
+        BilibiliUnavailable,
+        StreamlinkUnavailable,
+        UnsupportedUrl,
+    ) as exc:
         logger.warning("Checking %s failed: %s", streamer, exc)
         Streamer.objects.filter(pk=streamer.pk).update(
             state_detail=f"Check failed: {exc}"
         )
         return False
     crashed = streamer.state == Streamer.State.RECORDING  # due() left out the live ones
-    if room.is_live or crashed:
+    if is_live or crashed:
         # A crashed recording is claimed even when the room is offline: the claim repairs its
         # half-written segments.
         streamer.enqueue_recording()
@@ -55,7 +59,14 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
         Streamer.objects.filter(pk=streamer.pk).update(
             state=Streamer.State.IDLE, state_detail=""
         )
-    return room.is_live
+    return is_live
+
+
+def _is_live(streamer: Streamer) -> bool:
+    if streamer.platform != "bilibili":
+        return bool(streamlink_sources.broadcast(streamer.url).sources)
+    room_ref = platforms.recordable_room(streamer.url)
+    return live.room_init(room_ref).is_live
 
 
 def check_all(spread: float = 0.0) -> int:

@@ -83,7 +83,7 @@ def test_upload_status_follows_the_jobs(api: JsonClient) -> None:
         ({"url": "not a url"}, "url: Enter a valid URL."),
         (
             {"url": "ftp://live.bilibili.com/1"},
-            "url: Use an http:// or https:// URL of a live room.",
+            "url: Use an http:// or https:// URL of a live room (or hls://, httpstream:// followed by a stream's URL).",
         ),
         ({"url": 123}, "url: Expected a string."),
         (
