@@ -4,7 +4,8 @@ HlsReader follows a live media playlist and yields each new media segment once, 
 HlsSegmenter writes them into files: `.ts` files (TS segments end to end) or `.mp4` files (the
 init section, then fragments). Both forms are valid files at every segment boundary, so files
 split there, and a new file starts at a discontinuity or when the init section changes (new codec
-headers). Media bytes are copied as they come: no timestamps are rewritten.
+headers). Media bytes are copied as they come, except that an fMP4 file's fragment times are
+rebased to start at 0 (fmp4.py); TS files keep the stream's timestamps, which players expect.
 
 Playlists are parsed by streamlink's M3U8 parser (a dependency already, for other platforms).
 """
@@ -15,14 +16,14 @@ import logging
 import struct
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import requests
 from streamlink.stream.hls.m3u8 import parse_m3u8
 
-from recorder import files
+from recorder import files, fmp4
 from recorder.flv import Segment
 
 logger = logging.getLogger(__name__)
@@ -192,6 +193,9 @@ class _Output:
     index: BinaryIO | None = None
     size: int = 0
     duration: float = 0.0
+    # fMP4 only: the tracks' timescales, and the decode time (s) its first fragment had.
+    timescales: dict[int, int] = field(default_factory=dict)
+    start: float | None = None
 
 
 class HlsSegmenter:
@@ -235,13 +239,19 @@ class HlsSegmenter:
             self._open(media)
         out = self._out
         assert out is not None
+        data = media.data
+        if out.timescales:
+            if out.start is None:
+                out.start = fmp4.start_seconds(data, out.timescales)
+            if out.start:
+                data = fmp4.rebase(data, out.timescales, out.start)
         try:
-            out.file.write(media.data)
+            out.file.write(data)
         except OSError:
             # A full disk: keep the file ending on a whole segment.
             out.file.truncate(out.size)
             raise
-        out.size += len(media.data)
+        out.size += len(data)
         out.duration += media.duration
         if out.index is not None:
             out.file.flush()
@@ -274,6 +284,7 @@ class HlsSegmenter:
         if media.init:
             file.write(media.init)
             out.size = len(media.init)
+            out.timescales = fmp4.timescales(media.init)
         if media.kind == "ts":
             out.index = open(_index_of(part), "wb")  # noqa: SIM115 (closed by _finish)
 

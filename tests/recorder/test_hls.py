@@ -84,6 +84,9 @@ def test_the_segmenter_splits_at_segment_boundaries_into_playable_files(
         probe = media.probe(s.path)
         assert probe.decode_errors == ""
         assert probe.streams == ["h264", "aac"]
+        # Every file starts at 0 (an MP4's timeline would otherwise run from the broadcast's
+        # start): its duration is its own.
+        assert probe.duration == pytest.approx(3, abs=0.2)
     assert not list(tmp_path.glob("*.part"))
 
 
