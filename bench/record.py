@@ -8,13 +8,15 @@ bitrate is printed) at real time, and ends its broadcast after --seconds of stre
 every recorder gets the same seconds of the same stream.
 
 - ours: one process per stream, as a django-q2 worker records one streamer, running the
-  recording path of recorder/recording.py without the database: requests.get(stream=True) →
-  flv.FlvReader → flv.Segmenter (split_time 3600) writing to a temp dir.
+  loop of Recorder._pump_flv (recorder/recording.py) without the database:
+  requests.get(stream=True) → ChunkStream → flv.FlvReader → flv.Segmenter (split_time 3600)
+  writing to a temp dir.
 - ffmpeg: `ffmpeg -v error -i <url> -c copy -f flv <out>`, one process per stream.
 
 Per process: total CPU (user + system, from wait4), the steady CPU rate (from /proc/<pid>/stat,
-from a second after its first output bytes until it exits; start-up excluded, the same way for
-both tools) and peak RSS (/proc/<pid>/status VmHWM, polled; wait4's ru_maxrss is no use here, it
+from a second after its first output bytes to a second before its stream ends; start-up and
+exit excluded, the same way for both tools: a Python interpreter's exit alone costs some 50 ms,
+which a long-lived worker does not pay per recording) and peak RSS (/proc/<pid>/status VmHWM, polled; wait4's ru_maxrss is no use here, it
 counts the parent's pages when the child is spawned with vfork). The ratios are ours/ffmpeg in
 the same run. Goals: CPU no more than ffmpeg's, under 30 MB RSS per stream.
 
@@ -27,29 +29,30 @@ one 30 s check interval.
 
 from __future__ import annotations
 
-import argparse
+# A worker process runs this file too, and its peak RSS is what is measured: modules that only
+# the harness uses (argparse, shutil, signal, statistics, subprocess, tempfile: 1.3 MB) are
+# imported inside the functions that use them, so that a worker holds what a recording needs.
 import itertools
 import json
 import os
-import shutil
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 POLL_SECONDS = 0.2
-SETTLE_SECONDS = (
-    1.0  # after a process's first output bytes, before its steady window opens
-)
+# After a process's first output bytes, before its steady window opens; and before its stream's
+# end (--seconds after those first bytes), when the window closes.
+SETTLE_SECONDS = 1.0
 FIRST_STREAM_ROOM = 700_000
 FIRST_CHECK_ROOM = 800_000
 CHECK_RUNS = 3
@@ -82,7 +85,12 @@ class Run:
 
 
 def worker(url: str, directory: Path) -> None:
-    """Record `url` until it ends; print what was recorded as one JSON line."""
+    """Record `url` until it ends; print what was recorded as one JSON line.
+
+    The loop is Recorder._pump_flv's: response chunks counted (Recorder._counted), ChunkStream,
+    FlvReader, Segmenter.feed, and per tag Recorder._beat's clock check (its database write is
+    every few seconds).
+    """
     import requests
 
     from recorder import flv
@@ -93,20 +101,26 @@ def worker(url: str, directory: Path) -> None:
     segments: list[flv.Segment] = []
     tags = received = 0
     last_beat = 0.0
+
+    def counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
+        nonlocal received
+        for chunk in chunks:
+            received += len(chunk)
+            yield chunk
+
     with (
         flv.Segmenter(
             lambda: next(names), split_time=3600, on_closed=segments.append
         ) as segmenter,
         requests.get(
-            url, stream=True, timeout=(5, 30), headers={"Referer": ""}
+            url, stream=True, timeout=(5, 10), headers={"Referer": ""}
         ) as response,
     ):
         response.raise_for_status()
-        for tag in flv.FlvReader(ChunkStream(response.iter_content(chunk_size=None))):
+        chunks = counted(response.iter_content(chunk_size=None))
+        for tag in flv.FlvReader(ChunkStream(chunks)):
             segmenter.feed(tag)
             tags += 1
-            received += len(tag.data) + 15
-            # Recorder._beat's clock check (its database write is every few seconds).
             now = time.monotonic()
             if now - last_beat >= 5:
                 last_beat = now
@@ -158,6 +172,8 @@ def make_clip(path: Path, bitrate: str) -> float:
 
     testsrc2 compresses far below any target bitrate; per-frame noise lets x264 reach it.
     """
+    import subprocess
+
     subprocess.run(
         [
             "ffmpeg", "-v", "error", "-y", "-nostdin",
@@ -201,13 +217,29 @@ def stream_url(api: str, room_id: int) -> str:
     return f"{info['host']}{codec['base_url']}{info['extra']}"
 
 
+def compile_worker() -> None:
+    """Write the .pyc files of this repository's modules that a worker runs.
+
+    This machine sets PYTHONDONTWRITEBYTECODE, so none are ever written, and each worker would
+    compile recorder/flv.py and this file from source: a transient of some 1.5 MB in its peak
+    RSS that a deployed worker, its modules compiled once, does not have.
+    """
+    import py_compile
+
+    for name in ("recorder/__init__.py", "recorder/flv.py", "recorder/chunks.py", "bench/record.py"):  # fmt: skip
+        py_compile.compile(str(ROOT / name), doraise=True)
+
+
 def spawn(tool: str, url: str, directory: Path) -> Run:
+    import subprocess
+
     directory.mkdir(parents=True)
     if tool == "ffmpeg":
         out = directory / "out.flv"
         argv = ["ffmpeg", "-nostdin", "-v", "error", "-i", url, "-c", "copy", "-f", "flv", str(out)]  # fmt: skip
     else:
-        argv = [sys.executable, __file__, "--worker", url, str(directory)]
+        # As a module, not a script: its code then comes from the .pyc (compile_worker()).
+        argv = [sys.executable, "-m", "bench.record", "--worker", url, str(directory)]
     # Files, not pipes: nothing can block on a full pipe while we poll.
     with (
         open(directory.parent / f"{directory.name}.out", "wb") as stdout,
@@ -240,8 +272,11 @@ def _has_output(directory: Path) -> bool:
     return any(p.stat().st_size > 0 for p in directory.iterdir() if p.is_file())
 
 
-def watch(runs: list[Run], deadline: float) -> None:
-    """Poll every run until all have exited (those past the deadline are killed)."""
+def watch(runs: list[Run], deadline: float, seconds: float) -> None:
+    """Poll every run until all have exited (those past the deadline are killed); sample the
+    CPU of each in its steady window, while its stream of `seconds` is recorded."""
+    import signal
+
     pending = list(runs)
     while pending:
         now = time.monotonic()
@@ -261,7 +296,10 @@ def watch(runs: list[Run], deadline: float) -> None:
             run.anon_kb = max(run.anon_kb, anon)
             if run.data_at is None and _has_output(run.directory):
                 run.data_at = now
-            if run.data_at is not None and now - run.data_at >= SETTLE_SECONDS:
+            if (
+                run.data_at is not None
+                and SETTLE_SECONDS <= now - run.data_at <= seconds - SETTLE_SECONDS
+            ):
                 run.samples.append((now, ticks))
             if now > deadline:
                 run.process.send_signal(signal.SIGKILL)
@@ -281,6 +319,9 @@ def measure(
     fake: Any, rooms: list[int], tool: str, seconds: float, workdir: Path
 ) -> dict[str, Any]:
     """Record one stream per room with `tool`, all at once; the per-stream figures."""
+    import shutil
+    import statistics
+
     for room in rooms:
         fake.set_live(room, 0)  # end whatever a previous phase left running
         fake.set_live(room, 1)
@@ -290,7 +331,7 @@ def measure(
     phase.mkdir()
     start = time.monotonic()
     runs = [spawn(tool, url, phase / f"s{i:03}") for i, url in enumerate(urls)]
-    watch(runs, deadline=start + 3 * seconds + 60)
+    watch(runs, deadline=start + 3 * seconds + 60, seconds=seconds)
     wall = time.monotonic() - start
     failed = [r for r in runs if r.exit_code != 0]
     for run in failed[:3]:
@@ -319,6 +360,8 @@ def measure(
 
 
 def run_check(fake: Any, count: int, workdir: Path) -> dict[str, Any]:
+    import subprocess
+
     for i in range(count):
         room = FIRST_CHECK_ROOM + i
         fake.add_room(room, uid=room)
@@ -344,6 +387,10 @@ def run_check(fake: Any, count: int, workdir: Path) -> dict[str, Any]:
 
 
 def main() -> None:
+    import argparse
+    import shutil
+    import tempfile
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--streams", default="1,10,50", help="concurrent stream counts")
     parser.add_argument(
@@ -375,6 +422,7 @@ def main() -> None:
             f"(target video {args.bitrate}); {args.seconds:g} s per recording; {os.cpu_count()} CPUs"
         )
         results: dict[tuple[int, str], dict[str, Any]] = {}
+        compile_worker()
         with FakeBilibili() as fake:
             rooms = [FIRST_STREAM_ROOM + i for i in range(max(counts))]
             for room in rooms:
@@ -400,6 +448,8 @@ def main() -> None:
 def print_table(
     counts: list[int], results: dict[tuple[int, str], dict[str, Any]], seconds: float
 ) -> None:
+    import statistics
+
     print(
         "\nper stream: CPU s = whole process (wait4); steady % = CPU after start-up, % of one core;\n"
         "RSS = peak VmHWM (mean, max), shared libraries included; anon = peak RssAnon (private);\n"

@@ -10,16 +10,17 @@ UpdateTimestampJumpRule (peers-notes §4), per stream instead of per GOP so noth
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
-import os
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
+
+from recorder import files
+from recorder.files import Segment
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ AUDIO_FRAME_MS = (20, 24, 22)  # normal range and fallback (BREC's AUDIO_DURATIO
 _AVC, _HEVC = 7, 12
 _AAC = 10
 _AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)  # fmt: skip
-_PART = ".part"
 
 # Source onMetaData fields worth carrying into each segment. duration/filesize are ours.
 _SOURCE_KEYS = ("width", "height", "framerate", "videodatarate", "audiodatarate", "audiosamplerate", "audiosamplesize")  # fmt: skip
@@ -48,7 +48,17 @@ _PICTURE_KEYS = ("width", "height", "framerate")
 
 _U32 = struct.Struct(">I")
 _DOUBLE = struct.Struct(">d")
-_HEAD = struct.Struct(">III")  # PreviousTagSize, then type+size and timestamp+extension
+# A tag header: type+size, timestamp+extension, then the stream id (3 bytes, always 0).
+_HEAD = struct.Struct(">II")
+_TAG_HEAD = struct.Struct(">II3x")
+_KINDS = frozenset((AUDIO, VIDEO, SCRIPT))
+
+# What FlvReader asks of its stream at a time: more than a keyframe at 6 Mbit/s, so that a
+# ChunkStream hands over whole chunks rather than copies of their parts.
+READ_SIZE = 256 * 1024
+# Each segment file's write buffer: about ten writes a second at 6 Mbit/s instead of one per
+# frame. A killed recorder loses at most this (finalize_part trims to the last whole tag).
+WRITE_BUFFER = 64 * 1024
 
 
 class FlvError(ValueError):
@@ -96,15 +106,7 @@ class Tag:
     @property
     def packet_type(self) -> int | None:
         """AVC/HEVC/AAC packet type, or None for codecs that have no sequence header."""
-        data = self.data
-        if self.kind == VIDEO and data:
-            if data[0] & 0x80:  # Enhanced RTMP: the packet type is the low nibble
-                return data[0] & 0x0F
-            if data[0] & 0x0F in (_AVC, _HEVC) and len(data) > 1:
-                return data[1]
-        elif self.kind == AUDIO and len(data) > 1 and data[0] >> 4 == _AAC:
-            return data[1]
-        return None
+        return _packet_type(self.kind, self.data)
 
     def encode(self, timestamp: int | None = None) -> bytes:
         """The tag as FLV bytes (header, data, PreviousTagSize), optionally re-timestamped."""
@@ -124,8 +126,19 @@ def file_header(audio: bool = True, video: bool = True) -> bytes:
 
 def _tag_header(kind: int, size: int, timestamp: int) -> bytes:
     ts = timestamp & 0xFFFFFFFF
-    # Type+size, timestamp (low 24 bits, then the high 8), stream id 0: 11 of these 12 bytes.
-    return _HEAD.pack((kind << 24) | size, ((ts & 0xFFFFFF) << 8) | (ts >> 24), 0)[:11]
+    # Type+size, timestamp (low 24 bits, then the high 8), stream id 0.
+    return _TAG_HEAD.pack((kind << 24) | size, ((ts & 0xFFFFFF) << 8) | (ts >> 24))
+
+
+def _packet_type(kind: int, data: bytes) -> int | None:
+    if kind == VIDEO and data:
+        if data[0] & 0x80:  # Enhanced RTMP: the packet type is the low nibble
+            return data[0] & 0x0F
+        if data[0] & 0x0F in (_AVC, _HEVC) and len(data) > 1:
+            return data[1]
+    elif kind == AUDIO and len(data) > 1 and data[0] >> 4 == _AAC:
+        return data[1]
+    return None
 
 
 class FlvReader:
@@ -144,59 +157,80 @@ class FlvReader:
         self.has_video = False
 
     def __iter__(self) -> Iterator[Tag]:
-        if not self._read_header():
+        # Tags are cut out of blocks of up to READ_SIZE (a chunk, for a ChunkStream): one read
+        # per block, not two per tag. buf[pos] is the stream's byte base + pos.
+        buf, pos = self._more(b"", 0, 9)
+        if buf[:3] != b"FLV"[: len(buf)]:
+            raise FlvError(f"not an FLV stream: it starts with {buf[:16]!r}")
+        if len(buf) < 9:
             return
+        offset: int = _U32.unpack_from(buf, 5)[0]
+        if buf[3] != 1 or not 9 <= offset <= 1024:
+            raise FlvError(
+                f"unsupported FLV header (version {buf[3]}, data offset {offset})"
+            )
+        self.has_audio, self.has_video = bool(buf[4] & 0x04), bool(buf[4] & 0x01)
+        # Every tag is followed by its PreviousTagSize, skipped unchecked (some CDNs get it
+        # wrong, and the type and size checks catch desync). Skipping it along with the tag
+        # leaves pos at the next tag, which on a stream sent a tag per chunk is the start of
+        # the next chunk: then no bytes are copied but the tag's data.
+        base, pos, max_size = 0, offset + 4, self.max_tag_size
         while True:
-            # The previous tag's PreviousTagSize and the next tag header in one read. It is
-            # not checked: some CDNs get it wrong, and the type and size checks catch desync.
-            head = self._read(15)
-            if len(head) < 15:
-                return
-            _, kind_size, ts = _HEAD.unpack_from(head)
+            if len(buf) - pos < 11:
+                start = pos
+                buf, pos = self._more(buf, pos, 11)
+                base += start - pos
+                if len(buf) - pos < 11:
+                    return
+            kind_size, ts = _HEAD.unpack_from(buf, pos)
             kind, size = (kind_size >> 24) & 0x1F, kind_size & 0xFFFFFF
-            if kind not in (AUDIO, VIDEO, SCRIPT):
+            if kind not in _KINDS:
                 raise FlvError(
-                    f"unknown FLV tag type {kind} at byte {self.position - 11}: the stream is corrupt or out of sync"
+                    f"unknown FLV tag type {kind} at byte {base + pos}: the stream is corrupt or out of sync"
                 )
-            if size > self.max_tag_size:
+            if size > max_size:
                 raise FlvError(
-                    f"FLV tag of {size} bytes at byte {self.position - 11} exceeds {self.max_tag_size}: the stream is corrupt"
+                    f"FLV tag of {size} bytes at byte {base + pos} exceeds {max_size}: the stream is corrupt"
                 )
-            data = self._read(size)
-            if len(data) < size:
-                return
+            end = pos + 11 + size
+            if end > len(buf):
+                start = pos
+                buf, pos = self._more(buf, pos, 11 + size)
+                base += start - pos
+                end = pos + 11 + size
+                if end > len(buf):
+                    return
             timestamp = (ts >> 8) | ((ts & 0xFF) << 24)
             if timestamp >= 1 << 31:
                 timestamp -= 1 << 32
-            yield Tag(kind, timestamp, data)
+            self.position = base + end
+            yield Tag(kind, timestamp, buf[pos + 11 : end])
+            pos = end + 4
 
-    def _read_header(self) -> bool:
-        head = self._read(9)
-        if head[:3] != b"FLV"[: len(head)]:
-            raise FlvError(f"not an FLV stream: it starts with {head[:16]!r}")
-        if len(head) < 9:
-            return False
-        offset: int = _U32.unpack_from(head, 5)[0]
-        if head[3] != 1 or not 9 <= offset <= 1024:
-            raise FlvError(
-                f"unsupported FLV header (version {head[3]}, data offset {offset})"
-            )
-        self.has_audio, self.has_video = bool(head[4] & 0x04), bool(head[4] & 0x01)
-        return len(self._read(offset - 9)) == offset - 9
+    def _more(self, buf: bytes, pos: int, need: int) -> tuple[bytes, int]:
+        """At least need bytes of the stream from buf[pos] on (fewer only where it ends), as a
+        new buffer and the index they start at in it.
 
-    def _read(self, n: int) -> bytes:
-        # Sockets and HTTP bodies may return less than asked; only b"" means the end.
-        data = self._stream.read(n) or b""
-        if len(data) < n and data:
-            buf = bytearray(data)
-            while len(buf) < n:
-                more = self._stream.read(n - len(buf))
-                if not more:
-                    break
-                buf += more
-            data = bytes(buf)
-        self.position += len(data)
-        return data
+        pos may lie past the end of buf: the bytes up to it are dropped as they arrive.
+        """
+        rest = buf[pos:]
+        parts, have, start = [rest] if rest else [], len(rest), 0
+        skip = max(pos - len(buf), 0)
+        while have < need:
+            # Sockets and HTTP bodies may return less than asked; only b"" (or None) is the end.
+            data = self._stream.read(max(need - have + skip, READ_SIZE))
+            if not data:
+                break
+            if skip >= len(data):
+                skip -= len(data)
+                continue
+            if not parts:
+                start = skip
+            parts.append(data)
+            have += len(data) - skip
+            skip = 0
+        # A single bytes part is returned as it is, not copied.
+        return b"".join(parts), start
 
 
 # --- AMF0 script data -------------------------------------------------------------------
@@ -394,16 +428,6 @@ def _new_tracks() -> dict[int, _Track]:
 # --- Segments ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Segment:
-    path: Path
-    size: int  # bytes
-    duration: float  # seconds, as written into onMetaData
-    first_timestamp: int  # ms where it starts on the recording's repaired timeline
-    reason: str  # why it closed: split_time, split_size, codec_change, closed, error, recovered
-    jumps: int = 0  # timestamp jumps and rebounds repaired inside it
-
-
 @dataclass
 class _Output:
     """The segment being written."""
@@ -469,32 +493,44 @@ class Segmenter:
         """Timestamp jumps and rebounds repaired so far."""
         return sum(track.jumps for track in self._tracks.values())
 
+    @property
+    def open_duration(self) -> float:
+        """Seconds written to the segment being written (0 when none is open)."""
+        out = self._out
+        if out is None or not out.last:
+            return 0.0
+        return max(out.last.values()) / 1000
+
     def feed(self, tag: Tag) -> None:
         if self._closed:
             raise RuntimeError("Segmenter.feed() after close()")
-        if tag.is_script:
+        # Once per frame, so Tag's properties are spelt out here: each would redo this work.
+        kind, data = tag.kind, tag.data
+        if kind == SCRIPT:
             self._take_metadata(tag)
             return
-        # Empty tags carry nothing; an end-of-sequence marker mid-stream makes players stop.
-        if not tag.data or tag.is_end_of_sequence:
-            return
-        if tag.is_sequence_header:
+        if not data:
+            return  # empty tags carry nothing
+        packet = _packet_type(kind, data)
+        if packet == 0:
             self._take_header(tag)
             return
+        if packet == 2 and kind == VIDEO:
+            return  # an end-of-sequence marker mid-stream makes players stop
         # Repair every frame, written or not, so the timeline stays continuous across gaps.
         if self._origin is None:
             self._origin = tag.timestamp
-        timestamp = self._tracks[tag.kind].repair(tag.timestamp - self._origin)
-        if tag.packet_type is not None and tag.kind not in self._headers:
+        timestamp = self._tracks[kind].repair(tag.timestamp - self._origin)
+        if packet is not None and kind not in self._headers:
             return  # AVC/HEVC/AAC frames cannot be decoded before their sequence header
-        if tag.is_keyframe:
+        if kind == VIDEO and (data[0] >> 4) & 0x07 == 1:  # a keyframe (Tag.is_keyframe)
             reason = "start" if self._out is None else self._split_reason(timestamp)
             if reason:
                 if self._out is not None:
                     self._finish(reason)
                 self._open(timestamp)
         if self._out is not None:
-            self._write(tag.kind, timestamp - self._out.base, tag.data)
+            self._write(kind, timestamp - self._out.base, data)
 
     def close(self) -> None:
         """Close and rename the current segment. Safe to call again, and after an error."""
@@ -563,7 +599,7 @@ class Segmenter:
         return values
 
     def _open(self, base: int) -> None:
-        path, part, file = _create_part(self._next_path())
+        path, part, file = files.create_part(self._next_path(), buffering=WRITE_BUFFER)
         out = self._out = _Output(path, part, file, base, self.jumps)
         try:
             file.write(file_header(audio=AUDIO in self._headers, video=True))
@@ -592,10 +628,13 @@ class Segmenter:
 
     @staticmethod
     def _write_tag(out: _Output, kind: int, timestamp: int, data: bytes) -> None:
-        out.file.write(_tag_header(kind, len(data), timestamp))
-        out.file.write(data)
-        out.file.write(_U32.pack(11 + len(data)))
-        out.size += 15 + len(data)
+        size = len(data)
+        # Buffered (WRITE_BUFFER): these are copies, not syscalls.
+        write = out.file.write
+        write(_tag_header(kind, size, timestamp))
+        write(data)
+        write(_U32.pack(11 + size))
+        out.size += 15 + size
 
     def _finish(self, reason: str) -> None:
         out = self._out
@@ -610,7 +649,7 @@ class Segmenter:
             self._salvage()
             raise
         self._out = None
-        path = _claim(out.part, out.path)
+        path = files.claim(out.part, out.path)
         segment = Segment(
             path, out.size, duration, out.base, reason, self.jumps - out.jumps_before
         )
@@ -678,50 +717,7 @@ def record(stream: Readable, segmenter: Segmenter) -> int:
     return count
 
 
-# --- Files: never overwrite, recover leftovers ------------------------------------------
-
-
-def _candidates(path: Path) -> Iterator[Path]:
-    yield path
-    for n in itertools.count(1):
-        yield path.with_name(f"{path.stem}-{n}{path.suffix}")
-
-
-def _part_of(path: Path) -> Path:
-    return path.with_name(path.name + _PART)
-
-
-def _create_part(path: Path) -> tuple[Path, Path, BinaryIO]:
-    """Create `<name>.part` for the first name that is free as both a file and a part."""
-    for candidate in _candidates(path):
-        if candidate.exists():
-            continue
-        part = _part_of(candidate)
-        try:
-            # "x": fails if another recorder created the same part a moment ago.
-            return candidate, part, open(part, "xb")  # closed by _finish or _salvage
-        except FileExistsError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def _claim(part: Path, target: Path) -> Path:
-    """Rename part to target, or to the first free `<stem>-N<suffix>`: never replace a file."""
-    for candidate in _candidates(target):
-        try:
-            os.link(part, candidate)  # unlike rename(), fails if candidate exists
-        except FileExistsError:
-            continue
-        except OSError:
-            # No hard links on this filesystem (some network and FUSE mounts): check, then
-            # rename, accepting the small race.
-            if candidate.exists():
-                continue
-            part.rename(candidate)
-            return candidate
-        part.unlink()
-        return candidate
-    raise AssertionError("unreachable")
+# --- Leftovers of a killed recorder -------------------------------------------------------
 
 
 @dataclass
@@ -777,7 +773,7 @@ def _finalize(part: Path, target: Path) -> Segment | None:
             if key in scan.meta_at and scan.meta_at[key] + 8 <= scan.end:
                 f.seek(scan.meta_at[key])
                 f.write(_DOUBLE.pack(value))
-    return Segment(_claim(part, target), scan.end, scan.duration, 0, "recovered")
+    return Segment(files.claim(part, target), scan.end, scan.duration, 0, "recovered")
 
 
 def finalize_part(path: Path) -> Path | None:
@@ -787,7 +783,7 @@ def finalize_part(path: Path) -> Path | None:
     present, and renames without overwriting; returns the final path. Returns None, and leaves
     the file alone, when it holds nothing decodable (empty, garbage, or no frame at all).
     """
-    if path.suffix != _PART:
-        raise ValueError(f"{path}: not a {_PART} file")
+    if path.suffix != files.PART:
+        raise ValueError(f"{path}: not a {files.PART} file")
     segment = _finalize(path, path.with_suffix(""))
     return segment.path if segment else None

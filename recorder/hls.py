@@ -24,7 +24,7 @@ import requests
 from streamlink.stream.hls.m3u8 import parse_m3u8
 
 from recorder import files, fmp4
-from recorder.flv import Segment
+from recorder.files import Segment
 
 logger = logging.getLogger(__name__)
 

@@ -471,7 +471,7 @@ class Recorder:
         )
 
     def _progress(self, bitrate: int) -> RecordingProgress:
-        open_seconds = getattr(self.segmenter, "open_duration", 0.0)
+        open_seconds = self.segmenter.open_duration if self.segmenter else 0.0
         return {
             "bytes": self.received,
             "bitrate": bitrate if self.last_beat else 0,

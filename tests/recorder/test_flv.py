@@ -9,12 +9,13 @@ import random
 import signal
 import subprocess
 import tracemalloc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
-from recorder import flv
+from recorder import chunks, flv
+from recorder.chunks import ChunkStream
 from recorder.flv import FlvError, FlvReader, Readable, Segment, Segmenter, Tag
 from tests import media
 
@@ -267,8 +268,11 @@ def test_finalize_part_gives_up_on_parts_without_frames(
     ("data", "message"),
     [
         (b"<html><body>404 Not Found</body></html>", "not an FLV stream"),
-        (flv.file_header() + b"\x09\xff\xff\xff" + bytes(7), "exceeds"),
-        (flv.file_header() + b"\x03\x00\x00\x01" + bytes(8), "unknown FLV tag type 3"),
+        (flv.file_header() + b"\x09\xff\xff\xff" + bytes(7), "at byte 13 exceeds"),
+        (
+            flv.file_header() + b"\x03\x00\x00\x01" + bytes(8),
+            "unknown FLV tag type 3 at byte 13",
+        ),
     ],
     ids=["html", "huge-tag", "bad-type"],
 )
@@ -292,6 +296,98 @@ def test_it_reads_streams_that_return_short_reads(clip: Path) -> None:
 
     assert tags == read_tags(clip)
     assert list(FlvReader(io.BytesIO(b""))) == []
+
+
+def tag_ends(tags: list[Tag]) -> list[int]:
+    """Where each tag's data ends in a file that holds them after a 9-byte header."""
+    ends, start = [], 13
+    for tag in tags:
+        ends.append(start + 11 + len(tag.data))
+        start = ends[-1] + 4
+    return ends
+
+
+def test_it_reads_a_chunked_body_however_it_is_cut(
+    clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ChunkStream, "PAUSE_SECONDS", 0)  # a busy machine: no slow test
+    data = clip.read_bytes()
+    tags = read_tags(clip)
+    rng = random.Random(3)
+
+    def cut(sizes: Iterator[int]) -> list[bytes]:
+        pieces, at = [], 0
+        while at < len(data):
+            pieces.append(data[at : at + next(sizes)])
+            at += len(pieces[-1])
+        return pieces
+
+    bodies = {
+        # A tag per chunk, as the fake CDN sends it in real time: no chunk splits a tag.
+        "per tag": [data[:13]] + [tag.encode() for tag in tags],
+        "large": cut(rng.randrange(1, 300_000) for _ in itertools.count()),
+        "small": cut(rng.randrange(1, 20) for _ in itertools.count()),
+    }
+    for name, body in bodies.items():
+        reader = FlvReader(ChunkStream(iter(body)))
+        ends = []
+        for tag in reader:
+            ends.append(reader.position)
+            assert tag == tags[len(ends) - 1], name
+        assert ends == tag_ends(tags), name
+
+
+def test_it_keeps_a_last_tag_without_its_previous_tag_size() -> None:
+    tags = [Tag(flv.AUDIO, 0, b"\xaf\x01abc"), Tag(flv.AUDIO, 23, b"\xaf\x01defg")]
+    data = flv.file_header() + b"".join(tag.encode() for tag in tags)
+
+    reader = FlvReader(io.BytesIO(data[:-4]))
+
+    assert list(reader) == tags
+    assert reader.position == tag_ends(tags)[-1] == len(data) - 4
+
+
+class Clock:
+    """Stands in for the time module in recorder.chunks."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_chunk_stream_pauses_after_waiting_for_the_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(chunks, "time", clock)
+
+    def body() -> Iterator[bytes]:
+        yield b"the burst at connect"
+        yield b""
+        yield b"more of it"
+        clock.now += 0.04  # the live edge: the next chunk has not arrived yet
+        yield b"a frame"
+        yield b"frames that piled up meanwhile"
+        yield b"and more"
+
+    stream = ChunkStream(body())
+    assert stream.read(100) == b"the burst at connect"
+    assert stream.read(4) == b"more"
+    assert stream.read(100) == b" of it"
+    assert stream.read(100) == b"a frame"
+    assert clock.sleeps == []
+    assert stream.read(100) == b"frames that piled up meanwhile"
+    assert clock.sleeps == [ChunkStream.PAUSE_SECONDS]
+    assert stream.read(100) == b"and more"
+    assert stream.read(100) == b""
+    assert clock.sleeps == [ChunkStream.PAUSE_SECONDS]
 
 
 def test_it_reads_extended_and_negative_timestamps() -> None:

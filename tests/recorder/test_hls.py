@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from recorder import hls, live
-from recorder.flv import Segment
+from recorder.files import Segment
 from tests import media
 
 pytestmark = pytest.mark.django_db

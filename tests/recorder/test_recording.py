@@ -218,6 +218,7 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
     [row] = api.get("/api/v1/streamers").json()
     assert row["progress"]["file"].endswith(".flv")
     assert row["progress"]["bitrate"] > 0
+    assert row["progress"]["duration"] > 0  # the open segment's media counts
     if how == "pause":
         assert (
             api.post(f"/api/v1/streamers/{streamer.pk}/pause").json()["status"]
