@@ -171,8 +171,19 @@ def recover(streamer: Streamer) -> None:
         logger.info("Recovered %s after a crash", path)
         if session is not None:
             RecordingFile.objects.create(
-                streamer_info=session, path=str(path), size=path.stat().st_size
+                streamer_info=session,
+                path=str(path),
+                size=path.stat().st_size,
+                duration=_recovered_duration(path),
             )
+
+
+def _recovered_duration(path: Path) -> float:
+    """An FLV's duration from the onMetaData finalize_part filled in; 0 where unknown."""
+    if path.suffix != ".flv":
+        return 0.0
+    duration = flv.read_metadata(path).get("duration", 0.0)
+    return float(duration) if isinstance(duration, int | float) else 0.0
 
 
 def _main_thread() -> bool:
@@ -373,6 +384,10 @@ class Recorder:
                     self.resumed_seamlessly = (
                         previous is not None and media.sequence == previous + 1
                     )
+                elif media.sequence > self.hls_sequence + 1:
+                    # Segments the CDN lost, or that left the window before we got them.
+                    lost = (media.sequence - self.hls_sequence - 1) * media.duration
+                    self._record_gap(timezone.now() - timedelta(seconds=lost), lost)
                 self._use(hls.HlsSegmenter).feed(media)
                 self.hls_sequence = media.sequence
                 self.received += len(media.data)
@@ -439,9 +454,13 @@ class Recorder:
             time.sleep(0.1)
 
     def _gap(self, lost_at: float, resumed_at: float) -> None:
-        seconds = round(max(resumed_at - lost_at, 0.0), 3)
-        start = timezone.now() - timedelta(seconds=time.monotonic() - lost_at)
-        gap: GapDict = {"start": start.isoformat(), "seconds": seconds}
+        self._record_gap(
+            timezone.now() - timedelta(seconds=time.monotonic() - lost_at),
+            max(resumed_at - lost_at, 0.0),
+        )
+
+    def _record_gap(self, start: datetime, seconds: float) -> None:
+        gap: GapDict = {"start": start.isoformat(), "seconds": round(seconds, 3)}
         self.session.gaps = [*self.session.gaps, gap]
         self.open_gaps.append(gap)
         self.session.save(update_fields=("gaps",))

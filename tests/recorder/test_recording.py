@@ -152,6 +152,9 @@ def test_a_crashed_recording_is_recovered_and_kept(room: Any) -> None:
     [file] = session.files.all()
     assert file.path == str(directory / "主播A-crashed.flv")
     assert _decoded([file]) > 2
+    assert file.duration == pytest.approx(
+        media.probe(Path(file.path)).duration, abs=0.2
+    )
     assert not part.exists()
     streamer.refresh_from_db()
     assert streamer.state == "idle"  # the room is offline now
@@ -411,3 +414,29 @@ def test_other_platforms_are_recorded_through_streamlink(
     streamer.refresh_from_db()
     assert streamer.state == "idle"
     assert not watch.check(streamer)  # offline now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hls_segments_the_cdn_lost_are_recorded_as_a_gap(room: Any) -> None:
+    room.set_hls(ROOM, formats="ts")
+    room.set_hls_only(ROOM)
+    streamer = make_room_streamer(split_time=0)
+    thread = _record_in_background(streamer)
+    wait_for(
+        lambda: any(recording.folder(streamer).glob("*.part")), 60, "nothing recorded"
+    )
+    room.set_hls(
+        ROOM, fail_segments=2, status=404
+    )  # gone, as segments the CDN lost are
+    wait_for(
+        lambda: StreamerInfo.objects.get().gaps, 60, "the lost segments left no gap"
+    )
+    room.set_live(ROOM, 0)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+    session = StreamerInfo.objects.get()
+    assert [g["seconds"] for g in session.gaps] == pytest.approx([2.0], abs=0.1)
+    [file] = session.files.all()
+    assert file.gaps == session.gaps
+    assert media.probe(Path(file.path)).streams == ["h264", "aac"]
