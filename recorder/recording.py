@@ -248,9 +248,8 @@ class Recorder:
         self.current_file = ""
         self.segmenter: flv.Segmenter | hls.HlsSegmenter | None = None
         self.hls_sequence: int | None = None  # the last HLS media segment written
-        self.resumed_seamlessly = (
-            False  # the last reconnect lost no media (HLS's window)
-        )
+        # The last reconnect lost no media (it resumed inside HLS's window).
+        self.resumed_seamlessly = False
         self.http = requests.Session()  # streamlink's plugins bring their own
         self.room: live.Room | None = None  # Bilibili's; None for other platforms
         self.open_gaps: list[GapDict] = []  # gaps inside the segment being written

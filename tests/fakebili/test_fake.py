@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -20,18 +19,6 @@ from tests.fakebili.wire import ANDROID_APPKEY, APP_SECRETS, BILITV_APPKEY
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 5
-
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[FakeBilibili]:
-    with FakeBilibili() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeBilibili) -> FakeBilibili:
-    _server.reset()
-    return _server
 
 
 def signed(params: dict[str, Any], appkey: str = BILITV_APPKEY) -> dict[str, str]:

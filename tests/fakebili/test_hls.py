@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,19 +22,6 @@ TIMEOUT = 5
 ROOM = 23058
 PLAY_INFO = "/xlive/web-room/v2/index/getRoomPlayInfo"
 PARAMS = {"protocol": "0,1", "format": "0,1,2", "codec": "0,1", "qn": 10000}
-
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[FakeBilibili]:
-    with FakeBilibili() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeBilibili) -> Iterator[FakeBilibili]:
-    _server.reset()
-    yield _server
-    _server.reset()
 
 
 def hls_formats(fake: FakeBilibili, room_id: int = ROOM) -> dict[str, str]:

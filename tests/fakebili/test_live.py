@@ -21,20 +21,6 @@ PLAY_INFO = "/xlive/web-room/v2/index/getRoomPlayInfo"
 FLV_PARAMS = {"protocol": "0,1", "format": "0,1,2", "codec": "0,1", "qn": 10000}
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[FakeBilibili]:
-    with FakeBilibili() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeBilibili) -> Iterator[FakeBilibili]:
-    _server.reset()
-    yield _server
-    # Ends the test's open streams too.
-    _server.reset()
-
-
 def get(fake: FakeBilibili, path: str, **kwargs: Any) -> requests.Response:
     kwargs.setdefault("timeout", TIMEOUT)
     return requests.get(fake.url + path, **kwargs)

@@ -32,11 +32,7 @@ def fake() -> Iterator[FakeBilibili]:
 def test_stopping_the_site_closes_the_segment_being_recorded(
     fake: FakeBilibili, tmp_path: Path
 ) -> None:
-    hosts = {
-        f"BILIUP_BILIBILI_{name}_URL": fake.url
-        for name in ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API")
-    }
-    with running_site(tmp_path / "site", **hosts) as site:
+    with running_site(tmp_path / "site", **fake.env()) as site:
         session = register_admin(site)
         session.post(
             f"{site.url}/api/v1/streamers",
@@ -92,11 +88,7 @@ def _writer_of(path: Path, pids: dict[int, str]) -> int | None:
 def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
     fake: FakeBilibili, tmp_path: Path
 ) -> None:
-    hosts = {
-        f"BILIUP_BILIBILI_{name}_URL": fake.url
-        for name in ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API")
-    }
-    with running_site(tmp_path / "site", **hosts) as site:
+    with running_site(tmp_path / "site", **fake.env()) as site:
         session = register_admin(site)
         api = f"{site.url}/api/v1"
         session.put(
