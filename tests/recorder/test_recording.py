@@ -166,12 +166,14 @@ def test_the_watcher_starts_recordings_of_live_rooms_only(room: Any) -> None:
     make_streamer(
         url="https://live.bilibili.com/99999999", platform="bilibili"
     )  # no such room
-    make_streamer(
-        url="https://www.twitch.tv/somebody", platform="twitch"
-    )  # not recorded here yet
+    unreachable = make_streamer(
+        url="hls://http://127.0.0.1:9/live.m3u8", platform="hls"
+    )  # streamlink's plugin fails: nothing listens there
     room.set_stream(ROOM, offline_after_seconds=3)
     assert watch.check_all() == 1
     assert StreamerInfo.objects.get().streamer == live_one
+    unreachable.refresh_from_db()
+    assert unreachable.state_detail.startswith("Check failed: hls:")
 
 
 def _in_background(work: Any) -> Any:

@@ -81,6 +81,11 @@ def test_upload_status_follows_the_jobs(api: JsonClient) -> None:
     [
         ({}, "url: This field is required."),
         ({"url": "not a url"}, "url: Enter a valid URL."),
+        ({"url": "hls://not a url"}, "url: Enter a valid URL."),
+        (
+            {"url": "hls://ftp://example.com/live.m3u8"},
+            "url: Use an http:// or https:// URL of a live room (or hls://, httpstream:// followed by a stream's URL).",
+        ),
         (
             {"url": "ftp://live.bilibili.com/1"},
             "url: Use an http:// or https:// URL of a live room (or hls://, httpstream:// followed by a stream's URL).",
