@@ -79,7 +79,6 @@ class HlsReader:
         self.last_sequence = last_sequence
         self.stall_seconds = stall_seconds
         self.timeout = timeout
-        self.received = 0  # bytes of media and init sections fetched
         self.missed = 0  # segments that left the window before we could fetch them
         self._init_uri: str | None = None
         self._init: bytes | None = None
@@ -149,7 +148,6 @@ class HlsReader:
             try:
                 response = self.http.get(uri, timeout=(5, self.timeout))
                 if response.status_code == 200:
-                    self.received += len(response.content)
                     return response.content
                 logger.info("Segment %s answered HTTP %s", uri, response.status_code)
                 if response.status_code == 404:
