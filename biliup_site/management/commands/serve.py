@@ -142,6 +142,22 @@ class Command(BaseCommand):
                 restarted = True
         return restarted
 
+    @staticmethod
+    def _wait(child: Child, deadline: float) -> bool:
+        """Wait for child to exit by the deadline. The recorder cluster gets SIGINT again every
+        second: a worker that took a recording task after the first one (it was still queued)
+        installed its handler too late to see it."""
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                child.process.wait(timeout=max(min(left, 1.0), 0.1))
+                return True
+            except subprocess.TimeoutExpired:
+                if left <= 1.0:
+                    return False
+                if child.name == "recorder":
+                    child.signal_group(signal.SIGINT)
+
     def stop_all(self) -> None:
         # SIGTERM to each leader only: a qcluster stops its own workers in order, and signalling
         # the whole group would make them die under it and stall its shutdown.
@@ -156,9 +172,7 @@ class Command(BaseCommand):
         for child in self.children:
             if child.process is None:
                 continue
-            try:
-                child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
+            if not self._wait(child, deadline):
                 logger.warning("%s did not stop in time; killing it", child.name)
             # Whatever is left of the group (workers of a cluster that died) goes too.
             child.signal_group(signal.SIGKILL)
