@@ -3,14 +3,17 @@
 One threaded HTTP server answers for every Bilibili host on one port: the client's
 BILIUP_BILIBILI_*_URL settings all point at the same base URL, and requests are routed by path.
 Each host is a module holding its handlers and a ROUTES table (passport.py, api.py, member.py,
-images.py, live.py, cdn.py with hls.py); a new host is a new module added to the tables below. A handler may answer
-with a streamed body (cdn.py's FLV streams): sent chunked, then the connection closes.
+images.py, live.py, cdn.py with hls.py, upos.py with member's /preupload, submit.py for the
+creator's cover, submit, edit and archive endpoints); a new host is a new module added to the
+tables below. A handler may answer with a streamed body (cdn.py's FLV streams): sent chunked, then
+the connection closes. Handlers run with the state's lock held, except those in UNLOCKED, which
+take it themselves around their bookkeeping (they sleep, or move file bytes).
 
 This module holds the shared state (accounts, cookies, app tokens, QR logins) behind one lock,
 fault injection, and the control interface: methods on FakeBilibili, and the same operations
 over HTTP under /_fake/ (JSON in and out; not part of Bilibili).
 
-Reference: /work/shared/reference/bilibili-protocol.md §0, §1, §2, §3.10, §6, §8 and §9.
+Reference: /work/shared/reference/bilibili-protocol.md §0, §1, §2, §3, §4, §6, §8 and §9.
 """
 
 from __future__ import annotations
@@ -32,13 +35,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from tests.fakebili import api, cdn, images, live, member, passport
+from tests.fakebili import (
+    api,
+    cdn,
+    images,
+    live,
+    member,
+    openplatform,
+    passport,
+    submit,
+    upos,
+)
 from tests.fakebili.wire import (
     BILITV_APPKEY,
     ControlError,
     Hangup,
     Request,
     Response,
+    error_page,
     fail,
     json_response,
 )
@@ -61,15 +75,21 @@ ROUTES: dict[tuple[str, str], Handler] = {
     **api.ROUTES,
     **member.ROUTES,
     **live.ROUTES,
+    **openplatform.ROUTES,
+    **upos.ROUTES,
+    **submit.ROUTES,
 }
 PREFIX_ROUTES: list[tuple[str, str, Handler]] = [
     *images.PREFIX_ROUTES,
     *cdn.PREFIX_ROUTES,
+    *upos.PREFIX_ROUTES,
 ]
+# Handlers that take the lock themselves, around their bookkeeping only.
+UNLOCKED: set[Handler] = {*openplatform.UNLOCKED, *upos.UNLOCKED}
 
 QrStatus = Literal["new", "scanned", "confirmed", "done", "expired"]
-FaultKind = Literal["http_status", "timeout", "code", "reset"]
-FAULT_KINDS = ("http_status", "timeout", "code", "reset")
+FaultKind = Literal["http_status", "timeout", "code", "reset", "drop_response"]
+FAULT_KINDS = ("http_status", "timeout", "code", "reset", "drop_response")
 
 
 @dataclass
@@ -143,20 +163,27 @@ class Fault:
     delay: float = DEFAULT_HANG_SECONDS
     # How many more requests it spoils; None until cleared.
     times: int | None = 1
+    # Only requests of this method (e.g. "PUT"); None: any.
+    method: str | None = None
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, method: str | None = None) -> bool:
+        if self.method is not None and self.method != method:
+            return False
         if self.path.endswith("*"):
             return path.startswith(self.path[:-1])
         return path == self.path
 
 
 class State:
-    """Everything the fake remembers. Handlers run with `lock` held, one at a time."""
+    """Everything the fake remembers. Handlers run with `lock` held, one at a time (those in
+    UNLOCKED take it themselves, briefly)."""
 
     def __init__(self, qr_ttl: float = QR_TTL, check_sign: bool = True) -> None:
         self.lock = threading.RLock()
         self._defaults = (qr_ttl, check_sign)
         self.live = live.LiveState(self.lock, self.now)
+        self.openplatform = openplatform.OpenPlatformState(self.lock, self.now)
+        self.upos = upos.UposState(self.lock, self.now)
         self.reset()
 
     def reset(self) -> None:
@@ -173,6 +200,10 @@ class State:
             self.faults: list[Fault] = []
             # Live rooms: back to the seed room, and open streams end.
             self.live.reset()
+            self.openplatform.reset()
+            # Uploads and their files, then the archives made of them.
+            self.upos.reset()
+            self.archives: dict[int, submit.Archive] = {}
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -249,11 +280,11 @@ class State:
 
     # Faults
 
-    def take_fault(self, path: str) -> Fault | None:
-        """The first fault for `path`, counted as used once."""
+    def take_fault(self, path: str, method: str | None = None) -> Fault | None:
+        """The first fault for a `method` request to `path`, counted as used once."""
         with self.lock:
             for fault in self.faults:
-                if fault.matches(path):
+                if fault.matches(path, method):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
@@ -263,25 +294,11 @@ class State:
 
 
 def fault_response(fault: Fault) -> Response:
-    """What an http_status or code fault answers with (timeout and reset answer nothing)."""
+    """What an http_status or code fault answers with (timeout, reset and drop_response answer
+    nothing)."""
     if fault.kind == "http_status":
-        if fault.body is not None:
-            return Response(
-                status=fault.status,
-                body=fault.body.encode(),
-                content_type="text/html; charset=utf-8",
-            )
-        # What an overloaded front end (nginx/Tengine) shows.
-        page = (
-            f"<html>\r\n<head><title>{fault.status}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{fault.status}</h1></center>\r\n<hr><center>Tengine</center>\r\n"
-            "</body>\r\n</html>\r\n"
-        )
-        return Response(
-            status=fault.status,
-            body=page.encode(),
-            content_type="text/html; charset=utf-8",
-        )
+        # What an overloaded front end (nginx/Tengine) shows, unless `body` says otherwise.
+        return error_page(fault.status, fault.body)
     data = None
     headers = []
     if fault.code == -352:
@@ -296,12 +313,19 @@ def fault_response(fault: Fault) -> Response:
     return response
 
 
-class FakeBilibili(live.LiveControls):
+class FakeBilibili(
+    live.LiveControls,
+    openplatform.OpenPlatformControls,
+    upos.UposControls,
+    submit.SubmitControls,
+):
     """The fake Bilibili: `with FakeBilibili() as fake: …` serves on `fake.url` in a thread.
 
     The port is bound on construction, so `url` is known before start(). The control methods
     below are what /_fake/ does over HTTP; they raise ControlError on a bad call. The live rooms'
-    controls (add_room, set_live, set_stream, set_hls_only, set_hls, open_streams) are in live.py.
+    controls (add_room, set_live, set_stream, set_hls_only, set_hls, open_streams) are in live.py;
+    UPOS's (set_upos_faults, clear_upos_faults, set_upos_line, configure_upos, upos_rate_limit,
+    upos_uploads, upos_files) in upos.py; archives() in submit.py.
     """
 
     def __init__(
@@ -327,6 +351,9 @@ class FakeBilibili(live.LiveControls):
         hosts = ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API")
         return {
             **{f"BILIUP_BILIBILI_{name}_URL": self.url for name in hosts},
+            "BILIUP_BILIBILI_OPENUPOS_URL": self.url,
+            # UPOS endpoints are scheme-less ("//host/upos-bda2"); the fake speaks plain HTTP.
+            "BILIUP_BILIBILI_UPOS_SCHEME": "http",
             "BILIUP_PROXY_ALLOWED_HOSTS": self._httpd.server_address[0],
             "BILIUP_PROXY_ALLOW_PRIVATE": "True",
         }
@@ -351,6 +378,8 @@ class FakeBilibili(live.LiveControls):
             self._thread = None
         self._httpd.server_close()
         self._httpd.close_connections()
+        self.state.openplatform.close()
+        self.state.upos.close()
 
     def __enter__(self) -> FakeBilibili:
         return self.start()
@@ -466,11 +495,15 @@ class FakeBilibili(live.LiveControls):
         body: str | None = None,
         delay: float | None = None,
         times: int | None = 1,
+        method: str | None = None,
     ) -> None:
         """Spoil the next `times` requests to `path` (None: until cleared; a trailing "*"
-        matches a prefix). kinds: http_status (status, HTML page or `body`), timeout (hang
+        matches a prefix), of any method or only `method` ("PUT": e.g. a bad line's chunks,
+        "/upos-bda2/*"). kinds: http_status (status, HTML page or `body`), timeout (hang
         `delay` s, then close), code (a Bilibili code in the envelope; -352 adds v_voucher,
-        -412 comes with HTTP 412), reset (close the connection without an answer)."""
+        -412 comes with HTTP 412), reset (close the connection without an answer),
+        drop_response (the request is handled, e.g. the archive made, then the connection is
+        reset without an answer: a submit whose response is lost)."""
         if kind not in FAULT_KINDS:
             raise ControlError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         if kind == "code" and code is None:
@@ -483,6 +516,7 @@ class FakeBilibili(live.LiveControls):
             message=message,
             body=body,
             times=None if times is None else int(times),
+            method=None if method is None else str(method).upper(),
         )
         if status is not None:
             fault.status = int(status)
@@ -537,6 +571,10 @@ class FakeBilibili(live.LiveControls):
                 ],
                 "faults": [asdict(f) for f in self.state.faults],
                 "rooms": self.rooms(),
+                "upos_uploads": self.upos_uploads(),
+                "upos_files": self.upos_files(),
+                "upos_faults": self.state.upos.faults.to_dict(),
+                "archives": self.archives(),
             }
 
     # Dispatch
@@ -561,6 +599,9 @@ class FakeBilibili(live.LiveControls):
             if any(path == req.path for _, path in ROUTES):
                 return fail(-405, status=405)
             return fail(-404, status=404)
+        if handler in UNLOCKED:
+            # It takes the lock itself, around its bookkeeping only: it moves file bytes.
+            return handler(self.state, req)
         with self.state.lock:
             return handler(self.state, req)
 
@@ -624,6 +665,9 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("POST", r"/_fake/config", lambda f, b: f.configure(**b)),
     ("GET", r"/_fake/state", lambda f, b: f.snapshot()),
     *live.CONTROL_ROUTES,
+    *openplatform.CONTROL_ROUTES,
+    *upos.CONTROL_ROUTES,
+    *submit.CONTROL_ROUTES,
 ]
 
 
@@ -706,12 +750,22 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _serve(self) -> None:
+        fake = self.server.fake
+        if (
+            self.command == "PUT"
+            and self.path.startswith("/upos-")
+            and upos.take_cut(fake.state, self.path)
+        ):
+            # A chunk cut in flight (upos cut_next): half the body, then a reset.
+            self._read_half_body()
+            self.server.reset_on_close(self.connection)
+            self.close_connection = True
+            return
         body = self._read_body()
         req = Request.parse(self.command, self.path, dict(self.headers.items()), body)
-        fake = self.server.fake
         fault = None
         if not req.path.startswith("/_fake/"):
-            fault = fake.state.take_fault(req.path)
+            fault = fake.state.take_fault(req.path, req.method)
         if fault is not None and fault.kind == "timeout":
             fake.stopping.wait(fault.delay)
             self.close_connection = True
@@ -721,6 +775,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         try:
+            if fault is not None and fault.kind == "drop_response":
+                response = fake.handle(req)
+                if response.stream is not None:
+                    response.stream.close()
+                self.server.reset_on_close(self.connection)
+                self.close_connection = True
+                return
             response = fault_response(fault) if fault else fake.handle(req)
         except Exception:
             # A bug in the fake: say so loudly rather than pass for a Bilibili answer.
@@ -729,6 +790,14 @@ class _Handler(BaseHTTPRequestHandler):
                 status=500, body=b"fakebili bug, see the log", content_type="text/plain"
             )
         self._send(response)
+
+    def _read_half_body(self) -> None:
+        remaining = int(self.headers.get("Content-Length") or 0) // 2
+        while remaining > 0:
+            block = self.rfile.read(min(remaining, 1 << 16))
+            if not block:
+                return
+            remaining -= len(block)
 
     def _send(self, response: Response) -> None:
         if response.stream is not None:

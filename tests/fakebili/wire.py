@@ -55,6 +55,10 @@ MESSAGES = {
     86101: "未扫码",
     21566: "投稿过于频繁，建议将APP升级至最新版本后再试",
     137022: "投稿过于频繁，请稍后再试",
+    # §3.7, §4, §8: submit and edit.
+    -616: "上传文件不存在",
+    21001: "参数错误",
+    21103: "标题过长",
 }
 
 
@@ -104,8 +108,13 @@ class Request:
         return json.loads(self.body)
 
     def signed_params(self) -> tuple[list[tuple[str, str]], str]:
-        """The APP-signed parameters and their raw text: a POST's form, else the query."""
-        if self.method == "POST" and self.body:
+        """The APP-signed parameters and their raw text: a POST's form, else the query (also
+        for a POST whose body is JSON, like app submit's, §4.3)."""
+        if (
+            self.method == "POST"
+            and self.body
+            and not self.body.lstrip().startswith(b"{")
+        ):
             raw = self.body.decode("utf-8", "replace")
         else:
             raw = self.query_string
@@ -154,6 +163,19 @@ def parse_cookie_header(header: str) -> dict[str, str]:
 def json_response(payload: Any, status: int = 200) -> Response:
     return Response(
         status=status, body=json.dumps(payload, ensure_ascii=False).encode()
+    )
+
+
+def error_page(status: int, body: str | None = None) -> Response:
+    """An HTTP error as an overloaded front end (nginx/Tengine) shows it, or with `body`."""
+    if body is None:
+        body = (
+            f"<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{status}</h1></center>\r\n<hr><center>Tengine</center>\r\n"
+            "</body>\r\n</html>\r\n"
+        )
+    return Response(
+        status=status, body=body.encode(), content_type="text/html; charset=utf-8"
     )
 
 

@@ -1,0 +1,415 @@
+"""The creator endpoints on the member host: cover upload, submit, edit, archive view and list.
+
+Submit takes the "Studio" JSON of §4.1, from the app (signed query with an access_key, §4.3) or
+the web (cookies and csrf, §4.2), and makes an archive: a random aid, its bvid (§9), the whole
+body as sent, and one part per video, whose cid is the UPOS upload's biz_id. A video's filename
+must be a completed UPOS upload (upos.py) of the same account. Edit replaces an archive's body,
+keeping its parts first (§4.4); view and list read the archives back.
+
+Checks, with their codes: a title of 1 to 80 characters (21103), a tid among member.CATEGORIES'
+children, 1 to 12 tags, copyright 1 or 2, a repost's source, a non-empty videos list, a dtime at
+least 4 hours ahead (all 21001), and each new video's file (-616). On edit: an unknown aid is
+-404, another account's -403, and videos must start with the archive's parts, in order (21001).
+Submit-rate refusals (21566, 137022) are not modelled: tests inject them as faults.
+
+Every archive is open at once (state 0) and counts as "pubed" in the list's status filter.
+
+Reference: /work/shared/reference/bilibili-protocol.md §3.9 (cover), §4 (submit, edit, view,
+list), §8 (codes) and §9 (IDs, auth). Invented where the sources are silent: the messages of
+21001 and 21103 for each check (Bilibili's own wording is unknown), an empty title answering
+21103, which archive fields view adds defaults for, and that the view's sign is checked only if
+one is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tests.fakebili.member import CATEGORIES
+from tests.fakebili.wire import Request, Response, check_app_sign, fail, ok
+
+if TYPE_CHECKING:
+    from tests.fakebili.server import State
+
+# §9: av ↔ bv.
+AV_XOR = 23442827791579
+AV_MASK = 2**51 - 1
+AV_MAX = 2**51
+BV_ALPHABET = "FcwAPNKTMug3GV5Lj7EJnHpWsx4tb8haYeviqBz6rkCy12mUSDQX9RdoZf"
+
+TITLE_MAX = 80
+TAGS_MAX = 12
+# §4.1: a scheduled publish time is at least 4 h ahead.
+DTIME_AHEAD = 14400
+TIDS = {child[0] for _, _, _, children in CATEGORIES for child in children}
+COVER_DATA_URL = re.compile(r"data:image/(?:jpeg|jpg|png);base64,(?P<data>.*)", re.S)
+# The fields view always gives, whatever the Studio held.
+VIEW_DEFAULTS: dict[str, Any] = {
+    "title": "",
+    "tid": 0,
+    "tag": "",
+    "copyright": 1,
+    "source": "",
+    "desc": "",
+    "cover": "",
+    "dynamic": "",
+    "no_reprint": 0,
+}
+
+
+def av2bv(aid: int) -> str:
+    """§9: the bvid of an aid (below 2^51)."""
+    chars = list("BV1000000000")
+    t = (AV_MAX | aid) ^ AV_XOR
+    for position in range(11, 2, -1):
+        t, digit = divmod(t, 58)
+        chars[position] = BV_ALPHABET[digit]
+    chars[3], chars[9] = chars[9], chars[3]
+    chars[4], chars[7] = chars[7], chars[4]
+    return "".join(chars)
+
+
+def bv2av(bvid: str) -> int:
+    """§9: the aid of a bvid. Raises ValueError on a malformed one."""
+    chars = list(bvid)
+    if len(chars) != 12 or bvid[:3].upper() != "BV1":
+        raise ValueError(f"not a bvid: {bvid!r}")
+    chars[3], chars[9] = chars[9], chars[3]
+    chars[4], chars[7] = chars[7], chars[4]
+    t = 0
+    for char in chars[3:]:
+        t = t * 58 + BV_ALPHABET.index(char)
+    return (t & AV_MASK) ^ AV_XOR
+
+
+@dataclass
+class Archive:
+    aid: int
+    bvid: str
+    mid: int
+    ctime: int
+    body: dict[str, Any]  # the Studio JSON as last sent
+    videos: list[dict[str, Any]]  # {title, filename, desc, cid}
+    state: int = 0
+
+    @property
+    def dtime(self) -> int:
+        return _int(self.body.get("dtime")) or 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "aid": self.aid,
+            "bvid": self.bvid,
+            "mid": self.mid,
+            "ctime": self.ctime,
+            "state": self.state,
+            "body": self.body,
+            "videos": self.videos,
+        }
+
+
+def _int(value: Any) -> int | None:
+    """An int, or a string of one; None for anything else (bools too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return None
+
+
+# Auth
+
+
+def _app_mid(state: State, req: Request) -> int | Response:
+    """§4.3: the mid of the signed query's access_key."""
+    if state.check_sign:
+        code = check_app_sign(req)
+        if code:
+            return fail(code)
+    token = state.live_token(req.query.get("access_key", ""))
+    if token is None:
+        return fail(-101)
+    appkey = req.query.get("appkey")
+    if appkey and appkey != token.appkey:
+        # §0: a token only works with the appkey pair that issued it.
+        return fail(-663)
+    return token.mid
+
+
+def _web_mid(state: State, req: Request) -> int | Response:
+    """§4.2: the mid of the cookies, if csrf (query or form) is their bili_jct."""
+    session = state.session_for(req)
+    if session is None:
+        return fail(-101)
+    if req.params().get("csrf") != session.bili_jct:
+        return fail(-111)
+    return session.mid
+
+
+# §3.9 Cover
+
+
+def cover_up(state: State, req: Request) -> Response:
+    mid = _web_mid(state, req)
+    if isinstance(mid, Response):
+        return mid
+    match = COVER_DATA_URL.fullmatch(req.form.get("cover", "").strip())
+    if match is None:
+        return fail(-400, "封面格式错误")
+    # A "+" sent unescaped in a form arrives as a space.
+    text = "".join(match["data"].replace(" ", "+").split())
+    try:
+        image = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return fail(-400, "封面格式错误")
+    if not image.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
+        return fail(-400, "封面格式错误")
+    digest = hashlib.sha1(image).hexdigest()
+    return ok({"url": f"{req.base_url}/bfs/archive/{digest}.jpg"})
+
+
+# §4 Submit and edit
+
+
+def _studio(req: Request) -> dict[str, Any] | Response:
+    try:
+        body = req.json()
+    except ValueError:
+        return fail(-400)
+    return body if isinstance(body, dict) else fail(-400)
+
+
+def _check_studio(
+    state: State, mid: int, body: dict[str, Any], archive: Archive | None = None
+) -> list[dict[str, Any]] | Response:
+    """§4.1: the body's parts ({title, filename, desc, cid}) if it is a valid Studio for `mid`
+    (an edit of `archive`, if given); else the refusal."""
+    title = body.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return fail(21103, "标题不能为空")
+    if len(title) > TITLE_MAX:
+        return fail(21103)
+    if _int(body.get("tid")) not in TIDS:
+        return fail(21001, f"分区 {body.get('tid')!r} 不存在")
+    tag = body.get("tag")
+    tags = [t for t in tag.split(",") if t.strip()] if isinstance(tag, str) else []
+    if not 1 <= len(tags) <= TAGS_MAX:
+        return fail(21001, f"标签须为 1 到 {TAGS_MAX} 个")
+    copyright_ = _int(body.get("copyright"))
+    if copyright_ not in (1, 2):
+        return fail(21001, "copyright 须为 1（自制）或 2（转载）")
+    if copyright_ == 2 and not str(body.get("source") or "").strip():
+        return fail(21001, "转载稿件须填写来源")
+    if body.get("dtime") not in (None, 0):
+        dtime = _int(body["dtime"])
+        unchanged = archive is not None and dtime == archive.dtime
+        if dtime is None or (dtime < state.now() + DTIME_AHEAD and not unchanged):
+            return fail(21001, "定时发布时间须在当前时间4小时之后")
+    videos = body.get("videos")
+    if not isinstance(videos, list) or not videos:
+        return fail(21001, "videos 不能为空")
+    if not all(
+        isinstance(v, dict) and isinstance(v.get("filename"), str) for v in videos
+    ):
+        return fail(21001, "每个分P须有 filename")
+    kept = archive.videos if archive is not None else []
+    if [v["filename"] for v in videos[: len(kept)]] != [v["filename"] for v in kept]:
+        return fail(21001, "须按原顺序保留已有分P")
+    parts = []
+    for index, video in enumerate(videos):
+        if index < len(kept):
+            cid = kept[index]["cid"]
+        else:
+            file = state.upos.files.get(video["filename"])
+            if file is None or file.mid != mid:
+                return fail(-616)
+            cid = file.biz_id
+        parts.append(
+            {
+                "title": str(video.get("title") or ""),
+                "filename": video["filename"],
+                "desc": str(video.get("desc") or ""),
+                "cid": cid,
+            }
+        )
+    return parts
+
+
+def _add(state: State, req: Request, mid: int | Response) -> Response:
+    if isinstance(mid, Response):
+        return mid
+    body = _studio(req)
+    if isinstance(body, Response):
+        return body
+    parts = _check_studio(state, mid, body)
+    if isinstance(parts, Response):
+        return parts
+    aid = secrets.randbelow(2**50) + 1
+    while aid in state.archives:
+        aid = secrets.randbelow(2**50) + 1
+    archive = Archive(
+        aid=aid,
+        bvid=av2bv(aid),
+        mid=mid,
+        ctime=int(state.now()),
+        body=body,
+        videos=parts,
+    )
+    state.archives[aid] = archive
+    return ok({"aid": archive.aid, "bvid": archive.bvid})
+
+
+def _edit(state: State, req: Request, mid: int | Response) -> Response:
+    if isinstance(mid, Response):
+        return mid
+    body = _studio(req)
+    if isinstance(body, Response):
+        return body
+    archive = state.archives.get(_int(body.get("aid")) or 0)
+    if archive is None:
+        return fail(-404)
+    if archive.mid != mid:
+        return fail(-403)
+    parts = _check_studio(state, mid, body, archive)
+    if isinstance(parts, Response):
+        return parts
+    archive.body = body
+    archive.videos = parts
+    return ok({"aid": archive.aid, "bvid": archive.bvid})
+
+
+def app_add(state: State, req: Request) -> Response:
+    return _add(state, req, _app_mid(state, req))
+
+
+def web_add(state: State, req: Request) -> Response:
+    return _add(state, req, _web_mid(state, req))
+
+
+def app_edit(state: State, req: Request) -> Response:
+    return _edit(state, req, _app_mid(state, req))
+
+
+def web_edit(state: State, req: Request) -> Response:
+    return _edit(state, req, _web_mid(state, req))
+
+
+# §4.4 View and list
+
+
+def _find(state: State, params: dict[str, str]) -> Archive | None:
+    if params.get("aid"):
+        return state.archives.get(_int(params["aid"]) or 0)
+    bvid = params.get("bvid", "")
+    return next((a for a in state.archives.values() if a.bvid == bvid), None)
+
+
+def archive_view(state: State, req: Request) -> Response:
+    """GET /x/client/archive/view?access_key=&aid= (or bvid=): the archive's Studio fields and
+    its parts, for an append."""
+    if state.check_sign and "sign" in req.query:
+        code = check_app_sign(req)
+        if code:
+            return fail(code)
+    token = state.live_token(req.query.get("access_key", ""))
+    if token is None:
+        return fail(-101)
+    archive = _find(state, req.query)
+    if archive is None:
+        return fail(-404)
+    if archive.mid != token.mid:
+        return fail(-403)
+    studio = {k: v for k, v in archive.body.items() if k not in ("videos", "aid")}
+    return ok(
+        {
+            "archive": {
+                **VIEW_DEFAULTS,
+                **studio,
+                "aid": archive.aid,
+                "bvid": archive.bvid,
+            },
+            "videos": [{**video, "duration": 0} for video in archive.videos],
+        }
+    )
+
+
+def archives_list(state: State, req: Request) -> Response:
+    """GET /x/web/archives?status=&pn=&ps=: the account's archives, newest first."""
+    session = state.session_for(req)
+    if session is None:
+        return fail(-101)
+    pn = max(1, _int(req.query.get("pn")) or 1)
+    ps = max(1, _int(req.query.get("ps")) or 10)
+    wanted = {s for s in req.query.get("status", "").split(",") if s}
+    mine = [a for a in reversed(state.archives.values()) if a.mid == session.mid]
+    if wanted and "pubed" not in wanted:
+        mine = []
+    # Stable: archives of the same second stay newest first.
+    mine.sort(key=lambda a: a.ctime, reverse=True)
+    page = mine[(pn - 1) * ps : pn * ps]
+    audits = [
+        {
+            "Archive": {
+                "aid": a.aid,
+                "bvid": a.bvid,
+                "title": a.body.get("title", ""),
+                "cover": a.body.get("cover", ""),
+                "desc": a.body.get("desc", ""),
+                "duration": 0,
+                "state": a.state,
+                "state_desc": "",
+                "reject_reason": "",
+                "dtime": a.dtime,
+                "ptime": a.dtime or a.ctime,
+                "ctime": a.ctime,
+            },
+            "Videos": [
+                {"title": v["title"], "filename": v["filename"], "cid": v["cid"]}
+                for v in a.videos
+            ],
+        }
+        for a in page
+    ]
+    return ok({"arc_audits": audits, "page": {"pn": pn, "ps": ps, "count": len(mine)}})
+
+
+ROUTES = {
+    ("POST", "/x/vu/web/cover/up"): cover_up,
+    ("POST", "/x/vu/app/add"): app_add,
+    ("POST", "/x/vu/web/add/v3"): web_add,
+    # §4.2: the older web submit takes the same body.
+    ("POST", "/x/vu/web/add"): web_add,
+    ("POST", "/x/vu/app/edit/full"): app_edit,
+    ("POST", "/x/vu/web/edit"): web_edit,
+    ("GET", "/x/client/archive/view"): archive_view,
+    ("GET", "/x/web/archives"): archives_list,
+}
+
+
+# Controls
+
+
+class SubmitControls:
+    """The archives, for tests: mixed into FakeBilibili (which provides `state`)."""
+
+    state: State
+
+    def archives(self) -> list[dict[str, Any]]:
+        """Every archive, oldest first: mid, aid, bvid, ctime, state, body and parts."""
+        with self.state.lock:
+            return [a.to_dict() for a in self.state.archives.values()]
+
+
+# (method, path pattern, action(fake, json body, **groups)), as in server.CONTROL_ROUTES.
+CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
+    ("GET", r"/_fake/archives", lambda f, b: f.archives()),
+]
