@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from django import forms
@@ -93,7 +94,22 @@ class ConfigurationForm(JsonModelForm):
             "delay",
             "delete_after_upload",
             "disk_reserve",
+            "uploader",
+            "openplatform_client_id",
+            "openplatform_app_secret",
+            "openplatform_access_token",
+            "openplatform_auth",
         ]
+
+    def clean_lines(self) -> str:
+        value = self.cleaned_data["lines"].strip()
+        if value.upper() == "AUTO":
+            return "AUTO"
+        if not re.fullmatch(r"[a-z0-9]{2,16}", value):
+            raise forms.ValidationError(
+                "Use AUTO or a line name such as bda2, bldsa, tx, txa or alia."
+            )
+        return value
 
     def clean_recordings_dir(self) -> str:
         value = self.cleaned_data["recordings_dir"].strip()

@@ -19,6 +19,11 @@ class ConfigurationDict(TypedDict):
     delay: int
     delete_after_upload: str
     disk_reserve: int
+    uploader: str
+    openplatform_client_id: str
+    openplatform_auth: str
+    openplatform_app_secret_set: bool
+    openplatform_access_token_set: bool
 
 
 class SubmitApi(models.TextChoices):
@@ -69,6 +74,25 @@ class Configuration(models.Model):
     disk_reserve = models.PositiveIntegerField(
         default=2048, help_text="MB of free disk below which no new segment is opened"
     )
+    # The Open Platform (protocol §5): an app's client_id and secret and the user's OAuth token.
+    # The secret and the token are write-only: to_dict() only says whether they are set.
+    uploader = models.CharField(
+        max_length=16,
+        choices=[("upos", "UPOS"), ("openplatform", "Open Platform")],
+        default="upos",
+        help_text="For templates that do not choose",
+    )
+    openplatform_client_id = models.CharField(max_length=64, blank=True)
+    openplatform_app_secret = models.CharField(max_length=128, blank=True)
+    openplatform_access_token = models.CharField(max_length=256, blank=True)
+    openplatform_auth = models.CharField(
+        max_length=16,
+        choices=[
+            ("signature", "Signature 2.0 headers"),
+            ("legacy", "client_id + access_token in the query"),
+        ],
+        default="signature",
+    )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -102,4 +126,9 @@ class Configuration(models.Model):
             "delay": self.delay,
             "delete_after_upload": self.delete_after_upload,
             "disk_reserve": self.disk_reserve,
+            "uploader": self.uploader,
+            "openplatform_client_id": self.openplatform_client_id,
+            "openplatform_auth": self.openplatform_auth,
+            "openplatform_app_secret_set": bool(self.openplatform_app_secret),
+            "openplatform_access_token_set": bool(self.openplatform_access_token),
         }

@@ -192,17 +192,49 @@ SCHEMAS: dict[str, Any] = {
                     "queued",
                     "running",
                     "submitting",
+                    "waiting",
                     "done",
                     "failed",
                     "cancelled",
                 ],
             },
             "error": _STR,
+            "streamer_id": _NULL_INT,
+            "streamer_info_id": _NULL_INT,
+            "template_name": {"type": ["string", "null"]},
+            "uploader": {"type": "string", "enum": ["upos", "openplatform"]},
+            "title": _STR,
             "bytes_done": _INT,
             "bytes_total": _INT,
-            "speed": {"type": "number"},
+            "speed": {"type": "number", "description": "Bytes per second"},
+            "eta": {"type": ["integer", "null"], "description": "Seconds left"},
+            "line": _STR,
+            "retries": _INT,
+            "attempts": _INT,
+            "aid": _NULL_INT,
             "bvid": _STR,
-            "files": {"type": "array", "items": {"type": "object"}},
+            "url": _STR,
+            "finished": {"type": ["string", "null"]},
+            "files": {"type": "array", "items": _ref("UploadFile")},
+        },
+    },
+    "UploadFile": {
+        "type": "object",
+        "properties": {
+            "id": _INT,
+            "path": _STR,
+            "size": _INT,
+            "bytes_done": _INT,
+            "status": {
+                "type": "string",
+                "enum": ["pending", "uploading", "uploaded", "failed"],
+            },
+            "line": _STR,
+            "retries": _INT,
+            "chunks_total": _INT,
+            "remote_filename": _STR,
+            "submitted": {"type": "boolean"},
+            "error": _STR,
         },
     },
     "BilibiliAccount": {
@@ -390,7 +422,35 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/upload_jobs": {
-        "get": _op("Upload jobs with their progress, newest first", _array("UploadJob"))
+        "get": _op(
+            "Upload jobs with their progress, newest first (optionally one status)",
+            _array("UploadJob"),
+            parameters=[
+                {
+                    "name": "status",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                }
+            ],
+        )
+    },
+    "/upload_jobs/{id}": {
+        "get": _op("One upload job", _ref("UploadJob"), parameters=_id_param("Job id"))
+    },
+    "/upload_jobs/{id}/retry": {
+        "post": _op(
+            "Queue a failed or cancelled job again; sent chunks are kept (409 otherwise)",
+            _ref("UploadJob"),
+            parameters=_id_param("Job id"),
+        )
+    },
+    "/upload_jobs/{id}/cancel": {
+        "post": _op(
+            "Cancel a job; a running upload stops within a second (409 if finished)",
+            _ref("UploadJob"),
+            parameters=_id_param("Job id"),
+        )
     },
     "/users": {
         "get": _op(

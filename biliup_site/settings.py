@@ -304,6 +304,18 @@ BILIBILI_LIVE_API_URL = envurl(
     "BILIUP_BILIBILI_LIVE_API_URL", "https://api.live.bilibili.com"
 )
 BILIBILI_APP_API_URL = envurl("BILIUP_BILIBILI_APP_API_URL", "https://app.bilibili.com")
+# UPOS hands out scheme-less endpoints ("//upos-cs-upcdnbda2.bilivideo.com"); clients add https.
+BILIBILI_UPOS_SCHEME = envstr("BILIUP_BILIBILI_UPOS_SCHEME", "https")
+BILIBILI_OPENUPOS_URL = envurl(
+    "BILIUP_BILIBILI_OPENUPOS_URL", "https://openupos.bilivideo.com"
+)
+
+# Uploads: the first wait of each backoff (doubling, jittered, capped). Tests shorten them.
+UPLOAD_RETRY_SECONDS = envfloat("BILIUP_UPLOAD_RETRY_SECONDS", "2")
+UPLOAD_RATE_LIMIT_SECONDS = envfloat("BILIUP_UPLOAD_RATE_LIMIT_SECONDS", "60")
+SUBMIT_RETRY_SECONDS = envfloat("BILIUP_SUBMIT_RETRY_SECONDS", "30")
+# A chunk PUT may take this long to be answered (biliup: 240 s).
+UPLOAD_CHUNK_TIMEOUT = envfloat("BILIUP_UPLOAD_CHUNK_TIMEOUT", "240")
 
 # /api/v1/proxy fetches avatars and covers for the pages, from these hosts only.
 PROXY_ALLOWED_HOSTS = envlist("BILIUP_PROXY_ALLOWED_HOSTS", "*.hdslb.com,*.biliimg.com")

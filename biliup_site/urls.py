@@ -38,6 +38,9 @@ api_v1 = [
     path("upload_streamers/<int:pk>", uploads_api.template),
     path("uploads", uploads_api.uploads),
     path("upload_jobs", uploads_api.upload_jobs),
+    path("upload_jobs/<int:pk>", uploads_api.upload_job),
+    path("upload_jobs/<int:pk>/retry", uploads_api.retry_job),
+    path("upload_jobs/<int:pk>/cancel", uploads_api.cancel_job),
     path("openapi.json", site_api.openapi_document),
 ]
 

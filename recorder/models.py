@@ -12,14 +12,14 @@ class StreamerQuerySet(models.QuerySet["Streamer"]):
         from uploads.models import UploadJob
 
         # EXISTS, not COUNT: no GROUP BY over every joined column, and it stops at the first job.
-        active = models.Exists(
-            UploadJob.objects.active().filter(streamer=models.OuterRef("pk"))
-        )
+        mine = UploadJob.objects.filter(streamer=models.OuterRef("pk"))
+        running = models.Exists(mine.running())
+        active = models.Exists(mine.active())
         # The account is joined for template.to_dict()'s user_cookie; its credential is not needed.
         return (
             self.select_related("upload_template__account")
             .defer("upload_template__account__credential")
-            .annotate(active_uploads=active)
+            .annotate(running_uploads=running, active_uploads=active)
         )
 
 
@@ -122,13 +122,19 @@ class Streamer(models.Model):
 
     @property
     def upload_status(self) -> str:
-        """biliup's uploader status. Needs with_upload_status() to be exact without a query."""
+        """biliup's uploader status: Working while a worker sends or submits, Pending while a
+        job is queued or waits for the session's end, else Idle. Exact without a query after
+        with_upload_status()."""
+        running = getattr(self, "running_uploads", None)
         active = getattr(self, "active_uploads", None)
-        if active is None:
+        if running is None or active is None:
             from uploads.models import UploadJob
 
-            active = UploadJob.objects.filter(streamer=self).active().count()
-        return "Working" if active else "Idle"
+            mine = UploadJob.objects.filter(streamer=self)
+            running, active = mine.running().exists(), mine.active().exists()
+        if running:
+            return "Working"
+        return "Pending" if active else "Idle"
 
     @property
     def status(self) -> str:

@@ -8,11 +8,9 @@ paused flag, and leaves every segment closed, valid and on record, whatever ends
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from django.utils import timezone
 from biliup_site import live as progress
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.models import Configuration
+from biliup_site.workers import this_worker, worker_alive
 from recorder import flv, hls, live, platforms, signals, streamlink_sources
 from recorder.chunks import ChunkStream
 from recorder.models import (
@@ -59,24 +58,6 @@ class DiskFull(StopRecording):
     pass
 
 
-def this_worker() -> str:
-    """Who records: "host:pid" (a forked worker has its own pid, so this is read per call)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _worker_alive(worker: str) -> bool:
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another machine's worker: only its heartbeat tells
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def is_being_recorded(streamer: Streamer, now: datetime | None = None) -> bool:
     """A worker records the streamer right now: its heartbeat is fresh and, on this host, its
     process is alive. A worker killed with -9 is known dead at once here, after STALE_AFTER on
@@ -86,7 +67,7 @@ def is_being_recorded(streamer: Streamer, now: datetime | None = None) -> bool:
         streamer.state == Streamer.State.RECORDING
         and streamer.heartbeat is not None
         and streamer.heartbeat > now - STALE_AFTER
-        and _worker_alive(streamer.worker)
+        and worker_alive(streamer.worker)
     )
 
 
@@ -170,12 +151,23 @@ def recover(streamer: Streamer) -> None:
             continue
         logger.info("Recovered %s after a crash", path)
         if session is not None:
-            RecordingFile.objects.create(
-                streamer_info=session,
-                path=str(path),
-                size=path.stat().st_size,
-                duration=_recovered_duration(path),
+            announce(
+                RecordingFile.objects.create(
+                    streamer_info=session,
+                    path=str(path),
+                    size=path.stat().st_size,
+                    duration=_recovered_duration(path),
+                )
             )
+
+
+def announce(file: RecordingFile) -> None:
+    """Tell the site a segment is closed and on record (the upload pipeline queues it)."""
+    for receiver, result in signals.segment_closed.send_robust(
+        RecordingFile, file=file
+    ):
+        if isinstance(result, Exception):
+            logger.error("%s failed on %s", receiver, file.path, exc_info=result)
 
 
 def _recovered_duration(path: Path) -> float:
@@ -285,6 +277,12 @@ class Recorder:
                 if not self.shutting_down:
                     self.session.end_time = timezone.now()
                 self.session.save(update_fields=("end_time", "gaps"))
+                if self.session.end_time is not None:
+                    for receiver, result in signals.session_ended.send_robust(
+                        StreamerInfo, session=self.session
+                    ):
+                        if isinstance(result, Exception):
+                            logger.error("%s failed", receiver, exc_info=result)
                 if Streamer.objects.filter(pk=self.streamer.pk).exists():
                     release(self.streamer, state, detail)
 
@@ -538,8 +536,4 @@ class Recorder:
         logger.info(
             "Closed %s (%.1f s, %d bytes)", segment.path, segment.duration, segment.size
         )
-        for receiver, result in signals.segment_closed.send_robust(
-            RecordingFile, file=file
-        ):
-            if isinstance(result, Exception):
-                logger.error("%s failed on %s", receiver, segment.path, exc_info=result)
+        announce(file)

@@ -11,3 +11,8 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 segment_closed = Signal()
+
+# session_ended(sender=StreamerInfo, session=StreamerInfo): the live session is over (the room
+# stayed offline past the grace delay, or it was paused or deleted); end_time is saved. Not sent
+# when the worker stops for a restart: the session goes on after it.
+session_ended = Signal()

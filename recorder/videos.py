@@ -50,8 +50,9 @@ def media_files(root: Path) -> list[Video]:
     return found
 
 
-def resolve(root: Path, name: str) -> Path:
-    """The file `name` (relative, or absolute inside root) as a real path inside root."""
+def resolve(root: Path, name: str, suffixes: tuple[str, ...] = MEDIA_SUFFIXES) -> Path:
+    """The file `name` (relative, or absolute inside root) as a real path inside root, with
+    one of `suffixes` (media files unless told otherwise)."""
     if not name or "\x00" in name:
         raise PathRefused("empty file name")
     if ".." in PurePosixPath(name.replace("\\", "/")).parts:
@@ -65,6 +66,7 @@ def resolve(root: Path, name: str) -> Path:
         )
     if not real.is_file():
         raise PathRefused(f"{name}: no such file in the recordings folder")
-    if not real.name.lower().endswith(MEDIA_SUFFIXES):
-        raise PathRefused(f"{name}: not a media file ({', '.join(MEDIA_SUFFIXES)})")
+    if not real.name.lower().endswith(suffixes):
+        what = "a media file" if suffixes == MEDIA_SUFFIXES else "an accepted file"
+        raise PathRefused(f"{name}: not {what} ({', '.join(suffixes)})")
     return real

@@ -100,6 +100,12 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
         setattr(settings, f"BILIBILI_{name}_URL", _fake_server.url)
     settings.PROXY_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.PROXY_ALLOW_PRIVATE = True
+    settings.BILIBILI_UPOS_SCHEME = "http"
+    settings.BILIBILI_OPENUPOS_URL = _fake_server.url
+    # Backoffs in tens of milliseconds: the tests wait for the outcome, not the clock.
+    settings.UPLOAD_RETRY_SECONDS = 0.02
+    settings.UPLOAD_RATE_LIMIT_SECONDS = 0.05
+    settings.SUBMIT_RETRY_SECONDS = 0.05
     cache.clear()
     yield _fake_server
     _fake_server.clear_faults()

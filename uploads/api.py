@@ -113,5 +113,35 @@ def uploads(request: ApiRequest) -> HttpResponse:
 
 @api("GET")
 def upload_jobs(request: ApiRequest) -> HttpResponse:
-    jobs = UploadJob.objects.prefetch_related("files")[:200]
-    return ok([job.to_dict() for job in jobs])
+    jobs = UploadJob.objects.prefetch_related("files")
+    status = request.GET.get("status")
+    if status:
+        if status not in UploadJob.Status.values:
+            raise ApiError(
+                f"status: Expected one of {', '.join(UploadJob.Status.values)}."
+            )
+        jobs = jobs.filter(status=status)
+    return ok([job.to_dict() for job in jobs[:200]])
+
+
+@api("GET")
+def upload_job(request: ApiRequest, pk: int) -> HttpResponse:
+    return ok(get_object_or_404(UploadJob, pk=pk).to_dict())
+
+
+@api("POST")
+def retry_job(request: ApiRequest, pk: int) -> HttpResponse:
+    try:
+        job = workflow.retry(get_object_or_404(UploadJob, pk=pk))
+    except ValueError as exc:
+        raise ApiError(str(exc), 409) from None
+    return ok(job.to_dict())
+
+
+@api("POST")
+def cancel_job(request: ApiRequest, pk: int) -> HttpResponse:
+    try:
+        job = workflow.cancel(get_object_or_404(UploadJob, pk=pk))
+    except ValueError as exc:
+        raise ApiError(str(exc), 409) from None
+    return ok(job.to_dict())

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from django.db import models, transaction
@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from biliup_site import live
 from biliup_site.models import SubmitApi
+from biliup_site.workers import this_worker, worker_alive
 
 # Copyright as Bilibili numbers it: 1 self-made, 2 repost (needs a source).
 COPYRIGHT_CHOICES = [(1, "Self-made"), (2, "Repost")]
@@ -20,6 +21,7 @@ class UploadTemplateDict(TypedDict):
     id: int | None  # None for the unsaved settings create_job() snapshots
     template_name: str
     title: str
+    part_title: str
     tid: int
     tag: str
     tags: list[str]
@@ -61,6 +63,11 @@ class UploadTemplate(models.Model):
         max_length=200,
         blank=True,
         help_text="{title}, {streamer}, {url} and strftime fields",
+    )
+    part_title = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Title of each part, same fields (strftime: the part's start). Empty: file name",
     )
     tid = models.PositiveIntegerField(default=171, help_text="Bilibili category id")
     tags = models.JSONField(default=list, blank=True)
@@ -115,6 +122,7 @@ class UploadTemplate(models.Model):
             "id": self.pk,
             "template_name": self.template_name,
             "title": self.title,
+            "part_title": self.part_title,
             "tid": self.tid,
             "tag": ",".join(self.tags),
             "tags": self.tags,
@@ -162,17 +170,21 @@ class UploadJobDict(TypedDict):
     streamer_info_id: int | None
     template_name: str | None
     user_cookie: str | None
+    uploader: str
     title: str
     bytes_done: int
     bytes_total: int
     speed: float
+    eta: int | None
     line: str
     retries: int
     attempts: int
     aid: int | None
     bvid: str
+    url: str
     created: str
     updated: str
+    finished: str | None
     files: list[UploadFileDict]
 
 
@@ -183,11 +195,14 @@ class UploadJob(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Uploading"
         SUBMITTING = "submitting", "Submitting"
+        # A live session's files are uploaded as they close; the archive waits for its end.
+        WAITING = "waiting", "Waiting for the live session to end"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.SUBMITTING)
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.SUBMITTING, Status.WAITING)
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
     # A running job whose worker has not beaten for this long is taken to be dead.
     STALE_AFTER = timedelta(minutes=2)
     PROGRESS_EVERY = 1.0  # seconds between progress saves
@@ -238,6 +253,7 @@ class UploadJob(models.Model):
     aid = models.BigIntegerField(null=True, blank=True)
     bvid = models.CharField(max_length=16, blank=True)
     heartbeat = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     started = models.DateTimeField(null=True, blank=True)
@@ -263,56 +279,115 @@ class UploadJob(models.Model):
             )
         )
 
+    def is_running(self, now: datetime | None = None) -> bool:
+        """A worker has the job right now: fresh heartbeat and, on this host, a live process."""
+        now = now or timezone.now()
+        return (
+            self.status in (self.Status.RUNNING, self.Status.SUBMITTING)
+            and self.heartbeat is not None
+            and self.heartbeat > now - self.STALE_AFTER
+            and worker_alive(self.worker)
+        )
+
     def claim(self) -> bool:
-        """Take the job for this worker. False if another worker has it or it is finished."""
+        """Take the job for this worker, within upload_limit. False if another worker has it,
+        it is finished or waiting, or every upload slot is taken (it stays queued)."""
+        from biliup_site.models import Configuration
+
         now = timezone.now()
-        claimable = models.Q(status=self.Status.QUEUED) | models.Q(
-            status__in=(self.Status.RUNNING, self.Status.SUBMITTING),
-            heartbeat__lt=now - self.STALE_AFTER,
-        )
-        updated = UploadJob.objects.filter(claimable, pk=self.pk).update(
-            status=self.Status.RUNNING,
-            heartbeat=now,
-            started=now,
-            attempts=models.F("attempts") + 1,
-            updated=now,
-        )
-        if updated != 1:
-            return False
+        with transaction.atomic():
+            # The configuration row serializes claims across workers, so upload_limit holds.
+            config = Configuration.objects.select_for_update().get(
+                pk=Configuration.load().pk
+            )
+            job = UploadJob.objects.select_for_update().get(pk=self.pk)
+            if job.status not in (
+                self.Status.QUEUED,
+                self.Status.RUNNING,
+                self.Status.SUBMITTING,
+            ) or job.is_running(now):
+                return False
+            busy = sum(
+                other.is_running(now)
+                for other in UploadJob.objects.running().exclude(pk=self.pk)
+            )
+            if busy >= config.upload_limit:
+                return False
+            UploadJob.objects.filter(pk=self.pk).update(
+                status=self.Status.RUNNING,
+                heartbeat=now,
+                worker=this_worker(),
+                started=now,
+                attempts=models.F("attempts") + 1,
+                updated=now,
+            )
         self.refresh_from_db()
         self.publish()
         return True
 
+    def beat(self, **fields: Any) -> None:
+        """Save the heartbeat and the given fields, and tell the browsers."""
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.heartbeat = timezone.now()
+        self.save(update_fields=("heartbeat", "updated", *fields))
+        self.publish()
+
     def report_progress(
         self, bytes_done: int, speed: float = 0.0, force: bool = False
-    ) -> None:
-        """Record progress; saved (and pushed to browsers) about once a second, not per chunk."""
+    ) -> bool:
+        """Record progress; saved (and pushed) about once a second, not per chunk. True if saved."""
         self.bytes_done = bytes_done
         self.speed = speed
         now = time.monotonic()
         if not force and now - getattr(self, "_last_saved", 0.0) < self.PROGRESS_EVERY:
-            return
+            return False
         self._last_saved = now
-        self.heartbeat = timezone.now()
-        self.save(update_fields=("bytes_done", "speed", "heartbeat", "updated"))
-        self.publish()
+        self.beat(
+            bytes_done=bytes_done, speed=speed, line=self.line, retries=self.retries
+        )
+        return True
+
+    def cancel_requested(self) -> bool:
+        """Someone cancelled the job while this worker ran it."""
+        return UploadJob.objects.filter(
+            pk=self.pk, status=self.Status.CANCELLED
+        ).exists()
+
+    def finish(self, status: str, error: str = "") -> None:
+        """Leave the job: done, failed, cancelled or waiting. Keeps a cancel made meanwhile."""
+        now = timezone.now()
+        updated = (
+            UploadJob.objects.filter(pk=self.pk)
+            .exclude(status=self.Status.CANCELLED)
+            .update(
+                status=status,
+                error=error,
+                speed=0,
+                worker="",
+                finished=now if status in self.FINISHED else None,
+                updated=now,
+            )
+        )
+        self.refresh_from_db()
+        if updated:
+            self.publish()
 
     def mark_failed(self, message: str) -> None:
-        self.status = self.Status.FAILED
-        self.error = message
-        self.finished = timezone.now()
-        self.save(update_fields=("status", "error", "finished", "updated"))
-        self.publish()
+        self.finish(self.Status.FAILED, message)
 
     def mark_done(self) -> None:
-        self.status = self.Status.DONE
-        self.error = ""
-        self.finished = timezone.now()
-        self.save(update_fields=("status", "error", "finished", "updated"))
-        self.publish()
+        self.finish(self.Status.DONE)
 
     def publish(self) -> None:
         live.notify(live.PROGRESS_GROUP, "job.changed", kind="upload_job", pk=self.pk)
+
+    @property
+    def eta(self) -> int | None:
+        """Seconds left at the current speed, while uploading."""
+        if self.status != self.Status.RUNNING or self.speed <= 0:
+            return None
+        return max(0, round((self.bytes_total - self.bytes_done) / self.speed))
 
     def to_dict(self) -> UploadJobDict:
         return {
@@ -323,17 +398,21 @@ class UploadJob(models.Model):
             "streamer_info_id": self.streamer_info_id,
             "template_name": self.params.get("template_name"),
             "user_cookie": self.params.get("user_cookie"),
+            "uploader": self.params.get("uploader") or UploadTemplate.Uploader.UPOS,
             "title": self.params.get("title", ""),
             "bytes_done": self.bytes_done,
             "bytes_total": self.bytes_total,
             "speed": self.speed,
+            "eta": self.eta,
             "line": self.line,
             "retries": self.retries,
             "attempts": self.attempts,
             "aid": self.aid,
             "bvid": self.bvid,
+            "url": f"https://www.bilibili.com/video/{self.bvid}" if self.bvid else "",
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
             "files": [f.to_dict() for f in self.files.all()],
         }
 
@@ -345,8 +424,10 @@ class UploadFileDict(TypedDict):
     bytes_done: int
     status: str
     line: str
+    retries: int
     chunks_total: int
     remote_filename: str
+    submitted: bool
     error: str
 
 
@@ -375,8 +456,14 @@ class UploadFile(models.Model):
         max_length=16, choices=Status.choices, default=Status.PENDING
     )
     line = models.CharField(max_length=32, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    # The UPOS session (or the Open Platform upload_token in upload_id), stored as it is made so
+    # a restarted worker resumes it. The auth is valid for 5 days (protocol §3.3).
     endpoint = models.CharField(max_length=300, blank=True)
+    endpoints = models.JSONField(default=list, blank=True)
     upos_uri = models.CharField(max_length=300, blank=True)
+    upos_auth = models.CharField(max_length=1000, blank=True)
+    preuploaded = models.DateTimeField(null=True, blank=True)
     upload_id = models.CharField(max_length=200, blank=True)
     biz_id = models.BigIntegerField(null=True, blank=True)
     chunk_size = models.PositiveIntegerField(default=0)
@@ -386,6 +473,8 @@ class UploadFile(models.Model):
         blank=True,
         help_text="Bilibili's name for the file, used at submit",
     )
+    # The part is in the job's archive: submitted, or appended by an edit.
+    submitted = models.BooleanField(default=False)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -407,8 +496,10 @@ class UploadFile(models.Model):
             "bytes_done": self.bytes_done,
             "status": self.status,
             "line": self.line,
+            "retries": self.retries,
             "chunks_total": self.chunks_total,
             "remote_filename": self.remote_filename,
+            "submitted": self.submitted,
             "error": self.error,
         }
 

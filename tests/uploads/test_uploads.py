@@ -154,7 +154,7 @@ def test_it_validates_params(
     assert not UploadJob.objects.exists()
 
 
-def test_the_worker_claims_the_job_and_reports_what_it_cannot_do_yet(
+def test_the_worker_claims_the_job_and_says_why_it_cannot_start(
     api: JsonClient,
     recordings: Path,
     account: Any,
@@ -169,7 +169,9 @@ def test_the_worker_claims_the_job_and_reports_what_it_cannot_do_yet(
     job = UploadJob.objects.get()
     assert job.attempts == 1
     assert job.status == "failed"
-    assert "not available in this version yet" in job.error
+    assert job.error == (
+        "The Bilibili account cookies.json has no login: log in, then retry"
+    )
     [row] = api.get("/api/v1/upload_jobs").json()
     assert row["status"] == "failed"
     assert row["files"][0]["size"] == 1024
@@ -181,6 +183,8 @@ def test_the_worker_reports_a_file_that_vanished(
     account: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
+    account.credential = {"cookie_info": {"cookies": []}}
+    account.save()
     path = make_video(recordings)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         api.post(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from typing import Any
@@ -9,6 +10,10 @@ from django.db import close_old_connections
 
 from biliup_site.models import Configuration
 from recorder import watch
+from uploads import upload
+
+logger = logging.getLogger(__name__)
+SWEEP_SECONDS = 5.0
 
 
 class Command(BaseCommand):
@@ -29,7 +34,20 @@ class Command(BaseCommand):
         close_old_connections()
         interval = Configuration.load().event_loop_interval
         started = time.monotonic()
+        self.sweep_uploads()
         live = watch.check_all(spread=interval * 0.8)
+        swept = time.monotonic()
         while not self.shutdown and time.monotonic() - started < interval:
             time.sleep(0.5)
+            if time.monotonic() - swept >= SWEEP_SECONDS:
+                self.sweep_uploads()
+                swept = time.monotonic()
         return live
+
+    def sweep_uploads(self) -> None:
+        # Upload jobs whose worker died, queued beyond upload_limit, or waiting on a session
+        # that ended are handed to workers here; the same loop runs on every machine.
+        try:
+            upload.sweep()
+        except Exception:
+            logger.exception("Sweeping upload jobs failed")

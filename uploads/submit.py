@@ -1,0 +1,246 @@
+"""Submitting archives: the Studio body, app and web submit and edit, cover upload, and looking
+an archive up (to tell whether a submit whose answer was lost went through).
+
+Reference: bilibili-protocol.md §3.9 (cover), §4.1 (body), §4.2 (web), §4.3 (app), §4.4 (edit,
+view, list), §8 (codes). One function per endpoint; the workflow in upload.py decides when.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from biliup_site import bilibili
+from biliup_site.bilibili import APP_KEYS, BilibiliError
+
+# §8: "submitting too fast". 21070 is unconfirmed; the reference says to treat it like 137022.
+TOO_FAST_CODES = frozenset({21566, 137022, 21070, -702, -799})
+TITLE_MAX = 80
+DESC_MAX = 2000
+# §4.1: a scheduled publish time must be at least 4 h ahead (the Python client's rule).
+DTIME_MIN_AHEAD = 14400
+APP_QUERY = {
+    "build": "7800300",
+    "c_locale": "zh-Hans_CN",
+    "channel": "bili",
+    "disable_rcmd": "0",
+    "mobi_app": "android",
+    "platform": "android",
+    "s_locale": "zh-Hans_CN",
+    "statistics": '{"appId":1,"platform":3,"version":"7.80.0","abtest":""}',
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One video of an archive: Bilibili's file name, its title and cid (biz_id) if known."""
+
+    filename: str
+    title: str
+    cid: int | None = None
+
+    def to_video(self, with_cid: bool) -> dict[str, Any]:
+        video: dict[str, Any] = {
+            "title": self.title[:TITLE_MAX],
+            "filename": self.filename,
+            "desc": "",
+        }
+        if with_cid and self.cid:
+            video["cid"] = self.cid
+        return video
+
+
+@dataclass(frozen=True)
+class Archive:
+    aid: int
+    bvid: str
+
+
+def studio(
+    params: Mapping[str, Any],
+    title: str,
+    parts: Sequence[Part],
+    cover: str = "",
+    with_cid: bool = False,
+) -> dict[str, Any]:
+    """§4.1: the archive's body from a job's settings (an UploadTemplate.to_dict() snapshot)."""
+    desc = str(params.get("desc") or "")[:DESC_MAX]
+    body: dict[str, Any] = {
+        "copyright": int(params.get("copyright") or 1),
+        "source": str(params.get("source") or ""),
+        "tid": int(params.get("tid") or 171),
+        "cover": cover,
+        "title": title[:TITLE_MAX],
+        "desc_format_id": 0,
+        "desc": desc,
+        "desc_v2": [{"raw_text": desc, "biz_id": "", "type": 1}] if desc else [],
+        "dynamic": str(params.get("dynamic") or ""),
+        "subtitle": {"open": 0, "lan": ""},
+        "tag": ",".join(params.get("tags") or []),
+        "videos": [p.to_video(with_cid) for p in parts],
+        "open_subtitle": False,
+        "interactive": 0,
+        "mission_id": None,
+        "dolby": int(params.get("dolby") or 0),
+        "lossless_music": int(params.get("hires") or 0),
+        "no_reprint": int(params.get("no_reprint") or 0),
+        "open_elec": int(params.get("open_elec") or 0),
+        "charging_pay": int(params.get("open_elec") or 0),
+        "is_only_self": int(params.get("is_only_self") or 0),
+        "up_selection_reply": bool(params.get("up_selection_reply")),
+        "up_close_reply": bool(params.get("up_close_reply")),
+        "up_close_danmu": bool(params.get("up_close_danmu")),
+    }
+    dtime = params.get("dtime")
+    if dtime and int(dtime) >= time.time() + DTIME_MIN_AHEAD:
+        body["dtime"] = int(dtime)
+    if body["copyright"] != 2:
+        body["source"] = ""
+    # biliup's escape hatch: anything Bilibili takes that the template does not model.
+    body.update(params.get("extra_fields") or {})
+    return body
+
+
+def _app_query(credential: dict[str, Any], **extra: Any) -> dict[str, str]:
+    token = bilibili.access_token(credential)
+    if not token:
+        raise BilibiliError(
+            -101,
+            "this account has no app token (a web login): use submit_api web, or log in"
+            " with the QR code",
+        )
+    key = APP_KEYS.get(credential.get("platform") or "BiliTV", APP_KEYS["BiliTV"])
+    return bilibili.app_sign(
+        {"access_key": token, **APP_QUERY, "ts": int(time.time()), **extra}, key
+    )
+
+
+def _csrf(credential: dict[str, Any]) -> str:
+    csrf = bilibili.cookie_value(credential, "bili_jct")
+    if not csrf:
+        raise BilibiliError(-101, "this account's cookies lack bili_jct (csrf)")
+    return csrf
+
+
+def _archive(data: Any) -> Archive:
+    if not isinstance(data, dict) or not data.get("aid"):
+        raise bilibili.BilibiliUnavailable("the submit answer has no aid")
+    return Archive(int(data["aid"]), str(data.get("bvid") or ""))
+
+
+def add(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
+    """§4.2/§4.3: submit a new archive by the app (default) or web endpoint."""
+    if api == "web":
+        url = bilibili.member_url("/x/vu/web/add/v3")
+        query = {"t": int(time.time() * 1000), "csrf": _csrf(credential)}
+        sess = bilibili.session(credential)
+    else:
+        url = bilibili.member_url("/x/vu/app/add")
+        query = _app_query(credential)
+        sess = bilibili.session(credential, app=True)
+    with sess:
+        return _archive(bilibili.call(sess, "POST", url, params=query, json=body))
+
+
+def edit(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
+    """§4.4: replace an archive's body (with `aid`); used to append parts."""
+    if api == "web":
+        url = bilibili.member_url("/x/vu/web/edit")
+        query = {"t": int(time.time() * 1000), "csrf": _csrf(credential)}
+        sess = bilibili.session(credential)
+    else:
+        url = bilibili.member_url("/x/vu/app/edit/full")
+        query = _app_query(credential)
+        sess = bilibili.session(credential, app=True)
+    with sess:
+        return _archive(bilibili.call(sess, "POST", url, params=query, json=body))
+
+
+def view_parts(credential: dict[str, Any], aid: int) -> list[Part] | None:
+    """§4.4: the parts an archive has now; None when the account has no app token to ask."""
+    token = bilibili.access_token(credential)
+    if not token:
+        return None
+    with bilibili.session(credential, app=True) as sess:
+        data = bilibili.call(
+            sess,
+            "GET",
+            bilibili.member_url("/x/client/archive/view"),
+            params={"access_key": token, "aid": aid},
+        )
+    return [
+        Part(str(v.get("filename", "")), str(v.get("title", "")), v.get("cid"))
+        for v in (data or {}).get("videos") or []
+        if isinstance(v, dict)
+    ]
+
+
+def recent_archives(
+    credential: dict[str, Any], pages: int = 2
+) -> list[tuple[Archive, str, int, list[str]]]:
+    """§4.4 list: (archive, title, ctime, part file names if given) of the newest archives."""
+    found = []
+    with bilibili.session(credential) as sess:
+        for pn in range(1, pages + 1):
+            data = bilibili.call(
+                sess,
+                "GET",
+                bilibili.member_url("/x/web/archives"),
+                params={"status": "is_pubing,pubed,not_pubed", "pn": pn, "ps": 20},
+            )
+            audits = (data or {}).get("arc_audits") or []
+            for item in audits:
+                arc = item.get("Archive") or {}
+                videos = item.get("Videos") or []
+                found.append(
+                    (
+                        Archive(int(arc.get("aid") or 0), str(arc.get("bvid") or "")),
+                        str(arc.get("title") or ""),
+                        int(arc.get("ctime") or 0),
+                        [str(v.get("filename")) for v in videos if isinstance(v, dict)],
+                    )
+                )
+            if len(audits) < 20:
+                break
+    return found
+
+
+def find_submitted(
+    credential: dict[str, Any], title: str, filenames: Sequence[str], since: float
+) -> Archive | None:
+    """The archive a submit made if it went through though its answer was lost: same title,
+    made after `since`, holding our first file (checked by viewing it when the list is silent)."""
+    for archive, arc_title, ctime, names in recent_archives(credential):
+        if arc_title != title[:TITLE_MAX] or (ctime and ctime < since - 120):
+            continue
+        if not names:
+            parts = view_parts(credential, archive.aid)
+            names = [p.filename for p in parts] if parts is not None else []
+        if not names or filenames[0] in names:
+            return archive
+    return None
+
+
+def upload_cover(credential: dict[str, Any], image: bytes) -> str:
+    """§3.9: the cover image's URL on Bilibili's image host."""
+    kind = "png" if image.startswith(b"\x89PNG") else "jpeg"
+    encoded = base64.b64encode(image).decode()
+    with bilibili.session(credential) as sess:
+        data = bilibili.call(
+            sess,
+            "POST",
+            bilibili.member_url("/x/vu/web/cover/up"),
+            params={"ts": int(time.time() * 1000)},
+            data={
+                "cover": f"data:image/{kind};base64,{encoded}",
+                "csrf": _csrf(credential),
+            },
+        )
+    url = str((data or {}).get("url") or "")
+    if not url:
+        raise bilibili.BilibiliUnavailable("the cover upload answer has no url")
+    # The Python client strips "http:" so the page picks its scheme.
+    return url.removeprefix("http:")
