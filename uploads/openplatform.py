@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 PART_SIZE = 8 * 1024 * 1024  # §5.3: 8 MiB per chunk recommended
 TIMEOUT = (10.0, 60.0)
 SUBMIT_ATTEMPTS = 6
+CALL_ATTEMPTS = 5  # init, complete and cover, on a network error, 5xx or "busy"
 
 # §5.3's status-code page, in words a user can act on.
 CODES: dict[int, str] = {
@@ -199,7 +200,37 @@ def _failed(runner: Runner, exc: Exception) -> Exception:
 
     if isinstance(exc, OpenPlatformError) and exc.code in CREDENTIAL_CODES:
         return JobFailed(f"{exc}: fix the Open Platform settings, then retry this job")
+    if isinstance(exc, OpenPlatformError) and exc.code == 127207:
+        return JobFailed(f"{exc}: choose another category in the template, then retry")
     return JobFailed(f"{exc}; the job can be retried")
+
+
+def _call_retrying(runner: Runner, what: str, *args: Any, **kwargs: Any) -> Any:
+    """call(), again after a backoff on a network error, a 5xx or 127201 (busy): one bad
+    answer at complete must not fail an upload of hours. Init may leave an unused token."""
+    for attempt in range(1, CALL_ATTEMPTS + 1):
+        try:
+            return call(runner.config, *args, **kwargs)
+        except OpenPlatformError as exc:
+            if not exc.retry or attempt == CALL_ATTEMPTS:
+                raise
+            reason = str(exc)
+        except Unavailable as exc:
+            if attempt == CALL_ATTEMPTS:
+                raise
+            reason = str(exc)
+        wait = chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS, 600)
+        runner.job.retries += 1
+        runner._wait(wait, f"{what}: {reason}; retrying in {wait:.0f} s")
+    raise AssertionError("unreachable")
+
+
+def _forget_upload(file: UploadFile) -> None:
+    """The file's upload_token is dead: send the file again under a new one."""
+    file.chunks.all().delete()
+    file.upload_id = file.remote_filename = ""
+    file.status, file.bytes_done = UploadFile.Status.PENDING, 0
+    file.save(update_fields=("upload_id", "remote_filename", "status", "bytes_done"))
 
 
 def upload_file(runner: Runner, file: UploadFile) -> None:
@@ -214,8 +245,9 @@ def upload_file(runner: Runner, file: UploadFile) -> None:
         try:
             if not file.upload_id:
                 file.chunks.all().delete()
-                data = call(
-                    config,
+                data = _call_retrying(
+                    runner,
+                    "Starting the upload",
                     "POST",
                     "/arcopen/fn/archive/video/init",
                     payload={"name": path.name, "utype": "0"},
@@ -230,8 +262,9 @@ def upload_file(runner: Runner, file: UploadFile) -> None:
                 )
                 file.save()
             _send(runner, file, path)
-            call(
-                config,
+            _call_retrying(
+                runner,
+                "Completing the upload",
                 "POST",
                 "/arcopen/fn/archive/video/complete",
                 params={"upload_token": file.upload_id},
@@ -287,6 +320,8 @@ def _send(runner: Runner, file: UploadFile, path: Path) -> None:
     except chunks.ChunkError as exc:
         from uploads.upload import JobFailed
 
+        file.error = exc.message
+        file.save(update_fields=("error",))
         raise JobFailed(f"{path.name}: {exc.message}; the job can be retried") from None
 
 
@@ -298,8 +333,9 @@ def _cover(runner: Runner) -> str:
         return cover
     kind = "png" if cover.startswith(b"\x89PNG") else "jpeg"
     try:
-        data = call(
-            runner.config,
+        data = _call_retrying(
+            runner,
+            "Uploading the cover",
             "POST",
             "/arcopen/fn/archive/cover/upload",
             files={"file": (f"cover.{kind}", cover, f"image/{kind}")},

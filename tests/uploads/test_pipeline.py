@@ -356,3 +356,18 @@ def test_a_resumed_file_sends_only_unacknowledged_chunks(
     [state] = fakebili.upos_uploads()
     assert state["puts"] - puts_before == 7
     assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5
+
+
+def test_a_connection_cut_mid_chunk_is_sent_again(
+    fakebili: Any, recordings: Path, template: UploadTemplate
+) -> None:
+    control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
+    control(fakebili, "upos/faults", {"cut_next": 2})
+    path = recordings / "cut.flv"
+    md5 = random_file(path, 4 * MiB)
+
+    job = run_job([path], template)
+
+    assert job.status == "done", job.error
+    assert job.retries == 2
+    assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5
