@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -28,6 +29,8 @@ from uploads.models import UploadChunk, UploadFile, UploadJob
 
 if TYPE_CHECKING:
     from uploads.upload import Runner
+
+logger = logging.getLogger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024  # §5.3: 8 MiB per chunk recommended
 TIMEOUT = (10.0, 60.0)
@@ -253,6 +256,8 @@ def upload_file(runner: Runner, file: UploadFile) -> None:
                     payload={"name": path.name, "utype": "0"},
                 )
                 file.upload_id = str((data or {}).get("upload_token") or "")
+                if not file.upload_id:
+                    raise Unavailable("the Open Platform's answer had no upload_token")
                 file.chunk_size = PART_SIZE
                 file.chunks_total = len(chunks.split(file.size, PART_SIZE))
                 file.line, file.preuploaded, file.bytes_done = (
@@ -360,18 +365,28 @@ def _find(config: Configuration, title: str, since: float) -> str | None:
 
 def submit_job(runner: Runner) -> None:
     """One archive per file not yet submitted; each intent stored before its call, and an
-    unclear earlier call looked up (by title, in the newest archives) before calling again."""
+    unclear earlier call looked up (by title, in the newest archives) before calling again.
+
+    A file whose upload_token is refused (127022: expired, or issued to another app or user)
+    is set to be sent again; the runner's loop does that at once if the token came from an
+    earlier run, else the job fails and a retry sends it."""
     from uploads.upload import JobFailed
 
     config, job = runner.config, runner.job
     files = list(job.files.filter(submitted=False).order_by("position"))
+    if not files:
+        return
     many = job.files.count() > 1
     base_title = runner.title()
     params = runner.params
     cover = _cover(runner)
     job.beat(status=UploadJob.Status.SUBMITTING, error="")
     for file in files:
-        title = f"{base_title[:74]} P{file.position + 1}" if many else base_title
+        # rstrip: a cut title may end in a space, and Bilibili strips titles (the lookup
+        # compares them).
+        title = (
+            f"{base_title[:74].rstrip()} P{file.position + 1}" if many else base_title
+        )
         body = {
             "title": title,
             "cover": cover,
@@ -393,19 +408,41 @@ def submit_job(runner: Runner) -> None:
                     if bvid:
                         break
                 job.beat(submit_started=timezone.now())
-                data = call(
-                    config,
-                    "POST",
-                    "/arcopen/fn/archive/add-by-utoken",
-                    params={"upload_token": file.upload_id},
-                    payload=body,
-                )
+                try:
+                    data = call(
+                        config,
+                        "POST",
+                        "/arcopen/fn/archive/add-by-utoken",
+                        params={"upload_token": file.upload_id},
+                        payload=body,
+                    )
+                except OpenPlatformError:
+                    # Refused: known not to exist. (Not on a failed lookup: the earlier
+                    # call's archive may still be there.)
+                    job.beat(submit_started=None)
+                    raise
                 bvid = str((data or {}).get("resource_id") or "")
                 break
             except OpenPlatformError as exc:
-                job.beat(submit_started=None)
+                if exc.code == 127022:
+                    fresh = job.started is not None and (
+                        file.preuploaded is None or file.preuploaded >= job.started
+                    )
+                    _forget_upload(file)
+                    if not fresh:
+                        job.beat(status=UploadJob.Status.RUNNING)
+                        logger.info(
+                            "Upload job %s: upload_token of %s refused; sending it again",
+                            job.pk,
+                            file.path,
+                        )
+                        return
+                    raise JobFailed(
+                        f"{exc}; retry the job to send {Path(file.path).name} again"
+                    ) from None
                 if not exc.retry or attempt == SUBMIT_ATTEMPTS:
                     raise _failed(runner, exc) from None
+                job.retries += 1
                 runner._wait(
                     chunks.backoff(attempt, settings.SUBMIT_RETRY_SECONDS, 600),
                     f"{exc}; retrying",
@@ -413,6 +450,7 @@ def submit_job(runner: Runner) -> None:
             except Unavailable as exc:
                 if attempt == SUBMIT_ATTEMPTS:
                     raise _failed(runner, exc) from None
+                job.retries += 1
                 runner._wait(
                     chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS, 600),
                     f"{exc}; checking again",

@@ -5,8 +5,10 @@ resumed by the next one, re-sending no more than `threads` chunks, with exactly 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,13 @@ import pytest
 import requests
 
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import Site, descendants, register_admin, running_site
+from tests.livesite import (
+    Site,
+    descendants,
+    open_progress_socket,
+    register_admin,
+    running_site,
+)
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -98,6 +106,10 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
             },
             timeout=10,
         ).raise_for_status()
+        socket = open_progress_socket(site, session)
+        messages: list[dict[str, Any]] = []
+        reader = threading.Thread(target=_collect, args=(socket, messages), daemon=True)
+        reader.start()
         fake.set_live(ROOM, 1)
         fake.set_stream(ROOM, offline_after_seconds=32)
 
@@ -135,6 +147,36 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
             _md5(Path(f["path"])) for f in files
         ]
         assert archive["body"]["title"].startswith("主播A ")
+        # The progress socket showed the job moving, then its bvid.
+        wait_for(
+            lambda: any(
+                m["job"]["status"] == "done"
+                for m in messages
+                if m["type"] == "upload_job"
+            ),
+            10,
+            "no done message on the progress socket",
+        )
+        socket.close()
+        statuses = [m["job"]["status"] for m in messages if m["type"] == "upload_job"]
+        assert "running" in statuses and "waiting" in statuses
+        assert any(
+            m["job"]["bytes_done"] > 0 for m in messages if m["type"] == "upload_job"
+        )
+        done = next(
+            m["job"]
+            for m in messages
+            if m["type"] == "upload_job" and m["job"]["status"] == "done"
+        )
+        assert done["bvid"] == job["bvid"]
+
+
+def _collect(socket: Any, messages: list[dict[str, Any]]) -> None:
+    try:
+        for raw in socket:
+            messages.append(json.loads(raw))
+    except Exception:  # noqa: BLE001 (closed by the test)
+        return
 
 
 def _uploader(site: Site, path: Path) -> int | None:

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import BilibiliAccount
 from tests.factories import make_account
 from uploads import tasks
 from uploads.models import UploadJob
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def make_job(**fields: object) -> UploadJob:
-    return UploadJob.objects.create(account=make_account(), **fields)
+    account = BilibiliAccount.objects.first() or make_account()
+    return UploadJob.objects.create(account=account, **fields)
 
 
 def test_a_queued_job_is_claimed_once() -> None:
@@ -62,3 +64,31 @@ def test_progress_is_saved_about_once_a_second() -> None:
     assert UploadJob.objects.get(pk=job.pk).bytes_done == 10
     job.report_progress(30, force=True)
     assert UploadJob.objects.get(pk=job.pk).bytes_done == 30
+
+
+def test_a_job_stays_queued_while_every_upload_slot_is_taken() -> None:
+    from biliup_site.models import Configuration
+    from biliup_site.workers import this_worker
+
+    config = Configuration.load()
+    config.upload_limit = 1
+    config.save()
+    make_job(status="running", heartbeat=timezone.now(), worker=this_worker())
+    waiting = make_job()
+    assert waiting.claim() is False
+    waiting.refresh_from_db()
+    assert waiting.status == "queued"
+    config.upload_limit = 2
+    config.save()
+    assert waiting.claim() is True
+
+
+def test_a_running_job_whose_worker_is_gone_from_this_host_is_reclaimed_at_once() -> (
+    None
+):
+    job = make_job(status="running", heartbeat=timezone.now(), worker="x:1")
+    import socket
+
+    job.worker = f"{socket.gethostname()}:999999999"
+    job.save()
+    assert job.claim() is True

@@ -81,7 +81,11 @@ def test_a_file_of_several_parts_becomes_an_archive_with_signature_auth(
     [archive] = fakebili.openplatform_archives()
     assert archive["upload"]["md5"] == md5
     assert archive["upload"]["upload_token"] == file.upload_id
-    assert [p["size"] for p in archive["upload"]["parts"]] == [8 * MiB, 8 * MiB, 4 * MiB + 12345]
+    assert [p["size"] for p in archive["upload"]["parts"]] == [
+        8 * MiB,
+        8 * MiB,
+        4 * MiB + 12345,
+    ]
     body = archive["body"]
     assert (body["title"], body["tid"], body["tag"], body["copyright"]) == (
         "stream 录播",
@@ -211,7 +215,9 @@ def test_a_retried_job_does_not_send_acknowledged_parts_again(
     path = recordings / "stream.flv"
     md5 = random_file(path, 5 * 256 * 1024 + 100)
 
-    def fail_after_two_parts(instance: UploadChunk, created: bool, **kwargs: Any) -> None:
+    def fail_after_two_parts(
+        instance: UploadChunk, created: bool, **kwargs: Any
+    ) -> None:
         # One part at a time: the part after the second acknowledged one gets a 500.
         if created and instance.part_number == 2:
             fakebili.inject(
@@ -241,3 +247,88 @@ def test_a_retried_job_does_not_send_acknowledged_parts_again(
     assert uploads == {1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1}
     [archive] = fakebili.openplatform_archives()
     assert job.bvid == archive["resource_id"]
+
+
+def test_a_bad_answer_at_complete_is_retried(
+    fakebili: Any, recordings: Path, template: UploadTemplate
+) -> None:
+    configure(fakebili)
+    fakebili.inject("/arcopen/fn/archive/video/complete", "http_status", status=502)
+    path = recordings / "stream.flv"
+    md5 = random_file(path, 1024)
+
+    job = run_job([path], template)
+
+    assert (job.status, job.error) == ("done", "")
+    assert job.retries == 1
+    [archive] = fakebili.openplatform_archives()
+    assert archive["upload"]["md5"] == md5
+
+
+def test_a_failed_lookup_after_a_lost_answer_does_not_submit_twice(
+    fakebili: Any, recordings: Path, template: UploadTemplate
+) -> None:
+    configure(fakebili)
+    fakebili.inject("/arcopen/fn/archive/add-by-utoken", "drop_response")
+    fakebili.inject("/arcopen/fn/archive/viewlist", "code", code=127201)
+    path = recordings / "stream.flv"
+    random_file(path, 1024)
+
+    job = run_job([path], template)
+
+    assert (job.status, job.error) == ("done", "")
+    [archive] = fakebili.openplatform_archives()
+    assert job.bvid == archive["resource_id"]
+
+
+def test_a_file_whose_upload_token_is_refused_at_submit_is_sent_again(
+    fakebili: Any, recordings: Path, template: UploadTemplate
+) -> None:
+    configure(fakebili)
+    fakebili.openplatform_quota(CLIENT_ID, 0)
+    path = recordings / "stream.flv"
+    md5 = random_file(path, 1024)
+    job = run_job([path], template)
+    assert "127009" in job.error
+    # The user moves to another app: the first app's upload_token is no good (127022).
+    app = fakebili.openplatform_app("ffeeddccbbaa9988", APP_SECRET, MID)
+    config = Configuration.load()
+    config.openplatform_client_id = app["client_id"]
+    config.openplatform_access_token = app["access_token"]
+    config.save()
+
+    upload.retry(job)
+    tasks.upload(job.pk)
+    job.refresh_from_db()
+
+    assert (job.status, job.error) == ("done", "")
+    first, second = fakebili.openplatform_uploads()
+    assert (first["resource_id"], second["resource_id"]) == (None, job.bvid)
+    [archive] = fakebili.openplatform_archives()
+    assert (archive["client_id"], archive["upload"]["md5"]) == ("ffeeddccbbaa9988", md5)
+
+
+def test_a_token_refused_in_the_run_that_made_it_fails_the_job_for_a_retry(
+    fakebili: Any, recordings: Path, template: UploadTemplate
+) -> None:
+    configure(fakebili)
+    fakebili.inject(
+        "/arcopen/fn/archive/add-by-utoken", "code", code=127022, times=None
+    )
+    path = recordings / "stream.flv"
+    random_file(path, 1024)
+
+    job = run_job([path], template)
+
+    assert job.status == "failed"
+    assert (
+        "127022" in job.error and "retry the job to send stream.flv again" in job.error
+    )
+    [file] = job.files.all()
+    assert (file.status, file.upload_id, file.chunks.count()) == ("pending", "", 0)
+    fakebili.clear_faults()
+    upload.retry(job)
+    tasks.upload(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("done", "")
+    assert len(fakebili.openplatform_uploads()) == 2

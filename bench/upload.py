@@ -1,0 +1,561 @@
+"""Upload throughput: MB/s sending one file to the fake UPOS over loopback at 1, 3 and 8
+threads, ours next to a raw baseline in the same run, and the peak RSS of each.
+
+The fake Bilibili (tests/fakebili) runs in a process of its own (`python -m tests.fakebili`),
+so its CPU and memory count for neither side; both sides send the same file of random bytes
+made here, and the MD5 the fake computes at complete is checked against the file's after every
+upload. The fake is reset after each upload, which frees its copy of the file.
+
+- ours: one process per upload running what a django-q2 worker runs for a queued job, on a
+  migrated SQLite database in a temp dir: uploads.tasks.upload(job_id) for a one-file job made
+  by uploads.upload.create_job, its account logged in on the fake and the line set to bda2. That
+  is the claim, preupload, init, chunks.send_parts with the worker's per-chunk bookkeeping (an
+  UploadChunk row per acknowledged chunk, progress saved and published through channels-lite
+  about once a second, a cancel check every second), complete and submit.
+- baseline: one process per upload with nothing but requests: preupload and init (its own, so
+  the fake checks it too), then every chunk read whole into memory (seek + read) and PUT from a
+  ThreadPoolExecutor of the same size, one keep-alive Session per thread, with the same query and
+  X-Upos-Auth; then complete. No bookkeeping.
+
+MB/s is the file's bytes over the chunk window: from the first chunk PUT to the last one
+acknowledged (for ours, the time spent in chunks.send_parts, timed by wrapping it; nothing in it
+is changed). MB = 2^20 bytes. "whole s" is the rest included: ours from the task's start to its
+end (claim, preupload, init, complete and submit; the fake hashes the file at complete), the
+baseline from preupload to complete. Peak RSS is VmHWM from /proc/<pid>/status, polled (as in
+bench/record.py: wait4's ru_maxrss can count the parent's pages); CPU s is user + system from
+wait4. The order of ours and the baseline alternates from one run to the next, so that drift
+(the page cache, the fake's disk) falls on both.
+
+Goals: ours at least 0.9x the baseline at every thread count; ours' peak RSS under 120 MB and
+independent of file size (compare sizes in one run: --size 256M,1G).
+
+    .venv/bin/python bench/upload.py [--size 1G] [--threads 1,3,8] [--rounds 1] [--chunk-size N]
+"""
+
+from __future__ import annotations
+
+# Worker processes run this file too, and their peak RSS is what is measured: modules only the
+# harness uses are imported inside the functions that use them (as in bench/record.py).
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MiB = 1024 * 1024
+MID = 20250001  # the fake account that uploads
+LINE = "bda2"
+TOOLS = ("ours", "baseline")
+POLL_SECONDS = 0.1
+WARM_UP_SIZE = 3 * MiB
+RSS_GOAL_MB = 120
+RATIO_GOAL = 0.9
+
+
+# --- The workers: one process per upload, each printing its timings as one JSON line ------
+
+
+def ours(path: Path, threads: int, credential: Path) -> None:
+    """Upload `path` the way a django-q2 worker runs an upload job."""
+    import django
+
+    django.setup()
+    from accounts.models import BilibiliAccount
+    from biliup_site.models import Configuration
+    from uploads import chunks, tasks, upload
+    from uploads.models import UploadJob, UploadTemplate
+
+    config = Configuration.load()
+    config.threads, config.lines = threads, LINE
+    config.delete_after_upload = Configuration.DeletePolicy.KEEP
+    config.save()
+    account, _ = BilibiliAccount.objects.update_or_create(
+        value="bench",
+        defaults={
+            "credential": json.loads(credential.read_text()),
+            "mid": MID,
+            "status": BilibiliAccount.Status.ACTIVE,
+        },
+    )
+    template = UploadTemplate(title="bench", tid=171, tags=["bench"], account=account)
+    job = upload.create_job([path], template)
+
+    # The chunk window. uploads/upload.py looks send_parts up at each call, so wrapping the
+    # module attribute times the real call without changing it.
+    window: dict[str, float] = {}
+    send_parts = chunks.send_parts
+
+    def timed(*args: Any, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        send_parts(*args, **kwargs)
+        window["seconds"] = time.perf_counter() - started
+
+    chunks.send_parts = timed
+    started = time.perf_counter()
+    tasks.upload(job.pk)
+    whole = time.perf_counter() - started
+
+    job.refresh_from_db()
+    if job.status != UploadJob.Status.DONE:
+        raise SystemExit(f"the job ended {job.status}: {job.error}")
+    file = job.files.get()
+    report = {
+        "window": window["seconds"],
+        "whole": whole,
+        "filename": file.remote_filename,
+        "chunks": file.chunks.count(),
+        "chunk_size": file.chunk_size,
+    }
+    print(json.dumps(report))
+
+
+def baseline(path: Path, threads: int, credential: Path, fake_url: str) -> None:
+    """Upload `path` with plain requests: chunks read into memory, PUT `threads` at a time."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import PurePosixPath
+
+    import requests
+
+    size = path.stat().st_size
+    started = time.perf_counter()
+    http = requests.Session()
+    for cookie in json.loads(credential.read_text())["cookie_info"]["cookies"]:
+        http.cookies.set(cookie["name"], str(cookie["value"]))
+    resp = http.get(
+        f"{fake_url}/preupload",
+        params={
+            "probe_version": "20221109",
+            "upcdn": LINE,
+            "zone": "cs",
+            "r": "upos",
+            "profile": "ugcupos/bup",
+            "ssl": "0",
+            "version": "2.14.0",
+            "build": "2140000",
+            "name": path.name,
+            "size": size,
+        },
+        timeout=30,
+    )
+    resp.raise_for_status()
+    pre = resp.json()
+    key = pre["upos_uri"].removeprefix("upos://")
+    url = f"http:{pre['endpoint']}/{key}"
+    auth = {"X-Upos-Auth": pre["auth"]}
+    resp = http.post(f"{url}?uploads&output=json", headers=auth, timeout=30)
+    resp.raise_for_status()
+    upload_id = resp.json()["upload_id"]
+
+    chunk_size = int(pre["chunk_size"])
+    starts = range(0, size, chunk_size)
+    local = threading.local()
+
+    def put(index: int, start: int) -> None:
+        end = min(start + chunk_size, size)
+        with path.open("rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        resp = session.put(
+            url,
+            params={
+                "partNumber": index + 1,
+                "uploadId": upload_id,
+                "chunk": index,
+                "chunks": len(starts),
+                "size": end - start,
+                "start": start,
+                "end": end,
+                "total": size,
+            },
+            data=data,
+            headers={**auth, "Content-Type": "application/octet-stream"},
+            timeout=(10, 240),
+        )
+        resp.raise_for_status()
+
+    window_started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(put, i, s) for i, s in enumerate(starts)]:
+            future.result()
+        window = time.perf_counter() - window_started
+
+    resp = http.post(
+        url,
+        params={
+            "output": "json",
+            "name": path.name,
+            "profile": "ugcupos/bup",
+            "uploadId": upload_id,
+            "biz_id": pre["biz_id"],
+        },
+        json={
+            "parts": [
+                {"partNumber": n, "eTag": "etag"} for n in range(1, len(starts) + 1)
+            ]
+        },
+        headers=auth,
+        timeout=(10, 120),
+    )
+    resp.raise_for_status()
+    if resp.json().get("OK") != 1:
+        raise SystemExit(f"complete refused: {resp.text}")
+    report = {
+        "window": window,
+        "whole": time.perf_counter() - started,
+        "filename": PurePosixPath(key).stem,
+        "chunks": len(starts),
+        "chunk_size": chunk_size,
+    }
+    print(json.dumps(report))
+
+
+def setup() -> None:
+    """Migrate the bench database (both of its SQLite files); import what the workers import,
+    so that their byte code is compiled here, not in a measured process."""
+    import django
+
+    django.setup()
+    from channels.layers import get_channel_layer
+    from django.core.management import call_command
+
+    import uploads.tasks  # noqa: F401
+
+    call_command("migrate", verbosity=0)
+    call_command("migrate", database="channels", verbosity=0)
+    get_channel_layer()
+
+
+# --- The benchmark -----------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    tool: str
+    threads: int
+    size: int
+    window: float  # seconds, first chunk PUT to last acknowledged
+    whole: float  # seconds, with preupload, init, complete (and ours: claim, submit)
+    peak_kb: int  # VmHWM
+    cpu: float  # seconds, user + system
+    chunks: int
+    chunk_size: int
+
+    @property
+    def mbps(self) -> float:
+        return self.size / MiB / self.window
+
+
+class Fake:
+    """The fake Bilibili in its own process, and its HTTP controls."""
+
+    def __init__(self, workdir: Path, room: int) -> None:
+        import shutil
+        import subprocess
+
+        self.log = workdir / "fakebili.log"
+        out = workdir / "fakebili.out"
+        env = dict(os.environ)
+        # The fake writes what it receives to a temp file: in memory if there is room, so
+        # that the disk's writeback does not slow the fake down at random moments.
+        shm = Path("/dev/shm")
+        if shm.is_dir() and shutil.disk_usage(shm).free > room:
+            env["TMPDIR"] = str(shm)
+        with out.open("wb") as stdout, self.log.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.fakebili", "--port", "0"],
+                stdout=stdout,
+                stderr=stderr,
+                cwd=ROOT,
+                env=env,
+            )
+        # It writes its URL and settings in one write once it listens.
+        deadline = time.monotonic() + 30
+        while not out.read_text().endswith("\n"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the fake did not start: {self.log.read_text()}")
+            time.sleep(0.05)
+        url, *settings = out.read_text().splitlines()
+        self.url = url
+        self.env = dict(line.split("=", 1) for line in settings)
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        import requests
+
+        resp = requests.request(
+            method, f"{self.url}/_fake/{path}", json=body or {}, timeout=60
+        )
+        resp.raise_for_status()
+        return resp.json()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def make_file(path: Path, size: int) -> str:
+    """A file of random bytes (a misplaced chunk shows in the MD5); its MD5."""
+    import hashlib
+
+    digest = hashlib.md5()
+    with path.open("wb") as out:
+        left = size
+        while left:
+            block = os.urandom(min(left, 4 * MiB))
+            out.write(block)
+            digest.update(block)
+            left -= len(block)
+        # On disk before it is read: writeback while an upload runs would add noise.
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest()
+
+
+def _peak_kb(pid: int) -> int | None:
+    """VmHWM of a running process, None once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None  # a zombie: its memory is gone
+
+
+def run(
+    tool: str,
+    path: Path,
+    threads: int,
+    fake: Fake,
+    env: dict[str, str],
+    workdir: Path,
+    md5: str,
+    chunk_size: int | None,
+) -> Result:
+    """One upload by `tool` in a process of its own, measured and checked on the fake."""
+    import subprocess
+
+    credential = workdir / "credential.json"
+    credential.write_text(json.dumps(fake.control("POST", f"accounts/{MID}/login")))
+    argv = [sys.executable, "-m", "bench.upload", "--worker", tool, str(path)]
+    argv += [str(threads), str(credential), fake.url]
+    out, err = workdir / f"{tool}.out", workdir / f"{tool}.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, cwd=ROOT, env=env)
+    peak_kb = 0
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        peak_kb = max(peak_kb, _peak_kb(process.pid) or 0)
+        time.sleep(POLL_SECONDS)
+    process.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here
+    if code != 0:
+        raise RuntimeError(
+            f"{tool} at {threads} threads exited {code}:\n{err.read_text()[-3000:]}"
+        )
+    report = json.loads(out.read_text().splitlines()[-1])
+    files = {f["filename"]: f for f in fake.control("GET", "upos/files")}
+    got = files.get(report["filename"], {}).get("md5")
+    if got != md5:
+        raise RuntimeError(f"{tool} at {threads} threads: the fake has MD5 {got}, not {md5}")
+    # Forget the upload (and its 1 GiB on the fake's disk); the login goes with it.
+    fake.control("POST", "reset")
+    if chunk_size:
+        fake.control("POST", "upos/config", {"chunk_size": chunk_size})
+    return Result(
+        tool=tool,
+        threads=threads,
+        size=path.stat().st_size,
+        window=report["window"],
+        whole=report["whole"],
+        peak_kb=peak_kb,
+        cpu=usage.ru_utime + usage.ru_stime,
+        chunks=report["chunks"],
+        chunk_size=report["chunk_size"],
+    )
+
+
+def parse_size(text: str) -> int:
+    """"1G", "256M", "512MiB", "1048576": bytes (binary multiples)."""
+    import argparse
+    import re
+
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text.strip(), re.I)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (say 256M or 1G)")
+    return int(float(match[1]) * 1024 ** " KMGT".index(match[2].upper() or " "))
+
+
+def main() -> None:
+    import argparse
+    import shutil
+    import tempfile
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--size", default="1G", help="file sizes, comma-separated (256M, 1G, …)"
+    )
+    parser.add_argument("--threads", default="1,3,8", help="thread counts")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="uploads per tool and setting"
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=parse_size,
+        help="the chunk size preupload hands out (the fake's default: 10M, as Bilibili's)",
+    )
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.setup:
+        setup()
+        return
+    if args.worker:
+        tool, path, threads, credential, *rest = args.worker
+        if tool == "ours":
+            ours(Path(path), int(threads), Path(credential))
+        else:
+            baseline(Path(path), int(threads), Path(credential), rest[0])
+        return
+
+    import subprocess
+
+    sizes = [parse_size(s) for s in args.size.split(",")]
+    counts = [int(n) for n in args.threads.split(",")]
+    workdir = Path(tempfile.mkdtemp(prefix="biliup-bench-upload-"))
+    fake: Fake | None = None
+    try:
+        fake = Fake(workdir, room=2 * max(sizes))
+        env = {
+            **os.environ,
+            **fake.env,
+            "DJANGO_SETTINGS_MODULE": "biliup_site.settings",
+            "BILIUP_DATA_DIR": str(workdir / "data"),
+            "BILIUP_TASKS_SYNC": "False",
+            # This machine sets PYTHONDONTWRITEBYTECODE, so every worker would compile the
+            # repository's modules from source, a transient in its peak RSS that a deployed
+            # worker does not have. The workers' byte code goes to a temp dir instead, compiled
+            # by the setup process and the warm-up uploads.
+            "PYTHONPYCACHEPREFIX": str(workdir / "pycache"),
+        }
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run(
+            [sys.executable, "-m", "bench.upload", "--setup"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            timeout=600,
+        )
+        if args.chunk_size:
+            fake.control("POST", "upos/config", {"chunk_size": args.chunk_size})
+        warm = workdir / "warm-up.flv"
+        md5 = make_file(warm, WARM_UP_SIZE)
+        for tool in TOOLS:
+            run(tool, warm, 2, fake, env, workdir, md5, args.chunk_size)
+        warm.unlink()
+
+        print(f"{os.cpu_count()} CPUs; the fake in its own process, on loopback")
+        results: list[Result] = []
+        order = 0
+        for size in sizes:
+            path = workdir / "upload.flv"
+            md5 = make_file(path, size)
+            for threads in counts:
+                for _ in range(args.rounds):
+                    tools = TOOLS if order % 2 == 0 else TOOLS[::-1]
+                    order += 1
+                    for tool in tools:
+                        r = run(tool, path, threads, fake, env, workdir, md5, args.chunk_size)  # fmt: skip
+                        results.append(r)
+                        print(
+                            f"  {size // MiB} MiB, {threads} threads, {tool}: "
+                            f"{r.mbps:.0f} MB/s, {r.peak_kb / 1024:.1f} MB peak RSS"
+                        )
+            path.unlink()
+        print_table(sizes, counts, results)
+    finally:
+        if fake is not None:
+            fake.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_table(sizes: list[int], counts: list[int], results: list[Result]) -> None:
+    import statistics
+
+    def pick(size: int, threads: int, tool: str) -> list[Result]:
+        return [
+            r
+            for r in results
+            if (r.size, r.threads, r.tool) == (size, threads, tool)
+        ]
+
+    print(
+        "\nMB/s = file bytes / chunk window (first chunk PUT to last acknowledged), median of "
+        "rounds;\nRSS = peak VmHWM, max of rounds; CPU s = whole process (wait4); whole s = with "
+        "preupload,\ninit and complete (ours also claim and submit); ratio = ours / baseline. "
+        "MB = 2^20 bytes."
+    )
+    ratios: dict[int, list[float]] = {n: [] for n in counts}
+    ours_rss: dict[int, float] = {}
+    for size in sizes:
+        first = pick(size, counts[0], "ours")[0]
+        print(
+            f"\n{size / MiB:.0f} MiB file, {first.chunks} chunks of {first.chunk_size / MiB:g} MiB\n"
+            f"{'threads':>7} {'ours MB/s':>9} {'base MB/s':>9} {'ratio':>5} "
+            f"{'ours RSS MB':>11} {'base RSS MB':>11} {'ours CPU s':>10} {'base CPU s':>10} "
+            f"{'ours whole s':>12} {'base whole s':>12}"
+        )
+        for n in counts:
+            row = {tool: pick(size, n, tool) for tool in TOOLS}
+            mbps = {t: statistics.median(r.mbps for r in rs) for t, rs in row.items()}
+            rss = {t: max(r.peak_kb for r in rs) / 1024 for t, rs in row.items()}
+            cpu = {t: statistics.median(r.cpu for r in rs) for t, rs in row.items()}
+            whole = {t: statistics.median(r.whole for r in rs) for t, rs in row.items()}
+            ratio = mbps["ours"] / mbps["baseline"]
+            ratios[n].append(ratio)
+            ours_rss[size] = max(ours_rss.get(size, 0.0), rss["ours"])
+            print(
+                f"{n:>7} {mbps['ours']:9.1f} {mbps['baseline']:9.1f} {ratio:5.2f} "
+                f"{rss['ours']:11.1f} {rss['baseline']:11.1f} {cpu['ours']:10.2f} "
+                f"{cpu['baseline']:10.2f} {whole['ours']:12.2f} {whole['baseline']:12.2f}"
+            )
+
+    print()
+    worst = {n: min(rs) for n, rs in ratios.items()}
+    missed = [n for n, r in worst.items() if r < RATIO_GOAL]
+    print(
+        f"goal ours >= {RATIO_GOAL}x baseline: "
+        + ", ".join(f"{n} threads {r:.2f}" for n, r in worst.items())
+        + (f" -> missed at {missed} threads" if missed else " -> met")
+    )
+    peak = max(ours_rss.values())
+    print(
+        f"goal ours' peak RSS < {RSS_GOAL_MB} MB: {peak:.1f} MB at most -> "
+        + ("met" if peak < RSS_GOAL_MB else "missed")
+    )
+    if len(sizes) > 1:
+        spread = max(ours_rss.values()) - min(ours_rss.values())
+        print(
+            "goal ours' peak RSS independent of file size: "
+            + ", ".join(f"{rss:.1f} MB at {s / MiB:.0f} MiB" for s, rss in ours_rss.items())
+            + f" (spread {spread:.1f} MB)"
+        )
+    else:
+        print(
+            "goal ours' peak RSS independent of file size: one size run; compare with "
+            "--size 256M,1G"
+        )
+
+
+if __name__ == "__main__":
+    main()
