@@ -132,6 +132,17 @@ SCHEMAS: dict[str, Any] = {
             "delay": _INT,
             "delete_after_upload": {"type": "string", "enum": ["keep", "delete"]},
             "disk_reserve": {"type": "integer", "description": "MB"},
+            "uploader": {"type": "string", "enum": ["upos", "openplatform"]},
+            "openplatform_client_id": _STR,
+            "openplatform_auth": {"type": "string", "enum": ["signature", "legacy"]},
+            "openplatform_app_secret_set": {
+                "type": "boolean",
+                "description": "Write openplatform_app_secret; it is never read back",
+            },
+            "openplatform_access_token_set": {
+                "type": "boolean",
+                "description": "Write openplatform_access_token; it is never read back",
+            },
         },
     },
     "UploadTemplate": {
@@ -140,6 +151,7 @@ SCHEMAS: dict[str, Any] = {
             "id": _NULL_INT,
             "template_name": _STR,
             "title": _STR,
+            "part_title": _STR,
             "tid": _INT,
             "tag": {
                 "type": "string",

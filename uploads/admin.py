@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable
 
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from uploads import upload
 from uploads.models import UploadChunk, UploadFile, UploadJob, UploadTemplate
 
 
@@ -21,7 +26,9 @@ class UploadFileInline(admin.TabularInline):
         "bytes_done",
         "status",
         "line",
+        "retries",
         "remote_filename",
+        "submitted",
         "error",
     )
     readonly_fields = fields
@@ -49,8 +56,35 @@ class UploadJobAdmin(admin.ModelAdmin):
         "finished",
         "submit_started",
         "attempts",
+        "worker",
     )
     inlines = [UploadFileInline]
+    actions = ["retry_jobs", "cancel_jobs"]
+
+    @admin.action(description="Retry the selected failed or cancelled jobs")
+    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[UploadJob]) -> None:
+        self._each(request, queryset, upload.retry, "queued again")
+
+    @admin.action(description="Cancel the selected jobs")
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[UploadJob]) -> None:
+        self._each(request, queryset, upload.cancel, "cancelled")
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[UploadJob],
+        action: Callable[[UploadJob], UploadJob],
+        done: str,
+    ) -> None:
+        count = 0
+        for job in queryset:
+            try:
+                action(job)
+                count += 1
+            except ValueError as exc:
+                self.message_user(request, f"Job {job.pk}: {exc}", messages.WARNING)
+        if count:
+            self.message_user(request, f"{count} job(s) {done}.")
 
 
 @admin.register(UploadFile)

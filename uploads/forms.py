@@ -46,6 +46,7 @@ class UploadTemplateForm(JsonModelForm):
         fields = [
             "template_name",
             "title",
+            "part_title",
             "tid",
             "copyright",
             "source",
