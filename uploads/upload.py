@@ -143,7 +143,10 @@ def retry(job: UploadJob) -> UploadJob:
                 f"Only a failed or cancelled job can be retried, not a {job.status} one."
             )
         job.status, job.error, job.finished = UploadJob.Status.QUEUED, "", None
-        job.save(update_fields=("status", "error", "finished", "updated"))
+        if job.account is None and job.template is not None:
+            # The template was given an account after the job failed for lack of one.
+            job.account = job.template.account
+        job.save(update_fields=("status", "error", "finished", "account", "updated"))
         job.files.filter(status=UploadFile.Status.FAILED).update(
             status=UploadFile.Status.PENDING, error=""
         )
@@ -206,7 +209,10 @@ def preflight(job: UploadJob) -> str | None:
         if reason := openplatform.check_configured(Configuration.load()):
             return reason
     elif job.account is None:
-        return "The job's Bilibili account was deleted"
+        return (
+            "No Bilibili account to upload with (none chosen, or it was deleted):"
+            " choose one in the template's user_cookie, then retry"
+        )
     elif not job.account.credential:
         return (
             f"The Bilibili account {job.account.value} has no login: log in, then retry"
