@@ -371,3 +371,31 @@ def test_a_connection_cut_mid_chunk_is_sent_again(
     assert job.status == "done", job.error
     assert job.retries == 2
     assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5
+
+
+def test_an_upload_whose_authorization_expired_starts_the_file_again(
+    fakebili: Any, recordings: Path, template: UploadTemplate, monkeypatch: Any
+) -> None:
+    from uploads import chunks as chunk_module
+
+    control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
+    path = recordings / "old.flv"
+    md5 = random_file(path, 3 * MiB)
+    job = upload.create_job([path], template, template=template)
+    control(fakebili, "upos/faults", {"fail_parts": [2, 3], "status": 500})
+    Configuration.objects.filter(pk=1).update(threads=1)
+    monkeypatch.setattr(chunk_module, "MAX_ATTEMPTS", 1)
+    tasks.upload(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.files.get().chunks.count() == 1
+    requests.delete(f"{fakebili.url}/_fake/upos/faults", timeout=5)
+    # Six days later UPOS answers 403 AUTH_TS_GT_5DAY to the stored session.
+    fakebili.advance_clock(6 * 86400)
+
+    upload.retry(job)
+    tasks.upload(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    assert len(fakebili.upos_uploads()) == 2
+    assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5
