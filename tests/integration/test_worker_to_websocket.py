@@ -31,7 +31,8 @@ from tests.livesite import (
 pytestmark = pytest.mark.integration
 
 JOB_SECONDS = 20
-NOT_AVAILABLE = "not available in this version yet"
+# The account has no login (no fake Bilibili here): the worker says so and fails the job.
+NO_LOGIN = "has no login: log in, then retry"
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_worker_progress_reaches_the_browser_socket(
     # a slow first delivery may already show the final state.
     assert {job["status"] for job in seen} <= {"running", "failed"}
     assert seen[-1]["attempts"] == 1
-    assert NOT_AVAILABLE in seen[-1]["error"]
+    assert NO_LOGIN in seen[-1]["error"]
     assert [f["path"] for f in seen[-1]["files"]] == [str(segment)]
 
 
