@@ -181,21 +181,36 @@ def send_parts(
     """
     waiting: list[tuple[float, Part]] = [(0.0, p) for p in parts]
     attempts: dict[int, int] = {}
-    running: dict[Future[None], tuple[Part, str]] = {}
+    running: dict[Future[tuple[str, BaseException | None]], Part] = {}
     fatal: BaseException | None = None
+
+    def attempt(part: Part) -> tuple[str, BaseException | None]:
+        # The endpoint is read when the part goes out, not when it was queued: a failover
+        # meanwhile applies to it.
+        url = endpoints.url
+        try:
+            send(part, url)
+        except Exception as exc:  # noqa: BLE001 (judged in the calling thread)
+            return url, exc
+        return url, None
+
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="chunk")
     try:
         while waiting or running:
             now = time.monotonic()
-            if fatal is None and not should_stop():
-                ready = [w for w in waiting if w[0] <= now]
-                for item in ready[: threads - len(running)]:
-                    waiting.remove(item)
-                    part = item[1]
-                    url = endpoints.url
-                    running[pool.submit(send, part, url)] = (part, url)
-            elif fatal is None:
+            if fatal is None and should_stop():
                 fatal = Cancelled()
+            if fatal is None:
+                # Twice `threads` queued: a thread that finishes a part takes the next at once,
+                # without waiting for this thread's bookkeeping. Still only `threads` are sent
+                # at a time (the pool's size), so a crash re-sends at most that many.
+                ready = [w for w in waiting if w[0] <= now]
+                for item in ready[: 2 * threads - len(running)]:
+                    waiting.remove(item)
+                    running[pool.submit(attempt, item[1])] = item[1]
+            else:
+                for future in [f for f in running if f.cancel()]:
+                    del running[future]
             if not running:
                 if fatal is not None:
                     break
@@ -205,28 +220,27 @@ def send_parts(
                 continue
             done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
-                part, url = running.pop(future)
-                try:
-                    future.result()
-                except ChunkError as exc:
+                part = running.pop(future)
+                url, error = future.result()
+                if error is None:
+                    if url == endpoints.url:
+                        endpoints.succeeded()
+                    on_ack(part)
+                elif isinstance(error, ChunkError):
                     attempts[part.number] = attempts.get(part.number, 0) + 1
                     switched = url == endpoints.url and endpoints.failed()
-                    on_failure(part, exc, switched)
-                    if not exc.retry or attempts[part.number] >= MAX_ATTEMPTS:
+                    on_failure(part, error, switched)
+                    if not error.retry or attempts[part.number] >= MAX_ATTEMPTS:
                         fatal = fatal or ChunkError(
                             f"part {part.number} failed {attempts[part.number]} times,"
-                            f" last: {exc.message}",
+                            f" last: {error.message}",
                             retry=False,
                         )
                         continue
                     delay = backoff(attempts[part.number], retry_base)
                     waiting.append((time.monotonic() + delay, part))
-                except Exception as exc:  # noqa: BLE001 (raised after the others finish)
-                    fatal = fatal or exc
                 else:
-                    if url == endpoints.url:
-                        endpoints.succeeded()
-                    on_ack(part)
+                    fatal = fatal or error
             tick()
         if fatal is not None:
             raise fatal
