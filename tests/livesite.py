@@ -288,6 +288,22 @@ def descendants(pid: int) -> dict[int, str]:
     return found
 
 
+def holder_of(path: Path, site: Site) -> int | None:
+    """The process of the site (a worker, say) that has `path` open, if one has."""
+    for pid in descendants(site.serve_pid):
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue  # it exited meanwhile
+        for fd in fds:
+            try:
+                if fd.readlink() == path:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
 def _alive(pid: int) -> bool:
     entry = _proc_table().get(pid)
     return entry is not None

@@ -131,32 +131,29 @@ def _archive(data: Any) -> Archive:
     return Archive(int(data["aid"]), str(data.get("bvid") or ""))
 
 
-def add(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
-    """§4.2/§4.3: submit a new archive by the app (default) or web endpoint."""
+def _post_archive(
+    credential: dict[str, Any], api: str, web_path: str, app_path: str, body: Any
+) -> Archive:
     if api == "web":
-        url = bilibili.member_url("/x/vu/web/add/v3")
+        url = bilibili.member_url(web_path)
         query = {"t": int(time.time() * 1000), "csrf": _csrf(credential)}
         sess = bilibili.session(credential)
     else:
-        url = bilibili.member_url("/x/vu/app/add")
+        url = bilibili.member_url(app_path)
         query = _app_query(credential)
         sess = bilibili.session(credential, app=True)
     with sess:
         return _archive(bilibili.call(sess, "POST", url, params=query, json=body))
+
+
+def add(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
+    """§4.2/§4.3: submit a new archive by the app (default) or web endpoint."""
+    return _post_archive(credential, api, "/x/vu/web/add/v3", "/x/vu/app/add", body)
 
 
 def edit(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
     """§4.4: replace an archive's body (with `aid`); used to append parts."""
-    if api == "web":
-        url = bilibili.member_url("/x/vu/web/edit")
-        query = {"t": int(time.time() * 1000), "csrf": _csrf(credential)}
-        sess = bilibili.session(credential)
-    else:
-        url = bilibili.member_url("/x/vu/app/edit/full")
-        query = _app_query(credential)
-        sess = bilibili.session(credential, app=True)
-    with sess:
-        return _archive(bilibili.call(sess, "POST", url, params=query, json=body))
+    return _post_archive(credential, api, "/x/vu/web/edit", "/x/vu/app/edit/full", body)
 
 
 def view_parts(credential: dict[str, Any], aid: int) -> list[Part] | None:

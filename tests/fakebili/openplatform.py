@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.fakebili.member import CATEGORIES
+from tests.fakebili.submit import av2bv
 from tests.fakebili.wire import ControlError, Request, Response, json_response
 
 if TYPE_CHECKING:
@@ -562,19 +563,6 @@ def cover_upload(state: State, req: Request) -> dict[str, Any]:
 # Submit
 
 
-def bvid(aid: int) -> str:
-    """§9: the BV id of an aid."""
-    alphabet = "FcwAPNKTMug3GV5Lj7EJnHpWsx4tb8haYeviqBz6rkCy12mUSDQX9RdoZf"
-    chars = list("BV1000000000")
-    value = ((1 << 51) | aid) ^ 23442827791579
-    for position in range(11, 2, -1):
-        value, digit = divmod(value, 58)
-        chars[position] = alphabet[digit]
-    chars[3], chars[9] = chars[9], chars[3]
-    chars[4], chars[7] = chars[7], chars[4]
-    return "".join(chars)
-
-
 CHILD_TIDS = {child[0] for *_, children in CATEGORIES for child in children}
 
 
@@ -654,7 +642,7 @@ def add_by_utoken(state: State, req: Request) -> dict[str, Any]:
     now = int(state.now())
     archive = Archive(
         aid=aid,
-        resource_id=bvid(aid),
+        resource_id=av2bv(aid),
         cid=random.randrange(10**10, 10**11),
         upload=upload,
         body=body,

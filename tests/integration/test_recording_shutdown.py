@@ -13,7 +13,7 @@ import pytest
 
 from tests import media
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import descendants, register_admin, running_site
+from tests.livesite import holder_of, register_admin, running_site
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -69,22 +69,6 @@ def test_stopping_the_site_closes_the_segment_being_recorded(
     assert probe.duration > 2
 
 
-def _writer_of(path: Path, pids: dict[int, str]) -> int | None:
-    """The process among pids that has `path` open."""
-    for pid in pids:
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if fd.readlink() == path:
-                    return pid
-            except OSError:
-                continue
-    return None
-
-
 def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
     fake: FakeBilibili, tmp_path: Path
 ) -> None:
@@ -112,7 +96,7 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
             "no segment grew",
         )
         [part] = folder.glob("*.part")
-        writer = _writer_of(part, descendants(site.serve_pid))
+        writer = holder_of(part, site)
         assert writer is not None, "no process writes the segment"
 
         os.kill(writer, signal.SIGKILL)

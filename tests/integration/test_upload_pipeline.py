@@ -19,7 +19,7 @@ import requests
 from tests.fakebili.server import FakeBilibili
 from tests.livesite import (
     Site,
-    descendants,
+    holder_of,
     open_progress_socket,
     register_admin,
     running_site,
@@ -179,22 +179,6 @@ def _collect(socket: Any, messages: list[dict[str, Any]]) -> None:
         return
 
 
-def _uploader(site: Site, path: Path) -> int | None:
-    """The worker process that has `path` open for reading."""
-    for pid in descendants(site.serve_pid):
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd) == str(path):
-                    return pid
-            except OSError:
-                continue
-    return None
-
-
 def test_a_killed_upload_worker_is_resumed_from_its_last_acknowledged_chunk(
     fake: FakeBilibili, tmp_path: Path
 ) -> None:
@@ -228,7 +212,7 @@ def test_a_killed_upload_worker_is_resumed_from_its_last_acknowledged_chunk(
             60,
             f"the upload did not start\n{site.log_tail()}",
         )
-        worker = _uploader(site, path)
+        worker = holder_of(path, site)
         assert worker is not None, "no process has the file open"
         os.kill(worker, signal.SIGKILL)
         killed_at = fake.upos_uploads()[0]["puts"]
