@@ -399,7 +399,8 @@ class UploadJob(models.Model):
             "template_name": self.params.get("template_name"),
             "user_cookie": self.params.get("user_cookie"),
             "uploader": self.params.get("uploader") or UploadTemplate.Uploader.UPOS,
-            "title": self.params.get("title", ""),
+            # The archive's title once submitted; the template's until then.
+            "title": self.params.get("archive_title") or self.params.get("title", ""),
             "bytes_done": self.bytes_done,
             "bytes_total": self.bytes_total,
             "speed": self.speed,

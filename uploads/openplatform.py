@@ -379,6 +379,9 @@ def submit_job(runner: Runner) -> None:
     many = job.files.count() > 1
     base_title = runner.title()
     params = runner.params
+    if "archive_title" not in job.params:
+        job.params = {**job.params, "archive_title": base_title}
+        job.save(update_fields=("params", "updated"))
     cover = _cover(runner)
     job.beat(status=UploadJob.Status.SUBMITTING, error="")
     for file in files:

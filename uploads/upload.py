@@ -712,6 +712,8 @@ class Runner:
             title,
             [f.remote_filename for f in files],
         )
+        self.job.params = {**self.job.params, "archive_title": title}
+        self.job.save(update_fields=("params", "updated"))
         self.job.files.filter(pk__in=[f.pk for f in files]).update(submitted=True)
 
     def _submit_once(

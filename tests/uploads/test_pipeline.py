@@ -302,6 +302,8 @@ def test_cancel_and_retry_over_the_api(
     row = api.get(f"/api/v1/upload_jobs/{job.pk}").json()
     assert row["status"] == "done" and row["bvid"].startswith("BV")
     assert row["url"].endswith(row["bvid"])
+    # The archive's title as submitted, the template's fields filled in.
+    assert row["title"].endswith(" 录播") and "%" not in row["title"]
     assert api.post(f"/api/v1/upload_jobs/{job.pk}/retry").status_code == 409
     assert api.get("/api/v1/upload_jobs?status=done").json()[0]["id"] == job.pk
     assert api.get("/api/v1/upload_jobs?status=nope").status_code == 400
