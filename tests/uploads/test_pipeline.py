@@ -401,3 +401,36 @@ def test_an_upload_whose_authorization_expired_starts_the_file_again(
     assert job.status == "done", job.error
     assert len(fakebili.upos_uploads()) == 2
     assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_a_running_upload_stops_it_within_a_second(
+    fakebili: Any, recordings: Path, template: UploadTemplate, monkeypatch: Any
+) -> None:
+    import threading
+    import time
+
+    control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
+    control(fakebili, "upos/faults", {"delay": 0.2})
+    Configuration.objects.filter(pk=1).update(threads=1)
+    path = recordings / "long.flv"
+    random_file(path, 30 * MiB)
+    # Queued without its task (which would run inline here): the thread below is the worker.
+    monkeypatch.setattr(UploadJob, "enqueue", lambda self: None)
+    job = upload.create_job([path], template, template=template)
+    worker = threading.Thread(target=tasks.upload, args=(job.pk,))
+    worker.start()
+    deadline = time.monotonic() + 20
+    while job.files.get().chunks.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    upload.cancel(job)
+    cancelled_at = time.monotonic()
+    worker.join(10)
+
+    assert not worker.is_alive()
+    assert time.monotonic() - cancelled_at < 1.5
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert job.files.get().chunks.count() < 30
+    assert not fakebili.archives()
