@@ -17,7 +17,8 @@ ALIASES = {
     "cover_path": "cover",
     "charging_pay": "open_elec",
 }
-MAX_TAGS = 12
+# §4.1: Bilibili takes at most 10 tags.
+MAX_TAGS = 10
 MAX_TAG_LENGTH = 20
 
 

@@ -7,7 +7,7 @@ must be a completed UPOS upload (upos.py) of the same account. Edit replaces an 
 keeping its parts first (§4.4); view and list read the archives back.
 
 Checks, with their codes: a title of 1 to 80 characters (21103), a tid among member.CATEGORIES'
-children, 1 to 12 tags, copyright 1 or 2, a repost's source, a non-empty videos list, a dtime at
+children, 1 to 10 tags, copyright 1 or 2, a repost's source, a non-empty videos list, a dtime at
 least 4 hours ahead (all 21001), and each new video's file (-616). On edit: an unknown aid is
 -404, another account's -403, and videos must start with the archive's parts, in order (21001).
 Submit-rate refusals (21566, 137022) are not modelled: tests inject them as faults.
@@ -45,7 +45,7 @@ AV_MAX = 2**51
 BV_ALPHABET = "FcwAPNKTMug3GV5Lj7EJnHpWsx4tb8haYeviqBz6rkCy12mUSDQX9RdoZf"
 
 TITLE_MAX = 80
-TAGS_MAX = 12
+TAGS_MAX = 10  # §4.1
 # §4.1: a scheduled publish time is at least 4 h ahead.
 DTIME_AHEAD = 14400
 TIDS = {child[0] for _, _, _, children in CATEGORIES for child in children}
