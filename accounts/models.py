@@ -57,6 +57,9 @@ class BilibiliAccount(models.Model):
     )
     status_reason = models.TextField(blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # Bilibili said "uploading too fast" (601): every upload of this account waits until then,
+    # not only the one that was told.
+    uploads_paused_until = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import BilibiliAccount
@@ -371,6 +372,32 @@ class Runner:
                 raise chunks.Cancelled()
             self.job.beat()
 
+    def _pause_account(self, seconds: float) -> None:
+        """Hold every upload of this account for `seconds` (a 601 is per account)."""
+        if self.account is None:
+            return
+        until = timezone.now() + timedelta(seconds=seconds)
+        BilibiliAccount.objects.filter(pk=self.account.pk).filter(
+            Q(uploads_paused_until__isnull=True) | Q(uploads_paused_until__lt=until)
+        ).update(uploads_paused_until=until)
+
+    def _wait_for_account(self) -> None:
+        """Wait out a pause another job of this account was told to take."""
+        if self.account is None:
+            return
+        until = (
+            BilibiliAccount.objects.filter(pk=self.account.pk)
+            .values_list("uploads_paused_until", flat=True)
+            .first()
+        )
+        left = (until - timezone.now()).total_seconds() if until else 0
+        if left > 0:
+            self._wait(
+                left,
+                f"Bilibili asked {self.account.value} to upload more slowly:"
+                f" waiting {left:.0f} s",
+            )
+
     def _expired(self, exc: BilibiliError) -> JobFailed:
         name = "(deleted)"
         if self.account is not None:
@@ -495,6 +522,7 @@ class Runner:
         limited = 0
         try:
             for attempt in range(1, PREUPLOAD_ATTEMPTS + 1):
+                self._wait_for_account()
                 try:
                     chosen = upos.choose_line(sess, self.config.lines)
                     self.job.line = chosen.name
@@ -505,6 +533,7 @@ class Runner:
                         limited, settings.UPLOAD_RATE_LIMIT_SECONDS, WAIT_CAP
                     )
                     self.job.retries += 1
+                    self._pause_account(wait)
                     self._wait(wait, f"{exc.message}: waiting {wait:.0f} s")
                 except BilibiliError as exc:
                     if exc.expired_credential:

@@ -160,6 +160,29 @@ def test_it_waits_out_the_preupload_rate_limit(
 
     assert job.status == "done", job.error
     assert job.retries >= 2
+    # The pause is the account's: its other uploads wait too.
+    assert template.account.__class__.objects.get().uploads_paused_until is not None
+
+
+def test_an_upload_waits_out_its_accounts_pause(
+    fakebili: Any, recordings: Path, template: UploadTemplate
+) -> None:
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    account = template.account
+    account.uploads_paused_until = timezone.now() + timedelta(seconds=1.5)
+    account.save()
+    path = recordings / "paused.flv"
+    random_file(path, 1 * MiB)
+    started = time.monotonic()
+
+    job = run_job([path], template)
+
+    assert job.status == "done", job.error
+    assert time.monotonic() - started >= 1.4
 
 
 def test_expired_credentials_fail_the_job_clearly_and_mark_the_account(
