@@ -202,7 +202,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+                # channels-redis blocks for a message: a socket idle that long lost the race
+                # and its consumer died with TimeoutError (close 1011). Give reads room.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": envstr("BILIUP_REDIS_PREFIX", "biliup"),
             },
         },

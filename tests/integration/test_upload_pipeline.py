@@ -155,7 +155,7 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
                 if m["type"] == "upload_job"
             ),
             10,
-            "no done message on the progress socket",
+            f"no done message on the progress socket; saw {_statuses(messages)}",
         )
         socket.close()
         statuses = [m["job"]["status"] for m in messages if m["type"] == "upload_job"]
@@ -171,12 +171,21 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
         assert done["bvid"] == job["bvid"]
 
 
+def _statuses(messages: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{m['job']['status']}:{m['job']['bytes_done']}"
+        if m["type"] == "upload_job"
+        else str(m.get("error") or m["type"])
+        for m in messages
+    ]
+
+
 def _collect(socket: Any, messages: list[dict[str, Any]]) -> None:
     try:
         for raw in socket:
             messages.append(json.loads(raw))
-    except Exception:  # noqa: BLE001 (closed by the test)
-        return
+    except Exception as exc:  # noqa: BLE001 (closed by the test, or broken: say which)
+        messages.append({"type": "closed", "error": repr(exc)})
 
 
 def test_a_killed_upload_worker_is_resumed_from_its_last_acknowledged_chunk(

@@ -31,6 +31,7 @@ from tests.livesite import (
 pytestmark = pytest.mark.integration
 
 JOB_SECONDS = 20
+IDLE_SECONDS = 7
 # The account has no login (no fake Bilibili here): the worker says so and fails the job.
 NO_LOGIN = "has no login: log in, then retry"
 
@@ -84,6 +85,18 @@ def test_worker_progress_reaches_the_browser_socket(
     assert seen[-1]["attempts"] == 1
     assert NO_LOGIN in seen[-1]["error"]
     assert [f["path"] for f in seen[-1]["files"]] == [str(segment)]
+
+
+def test_a_socket_idle_for_longer_than_the_layers_poll_stays_open(
+    site: Site, admin: requests.Session
+) -> None:
+    # channels-redis waits 5 s for a message at a time; with redis-py 8's default 5 s read
+    # timeout an idle consumer died with TimeoutError (close 1011) at scale.
+    with open_progress_socket(site, admin) as ws:
+        time.sleep(IDLE_SECONDS)
+        upload_segment(admin, site, "idle.flv", "x", account="cookies.json")
+        job_id = admin.get(f"{site.url}/api/v1/upload_jobs", timeout=10).json()[0]["id"]
+        assert _job_messages(ws, job_id, "failed", site)[-1]["id"] == job_id
 
 
 def test_it_refuses_an_anonymous_socket(site: Site) -> None:
