@@ -88,7 +88,7 @@ def ours(path: Path, threads: int, credential: Path) -> None:
     template = UploadTemplate(title="bench", tid=171, tags=["bench"], account=account)
     job = upload.create_job([path], template)
 
-    # The chunk window. uploads/upload.py looks send_parts up at each call, so wrapping the
+    # The chunk window. uploads/upos.py looks send_parts up at each call, so wrapping the
     # module attribute times the real call without changing it.
     window: dict[str, float] = {}
     send_parts = chunks.send_parts

@@ -34,6 +34,8 @@ MAX_ATTEMPTS = 10
 # Consecutive failures on one endpoint before trying the next.
 SWITCH_AFTER = 3
 BACKOFF_CAP = 64.0
+# The longest single wait when Bilibili asks us to slow down (rate limits, submit too often).
+WAIT_CAP = 600.0
 
 
 @dataclass(frozen=True)

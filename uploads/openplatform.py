@@ -25,10 +25,11 @@ from django.utils import timezone
 from biliup_site import bilibili
 from biliup_site.models import Configuration
 from uploads import chunks
+from uploads.errors import JobFailed
 from uploads.models import UploadChunk, UploadFile, UploadJob
 
 if TYPE_CHECKING:
-    from uploads.upload import Runner
+    from uploads.runner import Runner
 
 logger = logging.getLogger(__name__)
 
@@ -199,8 +200,6 @@ def _upload_part(
 
 
 def _failed(runner: Runner, exc: Exception) -> Exception:
-    from uploads.upload import JobFailed
-
     if isinstance(exc, OpenPlatformError) and exc.code in CREDENTIAL_CODES:
         return JobFailed(f"{exc}: fix the Open Platform settings, then retry this job")
     if isinstance(exc, OpenPlatformError) and exc.code == 127207:
@@ -224,7 +223,7 @@ def _call_retrying(runner: Runner, what: str, *args: Any, **kwargs: Any) -> Any:
             reason = str(exc)
         wait = chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS, 600)
         runner.job.retries += 1
-        runner._wait(wait, f"{what}: {reason}; retrying in {wait:.0f} s")
+        runner.wait(wait, f"{what}: {reason}; retrying in {wait:.0f} s")
     raise AssertionError("unreachable")
 
 
@@ -240,8 +239,6 @@ def upload_file(runner: Runner, file: UploadFile) -> None:
     """Send one file: init (once; the token is stored), parts not yet acknowledged, complete."""
     config = runner.config
     if reason := check_configured(config):
-        from uploads.upload import JobFailed
-
         raise JobFailed(reason)
     path = Path(file.path)
     for restart in range(3):
@@ -301,7 +298,7 @@ def _send(runner: Runner, file: UploadFile, path: Path) -> None:
             file=file, part_number=part.number, start=part.start, end=part.end
         )
         file.bytes_done += part.size
-        runner._progress()
+        runner.progress()
 
     def on_failure(part: chunks.Part, exc: chunks.ChunkError, switched: bool) -> None:
         file.retries += 1
@@ -319,12 +316,10 @@ def _send(runner: Runner, file: UploadFile, path: Path) -> None:
             retry_base=settings.UPLOAD_RETRY_SECONDS,
             on_ack=on_ack,
             on_failure=on_failure,
-            should_stop=runner._stop_requested,
-            tick=runner._progress,
+            should_stop=runner.stop_requested,
+            tick=runner.progress,
         )
     except chunks.ChunkError as exc:
-        from uploads.upload import JobFailed
-
         file.error = exc.message
         file.save(update_fields=("error",))
         raise JobFailed(f"{path.name}: {exc.message}; the job can be retried") from None
@@ -370,8 +365,6 @@ def submit_job(runner: Runner) -> None:
     A file whose upload_token is refused (127022: expired, or issued to another app or user)
     is set to be sent again; the runner's loop does that at once if the token came from an
     earlier run, else the job fails and a retry sends it."""
-    from uploads.upload import JobFailed
-
     config, job = runner.config, runner.job
     files = list(job.files.filter(submitted=False).order_by("position"))
     if not files:
@@ -446,7 +439,7 @@ def submit_job(runner: Runner) -> None:
                 if not exc.retry or attempt == SUBMIT_ATTEMPTS:
                     raise _failed(runner, exc) from None
                 job.retries += 1
-                runner._wait(
+                runner.wait(
                     chunks.backoff(attempt, settings.SUBMIT_RETRY_SECONDS, 600),
                     f"{exc}; retrying",
                 )
@@ -454,7 +447,7 @@ def submit_job(runner: Runner) -> None:
                 if attempt == SUBMIT_ATTEMPTS:
                     raise _failed(runner, exc) from None
                 job.retries += 1
-                runner._wait(
+                runner.wait(
                     chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS, 600),
                     f"{exc}; checking again",
                 )

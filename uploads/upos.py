@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.utils import timezone
 
 from biliup_site import bilibili
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from uploads import chunks
 from uploads.chunks import ChunkError, FileSlice, Part
+from uploads.errors import JobFailed
+from uploads.models import UploadChunk, UploadFile
+
+if TYPE_CHECKING:
+    from uploads.runner import Runner
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +65,11 @@ PREUPLOAD_PARAMS = {
 TIMEOUT = (10.0, 30.0)  # init and complete: small requests
 # How long AUTO's choice stands before the lines are probed again.
 PROBE_TTL = 600.0
+# The auth is valid 5 days (§3.3); a session older than this is started again, not resumed.
+SESSION_LIFE = timedelta(days=4, hours=12)
+PREUPLOAD_ATTEMPTS = 8
+COMPLETE_ATTEMPTS = 5
+RESTARTS = 2  # a file whose UPOS session dies is started again this many times
 
 
 class UposError(Exception):
@@ -362,3 +376,223 @@ def complete(
     except requests.RequestException as exc:
         raise UposError(f"complete failed: {type(exc).__name__}", retry=True) from None
     _ok(resp, "complete")
+
+
+# Uploading one file of a job, resumably: the worker side of the protocol above.
+
+
+def line_name(endpoint: str) -> str:
+    """The line an endpoint belongs to, for display: "bda2" of //upos-cs-upcdnbda2…"""
+    match = re.search(r"upcdn([a-z0-9]+)|/upos-([a-z0-9]+)$", endpoint)
+    if match:
+        return match.group(1) or match.group(2)
+    return endpoint.lstrip("/")
+
+
+def upload_file(runner: Runner, file: UploadFile) -> None:
+    """Send one file over UPOS: its stored session resumed, or a new one; then complete."""
+    for restart in range(RESTARTS + 1):
+        try:
+            session = _session(runner, file)
+            _send(runner, file, session)
+            _complete(runner, file, session)
+            return
+        except (AuthExpired, UploadGone) as exc:
+            if restart == RESTARTS:
+                raise JobFailed(f"{file.path}: {exc.message}") from None
+            logger.warning("%s: %s; starting the file again", file.path, exc.message)
+            _forget(file)
+
+
+def _forget(file: UploadFile) -> None:
+    file.chunks.all().delete()
+    file.upload_id, file.upos_uri, file.upos_auth, file.preuploaded = (
+        "",
+        "",
+        "",
+        None,
+    )
+    file.bytes_done = 0
+    file.save(
+        update_fields=(
+            "upload_id",
+            "upos_uri",
+            "upos_auth",
+            "preuploaded",
+            "bytes_done",
+        )
+    )
+
+
+def _session(runner: Runner, file: UploadFile) -> Session:
+    fresh = file.preuploaded and timezone.now() - file.preuploaded < SESSION_LIFE
+    if file.upload_id and file.upos_uri and fresh:
+        logger.info(
+            "Resuming %s: %d chunks already sent", file.path, file.chunks.count()
+        )
+        return Session(
+            auth=file.upos_auth,
+            biz_id=file.biz_id or 0,
+            chunk_size=file.chunk_size,
+            endpoint=file.endpoint,
+            upos_uri=file.upos_uri,
+            endpoints=list(file.endpoints or []),
+        )
+    if file.upload_id:
+        _forget(file)
+    session = _preupload(runner, file)
+    http = chunks.thread_session(bilibili.BROWSER_UA)
+    for attempt in range(1, COMPLETE_ATTEMPTS + 1):
+        try:
+            upload_id = init(http, session)
+            break
+        except UposError as exc:
+            if not exc.retry or attempt == COMPLETE_ATTEMPTS:
+                raise JobFailed(f"{file.path}: {exc.message}") from None
+            runner.wait(
+                chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS),
+                f"Retrying init: {exc.message}",
+            )
+    file.upload_id = upload_id
+    file.endpoint, file.endpoints = session.endpoint, session.endpoints
+    file.upos_uri, file.upos_auth, file.biz_id = (
+        session.upos_uri,
+        session.auth,
+        session.biz_id,
+    )
+    file.chunk_size = session.chunk_size
+    file.chunks_total = len(chunks.split(file.size, session.chunk_size))
+    file.preuploaded, file.line = timezone.now(), line_name(session.endpoint)
+    file.save()
+    return session
+
+
+def _preupload(runner: Runner, file: UploadFile) -> Session:
+    sess = bilibili.session(runner.credential)
+    limited = 0
+    try:
+        for attempt in range(1, PREUPLOAD_ATTEMPTS + 1):
+            runner.wait_for_account()
+            try:
+                chosen = choose_line(sess, runner.config.lines)
+                runner.job.line = chosen.name
+                return preupload(sess, chosen, Path(file.path).name, file.size)
+            except RateLimited as exc:
+                limited += 1
+                wait = chunks.backoff(
+                    limited, settings.UPLOAD_RATE_LIMIT_SECONDS, chunks.WAIT_CAP
+                )
+                runner.job.retries += 1
+                runner.pause_account(wait)
+                runner.wait(wait, f"{exc.message}: waiting {wait:.0f} s")
+            except BilibiliError as exc:
+                if exc.expired_credential:
+                    raise runner.expired(exc) from None
+                raise JobFailed(f"Bilibili refused the upload: {exc}") from None
+            except (BilibiliUnavailable, UposError) as exc:
+                message = getattr(exc, "message", str(exc))
+                if attempt == PREUPLOAD_ATTEMPTS:
+                    raise JobFailed(
+                        f"Preupload failed {attempt} times: {message}"
+                    ) from None
+                runner.job.retries += 1
+                wait = chunks.backoff(
+                    attempt, settings.UPLOAD_RETRY_SECONDS, chunks.WAIT_CAP
+                )
+                runner.wait(
+                    wait, f"Preupload failed ({message}); retrying in {wait:.0f} s"
+                )
+        raise JobFailed(
+            f"Bilibili kept saying uploads are too fast ({PREUPLOAD_ATTEMPTS} tries);"
+            " the job can be retried later"
+        )
+    finally:
+        sess.close()
+
+
+def _send(runner: Runner, file: UploadFile, session: Session) -> None:
+    path = Path(file.path)
+    parts = chunks.split(file.size, session.chunk_size)
+    acked = set(file.chunks.values_list("part_number", flat=True))
+    file.bytes_done = sum(p.size for p in parts if p.number in acked)
+    todo = [p for p in parts if p.number not in acked]
+    urls = [file.endpoint, *[e for e in file.endpoints or [] if e != file.endpoint]]
+    endpoints = chunks.Endpoints(urls)
+
+    def send(part: chunks.Part, endpoint: str) -> None:
+        http = chunks.thread_session(bilibili.BROWSER_UA)
+        put_chunk(
+            http,
+            session,
+            endpoint,
+            file.upload_id,
+            path,
+            part,
+            file.size,
+            len(parts),
+        )
+
+    def on_ack(part: chunks.Part) -> None:
+        UploadChunk.objects.create(
+            file=file, part_number=part.number, start=part.start, end=part.end
+        )
+        file.bytes_done += part.size
+        runner.progress()
+
+    def on_failure(part: chunks.Part, exc: chunks.ChunkError, switched: bool) -> None:
+        file.retries += 1
+        runner.job.retries += 1
+        file.error = runner.job.error = f"Part {part.number}: {exc.message}; retrying"
+        if switched:
+            file.endpoint, file.line = endpoints.url, line_name(endpoints.url)
+            runner.job.line = file.line
+            file.save(update_fields=("endpoint", "line"))
+            logger.warning(
+                "%s: switching to line %s after failures", file.path, file.line
+            )
+        runner.job.save(update_fields=("error", "line", "retries", "updated"))
+
+    runner.job.line = file.line
+    try:
+        chunks.send_parts(
+            todo,
+            send,
+            threads=runner.config.threads,
+            endpoints=endpoints,
+            retry_base=settings.UPLOAD_RETRY_SECONDS,
+            on_ack=on_ack,
+            on_failure=on_failure,
+            should_stop=runner.stop_requested,
+            tick=runner.progress,
+        )
+    except chunks.ChunkError as exc:
+        file.error = exc.message
+        file.save(update_fields=("error",))
+        raise JobFailed(f"{path.name}: {exc.message}; the job can be retried") from None
+
+
+def _complete(runner: Runner, file: UploadFile, session: Session) -> None:
+    http = chunks.thread_session(bilibili.BROWSER_UA)
+    for attempt in range(1, COMPLETE_ATTEMPTS + 1):
+        try:
+            complete(
+                http,
+                session,
+                Path(file.path).name,
+                file.upload_id,
+                file.chunks_total,
+            )
+            break
+        except UposError as exc:
+            if isinstance(exc, (AuthExpired, UploadGone)):
+                raise
+            if not exc.retry or attempt == COMPLETE_ATTEMPTS:
+                raise JobFailed(f"{file.path}: {exc.message}") from None
+            runner.wait(
+                chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS),
+                f"Retrying complete: {exc.message}",
+            )
+    file.remote_filename = filename(session.upos_uri)
+
+
+# Submitting

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_check_accounts_schedule'),
+        ("accounts", "0003_check_accounts_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bilibiliaccount',
-            name='uploads_paused_until',
+            model_name="bilibiliaccount",
+            name="uploads_paused_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

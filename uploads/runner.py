@@ -1,0 +1,452 @@
+"""A worker's run of one claimed upload job: each file sent (UPOS or the Open Platform), then
+the archive submitted once, or new parts appended to it; progress saved about once a second.
+
+The uploaders (upos.upload_file, openplatform.upload_file and submit_job) work through the
+runner: its progress(), wait() (heartbeat, cancel), stop_requested() and expired().
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import BilibiliAccount
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.models import Configuration
+from recorder import videos as recordings
+from uploads import chunks, openplatform, submit, titles, upos
+from uploads.errors import JobFailed
+from uploads.models import UploadFile, UploadJob, UploadTemplate
+
+logger = logging.getLogger(__name__)
+
+SUBMIT_ATTEMPTS = 6
+COVER_MAX_BYTES = 5 * 1024 * 1024
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+class Speed:
+    """Bytes per second over the last few seconds."""
+
+    WINDOW = 5.0
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def add(self, done: int) -> float:
+        now = time.monotonic()
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[0][0] > self.WINDOW:
+            self.samples.popleft()
+        first_time, first_done = self.samples[0]
+        elapsed = now - first_time
+        return (done - first_done) / elapsed if elapsed > 0.2 else 0.0
+
+
+class Runner:
+    """One worker's run of one claimed job."""
+
+    def __init__(self, job: UploadJob) -> None:
+        self.job = job
+        self.config = Configuration.load()
+        self.account: BilibiliAccount | None = job.account
+        self.credential: dict[str, Any] = (
+            self.account.credential if self.account else None
+        ) or {}
+        self.params = job.params
+        self.uploader = (
+            self.params.get("uploader")
+            or self.config.uploader
+            or UploadTemplate.Uploader.UPOS
+        )
+        self.submit_api = (
+            self.params.get("submit_api") or self.config.submit_api or "app"
+        )
+        self.speed = Speed()
+        self._checked = 0.0
+
+    # The loop
+
+    def run(self) -> None:
+        while True:
+            pending = self._next_pending()
+            if pending is not None:
+                self._upload(pending)
+                continue
+            if self._park():
+                return
+            if self.job.aid is None:
+                self._submit()
+            else:
+                self._append()
+            if self._next_pending() is None:
+                break
+        self._after_success()
+        self.job.mark_done()
+        logger.info("Upload job %s done: %s", self.job.pk, self.job.bvid)
+
+    def _files(self) -> list[UploadFile]:
+        return list(self.job.files.order_by("position"))
+
+    def _next_pending(self) -> UploadFile | None:
+        return (
+            self.job.files.exclude(status=UploadFile.Status.UPLOADED)
+            .order_by("position")
+            .first()
+        )
+
+    def _park(self) -> bool:
+        """Wait for the live session's end if it goes on: True if the job now waits."""
+        session = self.job.streamer_info
+        if session is None:
+            return False
+        with transaction.atomic():
+            UploadJob.objects.select_for_update().filter(pk=self.job.pk).first()
+            session.refresh_from_db(fields=["end_time"])
+            if session.end_time is not None or self._next_pending() is not None:
+                return False
+            self.job.finish(UploadJob.Status.WAITING)
+        logger.info(
+            "Upload job %s: files sent, waiting for the session to end", self.job.pk
+        )
+        return True
+
+    # Progress, cancel, waiting
+
+    def progress(self, force: bool = False) -> None:
+        done = sum(f.bytes_done for f in self._current_files)
+        speed = self.speed.add(done)
+        if (
+            self.job.report_progress(done, speed, force=force)
+            and self._file is not None
+        ):
+            self._file.save(update_fields=("bytes_done", "line", "retries", "error"))
+
+    def stop_requested(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return False
+        self._checked = now
+        return self.job.cancel_requested()
+
+    def wait(self, seconds: float, why: str) -> None:
+        """Sleep, beating the heartbeat and showing why; raises Cancelled if cancelled."""
+        self.job.beat(error=why, retries=self.job.retries)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(1.0, left))
+            if self.job.cancel_requested():
+                raise chunks.Cancelled()
+            self.job.beat()
+
+    def pause_account(self, seconds: float) -> None:
+        """Hold every upload of this account for `seconds` (a 601 is per account)."""
+        if self.account is None:
+            return
+        until = timezone.now() + timedelta(seconds=seconds)
+        BilibiliAccount.objects.filter(pk=self.account.pk).filter(
+            Q(uploads_paused_until__isnull=True) | Q(uploads_paused_until__lt=until)
+        ).update(uploads_paused_until=until)
+
+    def wait_for_account(self) -> None:
+        """Wait out a pause another job of this account was told to take."""
+        if self.account is None:
+            return
+        until = (
+            BilibiliAccount.objects.filter(pk=self.account.pk)
+            .values_list("uploads_paused_until", flat=True)
+            .first()
+        )
+        left = (until - timezone.now()).total_seconds() if until else 0
+        if left > 0:
+            self.wait(
+                left,
+                f"Bilibili asked {self.account.value} to upload more slowly:"
+                f" waiting {left:.0f} s",
+            )
+
+    def expired(self, exc: BilibiliError) -> JobFailed:
+        name = "(deleted)"
+        if self.account is not None:
+            self.account.mark_expired(str(exc))
+            name = self.account.value
+        return JobFailed(
+            f"The Bilibili account {name} is logged out ({exc}):"
+            " log in again, then retry this job"
+        )
+
+    # Uploading one file
+
+    _file: UploadFile | None = None
+    _current_files: list[UploadFile] = []
+
+    def _upload(self, file: UploadFile) -> None:
+        self._current_files = self._files()
+        self._file = next(f for f in self._current_files if f.pk == file.pk)
+        file = self._file
+        file.status, file.error = UploadFile.Status.UPLOADING, ""
+        file.save(update_fields=("status", "error"))
+        if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
+            openplatform.upload_file(self, file)
+        else:
+            upos.upload_file(self, file)
+        file.status, file.bytes_done, file.error = (
+            UploadFile.Status.UPLOADED,
+            file.size,
+            "",
+        )
+        file.save(update_fields=("status", "bytes_done", "error", "remote_filename"))
+        self.progress(force=True)
+        logger.info(
+            "Upload job %s: %s uploaded as %s",
+            self.job.pk,
+            file.path,
+            file.remote_filename,
+        )
+
+    def title(self) -> str:
+        session = self.job.streamer_info
+        first = self.job.files.order_by("position").first()
+        template = self.params.get("title") or ""
+        if session is not None:
+            return titles.render(
+                template or "{streamer} %Y-%m-%d %H:%M {title}",
+                title=session.title,
+                streamer=session.name,
+                url=session.url,
+                when=session.start_time,
+            )
+        stem = Path(first.path).stem if first else "upload"
+        return titles.render(
+            template or stem, title=stem, streamer="", url="", when=self.job.created
+        )
+
+    def part_title(self, file: UploadFile) -> str:
+        template = self.params.get("part_title") or ""
+        stem = Path(file.path).stem
+        session = self.job.streamer_info
+        if not template:
+            return stem[: titles.TITLE_MAX]
+        when = file.recording_file.created if file.recording_file else self.job.created
+        return titles.render(
+            template,
+            title=session.title if session else stem,
+            streamer=session.name if session else "",
+            url=session.url if session else "",
+            when=when,
+        )
+
+    def _parts(self, files: Sequence[UploadFile]) -> list[submit.Part]:
+        return [
+            submit.Part(f.remote_filename, self.part_title(f), f.biz_id) for f in files
+        ]
+
+    def cover_source(self) -> str | bytes | None:
+        """The template's cover: a URL as it is, an image file's bytes, or None."""
+        cover = str(self.params.get("cover") or "")
+        if not cover:
+            return None
+        if cover.startswith(("http://", "https://", "//")):
+            return cover
+        try:
+            path = recordings.resolve(
+                self.config.recordings_path(), cover, IMAGE_SUFFIXES
+            )
+            image = path.read_bytes()
+        except (recordings.PathRefused, OSError) as exc:
+            raise JobFailed(
+                f"Cover {cover}: {exc}; fix the template's cover, then retry"
+            ) from None
+        if len(image) > COVER_MAX_BYTES:
+            raise JobFailed(f"Cover {cover} is over 5 MB")
+        return image
+
+    def cover(self) -> str:
+        """The cover's URL on Bilibili, uploading the image file if the template names one."""
+        source = self.cover_source()
+        if not isinstance(source, bytes):
+            return source or ""
+        try:
+            return submit.upload_cover(self.credential, source)
+        except BilibiliError as exc:
+            if exc.expired_credential:
+                raise self.expired(exc) from None
+            raise JobFailed(f"Bilibili refused the cover: {exc}") from None
+        except BilibiliUnavailable as exc:
+            raise JobFailed(
+                f"Cover upload failed: {exc.message}; the job can be retried"
+            ) from None
+
+    def _submit(self) -> None:
+        if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
+            openplatform.submit_job(self)
+            return
+        files = list(self.job.files.filter(submitted=False).order_by("position"))
+        title = self.title()
+        body = submit.studio(
+            self.params,
+            title,
+            self._parts(files),
+            self.cover(),
+            with_cid=self.submit_api == "web",
+        )
+        self._submit_once(
+            lambda: submit.add(self.credential, self.submit_api, body),
+            title,
+            [f.remote_filename for f in files],
+        )
+        self.job.params = {**self.job.params, "archive_title": title}
+        self.job.save(update_fields=("params", "updated"))
+        self.job.files.filter(pk__in=[f.pk for f in files]).update(submitted=True)
+
+    def _submit_once(
+        self, call: Callable[[], submit.Archive], title: str, filenames: list[str]
+    ) -> None:
+        """Make the archive exactly once: the intent is stored before each call, and an
+        earlier call whose outcome is unknown is looked up before calling again."""
+        self.job.beat(status=UploadJob.Status.SUBMITTING, error="")
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            if self.job.submit_started is not None:
+                found = self._look_up(title, filenames)
+                if found is not None:
+                    logger.info(
+                        "Upload job %s: the earlier submit made %s",
+                        self.job.pk,
+                        found.bvid,
+                    )
+                    self._record(found)
+                    return
+            self.job.beat(submit_started=timezone.now())
+            try:
+                archive = call()
+            except BilibiliError as exc:
+                self.job.beat(submit_started=None)  # refused: known not to exist
+                if exc.expired_credential:
+                    raise self.expired(exc) from None
+                if exc.code not in submit.TOO_FAST_CODES:
+                    raise JobFailed(f"Bilibili refused the archive: {exc}") from None
+                if attempt == SUBMIT_ATTEMPTS:
+                    raise JobFailed(
+                        f"Bilibili kept refusing the archive as too frequent ({exc});"
+                        " the files are uploaded, retry the job later"
+                    ) from None
+                wait = chunks.backoff(
+                    attempt, settings.SUBMIT_RETRY_SECONDS, chunks.WAIT_CAP
+                )
+                self.job.retries += 1
+                self.wait(wait, f"{exc}: waiting {wait:.0f} s")
+                continue
+            except BilibiliUnavailable as exc:
+                # Unclear: Bilibili may have made the archive. Look it up before trying again.
+                if attempt == SUBMIT_ATTEMPTS:
+                    raise JobFailed(
+                        f"Submit failed ({exc.message}); the files are uploaded, retry the job"
+                    ) from None
+                wait = chunks.backoff(
+                    attempt, settings.UPLOAD_RETRY_SECONDS, chunks.WAIT_CAP
+                )
+                self.job.retries += 1
+                self.wait(
+                    wait,
+                    f"Submit got no answer ({exc.message}); checking in {wait:.0f} s",
+                )
+                continue
+            self._record(archive)
+            return
+
+    def _look_up(self, title: str, filenames: list[str]) -> submit.Archive | None:
+        since = self.job.submit_started.timestamp() if self.job.submit_started else 0
+        try:
+            return submit.find_submitted(self.credential, title, filenames, since)
+        except BilibiliError as exc:
+            if exc.expired_credential:
+                raise self.expired(exc) from None
+            raise JobFailed(
+                f"Could not check whether the archive exists: {exc}"
+            ) from None
+        except BilibiliUnavailable as exc:
+            raise JobFailed(
+                f"Could not check whether the archive exists ({exc.message}); retry the job"
+            ) from None
+
+    def _record(self, archive: submit.Archive) -> None:
+        self.job.beat(aid=archive.aid, bvid=archive.bvid, submit_started=None, error="")
+
+    def _append(self) -> None:
+        """Parts that came after the archive was made join it with an edit (§4.4)."""
+        files = list(self.job.files.filter(submitted=False).order_by("position"))
+        if not files or self.job.aid is None:
+            return
+        if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
+            openplatform.submit_job(self)
+            return
+        self.job.beat(status=UploadJob.Status.SUBMITTING, error="")
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            try:
+                existing = submit.view_parts(self.credential, self.job.aid)
+                if existing is None:
+                    existing = self._parts(
+                        self.job.files.filter(submitted=True).order_by("position")
+                    )
+                have = {p.filename for p in existing}
+                new = [p for p in self._parts(files) if p.filename not in have]
+                if new:
+                    body = submit.studio(
+                        self.params,
+                        self.title(),
+                        [*existing, *new],
+                        self.cover(),
+                        with_cid=self.submit_api == "web",
+                    )
+                    body["aid"] = self.job.aid
+                    submit.edit(self.credential, self.submit_api, body)
+                break
+            except BilibiliError as exc:
+                if exc.expired_credential:
+                    raise self.expired(exc) from None
+                if exc.code not in submit.TOO_FAST_CODES or attempt == SUBMIT_ATTEMPTS:
+                    raise JobFailed(
+                        f"Bilibili refused to add the new parts: {exc}"
+                    ) from None
+                wait = chunks.backoff(
+                    attempt, settings.SUBMIT_RETRY_SECONDS, chunks.WAIT_CAP
+                )
+            except BilibiliUnavailable as exc:
+                if attempt == SUBMIT_ATTEMPTS:
+                    raise JobFailed(
+                        f"Adding the new parts failed: {exc.message}"
+                    ) from None
+                wait = chunks.backoff(
+                    attempt, settings.UPLOAD_RETRY_SECONDS, chunks.WAIT_CAP
+                )
+            self.job.retries += 1
+            self.wait(
+                wait, f"Adding parts to {self.job.bvid}: retrying in {wait:.0f} s"
+            )
+        self.job.files.filter(pk__in=[f.pk for f in files]).update(submitted=True)
+        logger.info(
+            "Upload job %s: %d parts added to %s",
+            self.job.pk,
+            len(files),
+            self.job.bvid,
+        )
+
+    def _after_success(self) -> None:
+        """The archive is accepted: apply the delete-after-upload policy to its files."""
+        if self.config.delete_after_upload != Configuration.DeletePolicy.DELETE:
+            return
+        for file in self.job.files.filter(submitted=True):
+            try:
+                Path(file.path).unlink(missing_ok=True)
+            except OSError as exc:
+                logger.warning("Could not delete %s after upload: %s", file.path, exc)
