@@ -26,7 +26,7 @@ from biliup_site import bilibili
 from biliup_site.models import Configuration
 from uploads import chunks
 from uploads.errors import JobFailed
-from uploads.models import UploadChunk, UploadFile, UploadJob
+from uploads.models import UploadFile, UploadJob
 
 if TYPE_CHECKING:
     from uploads.runner import Runner
@@ -284,45 +284,12 @@ def upload_file(runner: Runner, file: UploadFile) -> None:
 
 
 def _send(runner: Runner, file: UploadFile, path: Path) -> None:
-    parts = chunks.split(file.size, file.chunk_size)
-    acked = set(file.chunks.values_list("part_number", flat=True))
-    file.bytes_done = sum(p.size for p in parts if p.number in acked)
-
     def send(part: chunks.Part, endpoint: str) -> None:
-        _upload_part(
-            chunks.thread_session(bilibili.BROWSER_UA), file.upload_id, path, part
-        )
-
-    def on_ack(part: chunks.Part) -> None:
-        UploadChunk.objects.create(
-            file=file, part_number=part.number, start=part.start, end=part.end
-        )
-        file.bytes_done += part.size
-        runner.progress()
-
-    def on_failure(part: chunks.Part, exc: chunks.ChunkError, switched: bool) -> None:
-        file.retries += 1
-        runner.job.retries += 1
-        file.error = runner.job.error = f"Part {part.number}: {exc.message}; retrying"
-        runner.job.save(update_fields=("error", "retries", "updated"))
+        http = chunks.thread_session(bilibili.BROWSER_UA)
+        _upload_part(http, file.upload_id, path, part)
 
     runner.job.line = "openplatform"
-    try:
-        chunks.send_parts(
-            [p for p in parts if p.number not in acked],
-            send,
-            threads=runner.config.threads,
-            endpoints=chunks.Endpoints([settings.BILIBILI_OPENUPOS_URL]),
-            retry_base=settings.UPLOAD_RETRY_SECONDS,
-            on_ack=on_ack,
-            on_failure=on_failure,
-            should_stop=runner.stop_requested,
-            tick=runner.progress,
-        )
-    except chunks.ChunkError as exc:
-        file.error = exc.message
-        file.save(update_fields=("error",))
-        raise JobFailed(f"{path.name}: {exc.message}; the job can be retried") from None
+    runner.send_file(file, send, chunks.Endpoints([settings.BILIBILI_OPENUPOS_URL]))
 
 
 def _cover(runner: Runner) -> str:

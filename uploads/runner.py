@@ -26,7 +26,7 @@ from biliup_site.models import Configuration
 from recorder import videos as recordings
 from uploads import chunks, openplatform, submit, titles, upos
 from uploads.errors import JobFailed
-from uploads.models import UploadFile, UploadJob, UploadTemplate
+from uploads.models import UploadChunk, UploadFile, UploadJob, UploadTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,54 @@ class Runner:
             and self._file is not None
         ):
             self._file.save(update_fields=("bytes_done", "line", "retries", "error"))
+
+    def send_file(
+        self,
+        file: UploadFile,
+        send: chunks.Send,
+        endpoints: chunks.Endpoints,
+        on_switch: Callable[[str], None] | None = None,
+    ) -> None:
+        """Send the parts of `file` not acknowledged yet, `threads` at a time, storing each
+        acknowledgement as it comes (so a restart re-sends only what was in flight)."""
+        parts = chunks.split(file.size, file.chunk_size)
+        acked = set(file.chunks.values_list("part_number", flat=True))
+        file.bytes_done = sum(p.size for p in parts if p.number in acked)
+
+        def on_ack(part: chunks.Part) -> None:
+            UploadChunk.objects.create(
+                file=file, part_number=part.number, start=part.start, end=part.end
+            )
+            file.bytes_done += part.size
+            self.progress()
+
+        def on_failure(
+            part: chunks.Part, exc: chunks.ChunkError, switched: bool
+        ) -> None:
+            file.retries += 1
+            self.job.retries += 1
+            file.error = self.job.error = f"Part {part.number}: {exc.message}; retrying"
+            if switched and on_switch is not None:
+                on_switch(endpoints.url)
+            self.job.save(update_fields=("error", "line", "retries", "updated"))
+
+        try:
+            chunks.send_parts(
+                [p for p in parts if p.number not in acked],
+                send,
+                threads=self.config.threads,
+                endpoints=endpoints,
+                retry_base=settings.UPLOAD_RETRY_SECONDS,
+                on_ack=on_ack,
+                on_failure=on_failure,
+                should_stop=self.stop_requested,
+                tick=self.progress,
+            )
+        except chunks.ChunkError as exc:
+            file.error = exc.message
+            file.save(update_fields=("error",))
+            name = Path(file.path).name
+            raise JobFailed(f"{name}: {exc.message}; the job can be retried") from None
 
     def stop_requested(self) -> bool:
         now = time.monotonic()

@@ -28,7 +28,7 @@ from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from uploads import chunks
 from uploads.chunks import ChunkError, FileSlice, Part
 from uploads.errors import JobFailed
-from uploads.models import UploadChunk, UploadFile
+from uploads.models import UploadFile
 
 if TYPE_CHECKING:
     from uploads.runner import Runner
@@ -512,12 +512,7 @@ def _preupload(runner: Runner, file: UploadFile) -> Session:
 
 def _send(runner: Runner, file: UploadFile, session: Session) -> None:
     path = Path(file.path)
-    parts = chunks.split(file.size, session.chunk_size)
-    acked = set(file.chunks.values_list("part_number", flat=True))
-    file.bytes_done = sum(p.size for p in parts if p.number in acked)
-    todo = [p for p in parts if p.number not in acked]
     urls = [file.endpoint, *[e for e in file.endpoints or [] if e != file.endpoint]]
-    endpoints = chunks.Endpoints(urls)
 
     def send(part: chunks.Part, endpoint: str) -> None:
         http = chunks.thread_session(bilibili.BROWSER_UA)
@@ -529,46 +524,17 @@ def _send(runner: Runner, file: UploadFile, session: Session) -> None:
             path,
             part,
             file.size,
-            len(parts),
+            file.chunks_total,
         )
 
-    def on_ack(part: chunks.Part) -> None:
-        UploadChunk.objects.create(
-            file=file, part_number=part.number, start=part.start, end=part.end
-        )
-        file.bytes_done += part.size
-        runner.progress()
-
-    def on_failure(part: chunks.Part, exc: chunks.ChunkError, switched: bool) -> None:
-        file.retries += 1
-        runner.job.retries += 1
-        file.error = runner.job.error = f"Part {part.number}: {exc.message}; retrying"
-        if switched:
-            file.endpoint, file.line = endpoints.url, line_name(endpoints.url)
-            runner.job.line = file.line
-            file.save(update_fields=("endpoint", "line"))
-            logger.warning(
-                "%s: switching to line %s after failures", file.path, file.line
-            )
-        runner.job.save(update_fields=("error", "line", "retries", "updated"))
+    def switched(endpoint: str) -> None:
+        file.endpoint, file.line = endpoint, line_name(endpoint)
+        runner.job.line = file.line
+        file.save(update_fields=("endpoint", "line"))
+        logger.warning("%s: switching to line %s after failures", file.path, file.line)
 
     runner.job.line = file.line
-    try:
-        chunks.send_parts(
-            todo,
-            send,
-            threads=runner.config.threads,
-            endpoints=endpoints,
-            retry_base=settings.UPLOAD_RETRY_SECONDS,
-            on_ack=on_ack,
-            on_failure=on_failure,
-            should_stop=runner.stop_requested,
-            tick=runner.progress,
-        )
-    except chunks.ChunkError as exc:
-        file.error = exc.message
-        file.save(update_fields=("error",))
-        raise JobFailed(f"{path.name}: {exc.message}; the job can be retried") from None
+    runner.send_file(file, send, chunks.Endpoints(urls), on_switch=switched)
 
 
 def _complete(runner: Runner, file: UploadFile, session: Session) -> None:
