@@ -221,9 +221,7 @@ def _call_retrying(runner: Runner, what: str, *args: Any, **kwargs: Any) -> Any:
             if attempt == CALL_ATTEMPTS:
                 raise
             reason = str(exc)
-        wait = chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS, 600)
-        runner.job.retries += 1
-        runner.wait(wait, f"{what}: {reason}; retrying in {wait:.0f} s")
+        runner.back_off(attempt, settings.UPLOAD_RETRY_SECONDS, f"{what}: {reason}")
     raise AssertionError("unreachable")
 
 
@@ -405,18 +403,12 @@ def submit_job(runner: Runner) -> None:
                     ) from None
                 if not exc.retry or attempt == SUBMIT_ATTEMPTS:
                     raise _failed(runner, exc) from None
-                job.retries += 1
-                runner.wait(
-                    chunks.backoff(attempt, settings.SUBMIT_RETRY_SECONDS, 600),
-                    f"{exc}; retrying",
-                )
+                runner.back_off(attempt, settings.SUBMIT_RETRY_SECONDS, str(exc))
             except Unavailable as exc:
                 if attempt == SUBMIT_ATTEMPTS:
                     raise _failed(runner, exc) from None
-                job.retries += 1
-                runner.wait(
-                    chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS, 600),
-                    f"{exc}; checking again",
+                runner.back_off(
+                    attempt, settings.UPLOAD_RETRY_SECONDS, f"{exc}; checking first"
                 )
         if not bvid:
             raise JobFailed("The Open Platform's answer had no resource_id")

@@ -197,6 +197,13 @@ class Runner:
                 raise chunks.Cancelled()
             self.job.beat()
 
+    def back_off(self, attempt: int, base: float, why: str) -> None:
+        """Wait before attempt `attempt + 1` (doubling from `base`, jittered, capped), count
+        the retry and show why."""
+        wait = chunks.backoff(attempt, base, chunks.WAIT_CAP)
+        self.job.retries += 1
+        self.wait(wait, f"{why}; retrying in {wait:.0f} s")
+
     def pause_account(self, seconds: float) -> None:
         """Hold every upload of this account for `seconds` (a 601 is per account)."""
         if self.account is None:
@@ -320,12 +327,15 @@ class Runner:
         return image
 
     def cover(self) -> str:
-        """The cover's URL on Bilibili, uploading the image file if the template names one."""
+        """The cover's URL on Bilibili, uploading the image file if the template names one
+        (once: the URL is kept in the job's params for later appends)."""
+        if uploaded := self.job.params.get("cover_url"):
+            return str(uploaded)
         source = self.cover_source()
         if not isinstance(source, bytes):
             return source or ""
         try:
-            return submit.upload_cover(self.credential, source)
+            url = submit.upload_cover(self.credential, source)
         except BilibiliError as exc:
             if exc.expired_credential:
                 raise self.expired(exc) from None
@@ -334,6 +344,9 @@ class Runner:
             raise JobFailed(
                 f"Cover upload failed: {exc.message}; the job can be retried"
             ) from None
+        self.job.params = {**self.job.params, "cover_url": url}
+        self.job.save(update_fields=("params", "updated"))
+        return url
 
     def _submit(self) -> None:
         if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
@@ -388,11 +401,7 @@ class Runner:
                         f"Bilibili kept refusing the archive as too frequent ({exc});"
                         " the files are uploaded, retry the job later"
                     ) from None
-                wait = chunks.backoff(
-                    attempt, settings.SUBMIT_RETRY_SECONDS, chunks.WAIT_CAP
-                )
-                self.job.retries += 1
-                self.wait(wait, f"{exc}: waiting {wait:.0f} s")
+                self.back_off(attempt, settings.SUBMIT_RETRY_SECONDS, str(exc))
                 continue
             except BilibiliUnavailable as exc:
                 # Unclear: Bilibili may have made the archive. Look it up before trying again.
@@ -400,13 +409,10 @@ class Runner:
                     raise JobFailed(
                         f"Submit failed ({exc.message}); the files are uploaded, retry the job"
                     ) from None
-                wait = chunks.backoff(
-                    attempt, settings.UPLOAD_RETRY_SECONDS, chunks.WAIT_CAP
-                )
-                self.job.retries += 1
-                self.wait(
-                    wait,
-                    f"Submit got no answer ({exc.message}); checking in {wait:.0f} s",
+                self.back_off(
+                    attempt,
+                    settings.UPLOAD_RETRY_SECONDS,
+                    f"Submit got no answer ({exc.message}); checking first",
                 )
                 continue
             self._record(archive)
@@ -438,6 +444,7 @@ class Runner:
         if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
             openplatform.submit_job(self)
             return
+        cover = self.cover()
         self.job.beat(status=UploadJob.Status.SUBMITTING, error="")
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
@@ -453,7 +460,7 @@ class Runner:
                         self.params,
                         self.title(),
                         [*existing, *new],
-                        self.cover(),
+                        cover,
                         with_cid=self.submit_api == "web",
                     )
                     body["aid"] = self.job.aid
@@ -466,21 +473,14 @@ class Runner:
                     raise JobFailed(
                         f"Bilibili refused to add the new parts: {exc}"
                     ) from None
-                wait = chunks.backoff(
-                    attempt, settings.SUBMIT_RETRY_SECONDS, chunks.WAIT_CAP
-                )
+                base, why = settings.SUBMIT_RETRY_SECONDS, str(exc)
             except BilibiliUnavailable as exc:
                 if attempt == SUBMIT_ATTEMPTS:
                     raise JobFailed(
                         f"Adding the new parts failed: {exc.message}"
                     ) from None
-                wait = chunks.backoff(
-                    attempt, settings.UPLOAD_RETRY_SECONDS, chunks.WAIT_CAP
-                )
-            self.job.retries += 1
-            self.wait(
-                wait, f"Adding parts to {self.job.bvid}: retrying in {wait:.0f} s"
-            )
+                base, why = settings.UPLOAD_RETRY_SECONDS, exc.message
+            self.back_off(attempt, base, f"Adding parts to {self.job.bvid}: {why}")
         self.job.files.filter(pk__in=[f.pk for f in files]).update(submitted=True)
         logger.info(
             "Upload job %s: %d parts added to %s",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import BilibiliAccount
 from biliup_site.models import Configuration
 from recorder.models import RecordingFile, Streamer, StreamerInfo
-from uploads import chunks
+from uploads import chunks, openplatform
 from uploads.errors import JobFailed
 from uploads.models import UploadFile, UploadJob, UploadTemplate
 from uploads.runner import Runner
@@ -182,11 +182,10 @@ def sweep() -> int:
 
 def preflight(job: UploadJob) -> str | None:
     """Why the job cannot start now, or None. Checked again by the worker: time has passed."""
-    uploader = job.params.get("uploader") or Configuration.load().uploader
+    config = Configuration.load()
+    uploader = job.params.get("uploader") or config.uploader
     if uploader == UploadTemplate.Uploader.OPENPLATFORM:
-        from uploads import openplatform
-
-        if reason := openplatform.check_configured(Configuration.load()):
+        if reason := openplatform.check_configured(config):
             return reason
     elif job.account is None:
         return (

@@ -449,9 +449,8 @@ def _session(runner: Runner, file: UploadFile) -> Session:
         except UposError as exc:
             if not exc.retry or attempt == COMPLETE_ATTEMPTS:
                 raise JobFailed(f"{file.path}: {exc.message}") from None
-            runner.wait(
-                chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS),
-                f"Retrying init: {exc.message}",
+            runner.back_off(
+                attempt, settings.UPLOAD_RETRY_SECONDS, f"Init: {exc.message}"
             )
     file.upload_id = upload_id
     file.endpoint, file.endpoints = session.endpoint, session.endpoints
@@ -495,12 +494,10 @@ def _preupload(runner: Runner, file: UploadFile) -> Session:
                     raise JobFailed(
                         f"Preupload failed {attempt} times: {message}"
                     ) from None
-                runner.job.retries += 1
-                wait = chunks.backoff(
-                    attempt, settings.UPLOAD_RETRY_SECONDS, chunks.WAIT_CAP
-                )
-                runner.wait(
-                    wait, f"Preupload failed ({message}); retrying in {wait:.0f} s"
+                runner.back_off(
+                    attempt,
+                    settings.UPLOAD_RETRY_SECONDS,
+                    f"Preupload failed ({message})",
                 )
         raise JobFailed(
             f"Bilibili kept saying uploads are too fast ({PREUPLOAD_ATTEMPTS} tries);"
@@ -554,9 +551,8 @@ def _complete(runner: Runner, file: UploadFile, session: Session) -> None:
                 raise
             if not exc.retry or attempt == COMPLETE_ATTEMPTS:
                 raise JobFailed(f"{file.path}: {exc.message}") from None
-            runner.wait(
-                chunks.backoff(attempt, settings.UPLOAD_RETRY_SECONDS),
-                f"Retrying complete: {exc.message}",
+            runner.back_off(
+                attempt, settings.UPLOAD_RETRY_SECONDS, f"Complete: {exc.message}"
             )
     file.remote_filename = filename(session.upos_uri)
 
