@@ -81,6 +81,14 @@ def test_it_is_a_singleton(api: JsonClient) -> None:
             "recordings_dir: Use an absolute path, or leave empty for BILIUP_RECORDINGS_DIR.",
         ),
         (
+            {"lines": "upos cs; rm"},
+            "lines: Use AUTO or a line name such as bda2, bldsa, tx, txa or alia.",
+        ),
+        (
+            {"uploader": "kodo"},
+            "uploader: Select a valid choice. kodo is not one of the available choices.",
+        ),
+        (
             {"user": {"bili_cookie": "SESSDATA=x"}},
             "user: Credentials are not kept in the configuration: add Bilibili accounts under /users.",
         ),
@@ -89,10 +97,35 @@ def test_it_is_a_singleton(api: JsonClient) -> None:
 def test_put_rejects_bad_values_and_changes_nothing(
     api: JsonClient, body: dict[str, Any], message: str
 ) -> None:
-    r = api.put("/api/v1/configuration", {"lines": "tx", **body})
+    r = api.put("/api/v1/configuration", {"threads": 4, **body})
     assert r.status_code == 400
     assert r.json() == {"error": message}
-    assert Configuration.load().lines == "AUTO"
+    assert Configuration.load().threads == 3
+
+
+def test_open_platform_secrets_are_written_never_read(api: JsonClient) -> None:
+    r = api.put(
+        "/api/v1/configuration",
+        {
+            "uploader": "openplatform",
+            "openplatform_client_id": "app1",
+            "openplatform_app_secret": "s3cret",
+            "openplatform_access_token": "t0ken",
+        },
+    )
+    assert r.status_code == 200
+    body = api.get("/api/v1/configuration").json()
+    assert (body["uploader"], body["openplatform_client_id"]) == (
+        "openplatform",
+        "app1",
+    )
+    assert body["openplatform_app_secret_set"] is True
+    assert body["openplatform_access_token_set"] is True
+    assert "s3cret" not in r.content.decode() + str(body)
+    assert "t0ken" not in r.content.decode() + str(body)
+    # A PUT that leaves them out keeps them.
+    api.put("/api/v1/configuration", {"threads": 4})
+    assert Configuration.load().openplatform_app_secret == "s3cret"
 
 
 def test_it_needs_a_session(anon: JsonClient) -> None:
