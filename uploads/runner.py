@@ -74,6 +74,9 @@ class Runner:
         )
         self.speed = Speed()
         self._checked = 0.0
+        # The job's files as of the file being sent (whose bytes_done moves), for progress.
+        self._current_files: list[UploadFile] = []
+        self._file: UploadFile | None = None
 
     # The loop
 
@@ -241,9 +244,6 @@ class Runner:
         )
 
     # Uploading one file
-
-    _file: UploadFile | None = None
-    _current_files: list[UploadFile] = []
 
     def _upload(self, file: UploadFile) -> None:
         self._current_files = self._files()
