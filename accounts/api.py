@@ -5,19 +5,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts import credentials, info
+from accounts import credentials, info, signin
 from accounts import login as qr_login
 from accounts.forms import AccountForm, LoginForm, RegisterForm, TokenForm
-from accounts.models import ApiToken, BilibiliAccount, LoginFailure, QrLogin
+from accounts.models import ApiToken, BilibiliAccount, QrLogin
 from biliup_site.api import ApiError, api, dispatch, error, ok, upstream_error
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.forms import bind
-from biliup_site.http import ApiRequest, client_ip
+from biliup_site.http import ApiRequest
 from uploads import categories
 
 
@@ -25,42 +24,24 @@ from uploads import categories
 def register(request: ApiRequest) -> HttpResponse:
     """The first account bootstraps the site; after that only a logged-in admin adds users."""
     form = bind(RegisterForm, request.json)
-    with transaction.atomic():
-        first = not User.objects.exists()
-        if not first and not (
-            request.user.is_authenticated and request.user.is_superuser
-        ):
-            return error(
-                "An admin account exists already: log in, or ask the admin to add you",
-                403,
-            )
-        user = User.objects.create_user(
-            form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-            is_staff=first,
-            is_superuser=first,
+    try:
+        user = signin.register(
+            request, form.cleaned_data["username"], form.cleaned_data["password"]
         )
-    if first:
-        auth.login(request, user)
+    except signin.SignInRefused as exc:
+        return error(exc.message, exc.status)
     return ok({"username": user.username, "is_admin": user.is_superuser})
 
 
 @api("POST", auth=False)
 def login(request: ApiRequest) -> HttpResponse:
     form = bind(LoginForm, request.json)
-    username, ip = form.cleaned_data["username"], client_ip(request)
-    if LoginFailure.objects.recent(username, ip) >= settings.LOGIN_MAX_FAILURES:
-        minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
-        return error(f"Too many failed logins: try again in {minutes} minutes", 429)
-    user = auth.authenticate(
-        request, username=username, password=form.cleaned_data["password"]
-    )
-    if user is None:
-        LoginFailure.objects.create(username=username, ip=ip)
-        return error("Wrong username or password", 401)
-    auth.login(request, user)
-    LoginFailure.objects.filter(username=username).delete()
-    LoginFailure.objects.prune()
+    try:
+        user = signin.sign_in(
+            request, form.cleaned_data["username"], form.cleaned_data["password"]
+        )
+    except signin.SignInRefused as exc:
+        return error(exc.message, exc.status)
     next_url = form.cleaned_data["next"]
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}

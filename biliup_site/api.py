@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import ApiToken
@@ -120,7 +121,8 @@ def api(*methods: str, auth: bool = True) -> Callable[[View], View]:
                         "Authentication required: log in or send an API token", 401
                     )
                 request.json = _parse_body(request)  # type: ignore[attr-defined]
-                return view(request, *args, **kwargs)
+                with translation.override("en"):
+                    return view(request, *args, **kwargs)
             except ApiError as exc:
                 return error(exc.message, exc.status)
             except Http404 as exc:

@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,6 +148,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "biliup_site.context_processors.site",
             ],
         },
     },
@@ -279,13 +281,23 @@ SESSION_COOKIE_AGE = envint("BILIUP_SESSION_DAYS", "14", minimum=1) * 86400
 SESSION_COOKIE_SECURE = envbool("BILIUP_SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SAMESITE = "Lax"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
 LOGIN_MAX_FAILURES = envint("BILIUP_LOGIN_MAX_FAILURES", "5", minimum=1)
 LOGIN_LOCKOUT_SECONDS = envint("BILIUP_LOGIN_LOCKOUT_SECONDS", "900", minimum=1)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-LANGUAGE_CODE = "en-us"
+# The pages speak the browser's language when it is one of these, else BILIUP_LANGUAGE; a person
+# can pick one on any page (a cookie). The JSON API always answers in English: scripts match on it.
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LANGUAGE_CODE = envstr("BILIUP_LANGUAGE", "zh-hans")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"Unexpected value BILIUP_LANGUAGE={LANGUAGE_CODE}, use 'zh-hans' or 'en'"
+    )
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "biliup.lang"
 TIME_ZONE = envstr("BILIUP_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

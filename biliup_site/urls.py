@@ -7,6 +7,7 @@ from django.views import defaults
 
 from accounts import api as accounts_api
 from biliup_site import site_api
+from biliup_site import views as site_views
 from biliup_site.api import error
 from recorder import api as recorder_api
 from uploads import api as uploads_api
@@ -70,10 +71,21 @@ biliup_routes = [
     path("bili/proxy", site_api.image_proxy),
 ]
 
+# The pages, for people (HTMX); each app lists its own.
+pages = [
+    path("", site_views.dashboard, name="dashboard"),
+    path("settings/", site_views.settings_page, name="settings"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("accounts.urls")),
+    path("", include("recorder.urls")),
+    path("", include("uploads.urls")),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include(biliup_routes)),
+    *pages,
 ]
 
 API_PREFIXES = ("/api/", "/v1/", "/bili/")

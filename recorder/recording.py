@@ -237,6 +237,8 @@ class Recorder:
         self.received_at_beat = 0
         self.closed_seconds = 0.0
         self.closed_segments = 0
+        # A closed segment is news for the pages: the next heartbeat goes out at once.
+        self.beat_due = False
         self.current_file = ""
         self.segmenter: flv.Segmenter | hls.HlsSegmenter | None = None
         self.hls_sequence: int | None = None  # the last HLS media segment written
@@ -468,8 +470,9 @@ class Recorder:
                 "Stopped for a restart; the session continues when it comes back"
             )
         now = time.monotonic()
-        if not force and now - self.last_beat < HEARTBEAT_SECONDS:
+        if not (force or self.beat_due) and now - self.last_beat < HEARTBEAT_SECONDS:
             return
+        self.beat_due = False
         elapsed, self.last_beat = now - self.last_beat, now
         bitrate = (self.received - self.received_at_beat) * 8 / max(elapsed, 0.001)
         self.received_at_beat = self.received
@@ -532,6 +535,7 @@ class Recorder:
         self.open_gaps = []
         self.closed_seconds += segment.duration
         self.closed_segments += 1
+        self.beat_due = True
         self.current_file = ""
         logger.info(
             "Closed %s (%.1f s, %d bytes)", segment.path, segment.duration, segment.size

@@ -383,6 +383,24 @@ class UploadJob(models.Model):
         live.notify(live.PROGRESS_GROUP, "job.changed", kind="upload_job", pk=self.pk)
 
     @property
+    def can_retry(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status not in self.FINISHED
+
+    @property
+    def display_title(self) -> str:
+        """The archive's title once submitted; the template's until then."""
+        return (
+            self.params.get("archive_title")
+            or self.params.get("title", "")
+            or self.params.get("template_name", "")
+            or f"#{self.pk}"
+        )
+
+    @property
     def eta(self) -> int | None:
         """Seconds left at the current speed, while uploading."""
         if self.status != self.Status.RUNNING or self.speed <= 0:
@@ -399,7 +417,6 @@ class UploadJob(models.Model):
             "template_name": self.params.get("template_name"),
             "user_cookie": self.params.get("user_cookie"),
             "uploader": self.params.get("uploader") or UploadTemplate.Uploader.UPOS,
-            # The archive's title once submitted; the template's until then.
             "title": self.params.get("archive_title") or self.params.get("title", ""),
             "bytes_done": self.bytes_done,
             "bytes_total": self.bytes_total,

@@ -118,7 +118,7 @@ def retry(job: UploadJob) -> UploadJob:
     """Queue a failed or cancelled job again; what it had sent is kept and resumed."""
     with transaction.atomic():
         job = UploadJob.objects.select_for_update().get(pk=job.pk)
-        if job.status not in (UploadJob.Status.FAILED, UploadJob.Status.CANCELLED):
+        if not job.can_retry:
             raise ValueError(
                 f"Only a failed or cancelled job can be retried, not a {job.status} one."
             )
@@ -139,7 +139,7 @@ def cancel(job: UploadJob) -> UploadJob:
     """Stop a job: a running worker notices within a second and leaves its files as they are."""
     with transaction.atomic():
         job = UploadJob.objects.select_for_update().get(pk=job.pk)
-        if job.status in UploadJob.FINISHED:
+        if not job.can_cancel:
             raise ValueError(f"The job is {job.status} already.")
         job.status, job.finished = UploadJob.Status.CANCELLED, timezone.now()
         job.error = "Cancelled"
