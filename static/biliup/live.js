@@ -1,7 +1,9 @@
 // Live updates. The server pushes rendered fragments over /ws/pages/ and htmx's ws extension swaps
-// each one in by id. A fragment for a row this page does not show yet (a new upload, a new
-// segment) names its list in data-list; the list on the page (data-live-list) then reloads itself
-// through its own hx-get. After a reconnect every live list reloads: pushes may have been missed.
+// each one in by id. A fragment names the lists that show its kind of row (data-list) and sums up
+// what would move it between or within lists (data-key: a status, a count of segments). The lists
+// on the page (data-live-list) reload themselves through their own hx-get when a fragment has no
+// place on the page yet (a new upload) or its key changed (a segment closed, a job finished).
+// After a reconnect every live list reloads: pushes may have been missed.
 (function () {
   "use strict";
   var timers = {};
@@ -14,6 +16,13 @@
       });
     }, 150);
   }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    var fresh = event.detail.fragment && event.detail.fragment.firstElementChild;
+    var list = fresh && fresh.getAttribute("data-list");
+    if (list && target.getAttribute("data-key") !== fresh.getAttribute("data-key")) refresh(list);
+  });
 
   document.addEventListener("htmx:oobErrorNoTarget", function (event) {
     var content = event.detail.content;
