@@ -65,6 +65,9 @@ class Command(BaseCommand):
             # Every database: embedded, the channel layer has its own SQLite file.
             for alias in settings.DATABASES:
                 call_command("migrate", database=alias, interactive=False, verbosity=0)
+        # WhiteNoise serves the pages' CSS and JS from STATIC_ROOT (in the data folder): gather
+        # them on every start, so an upgrade never serves stale files. Only changed files copy.
+        call_command("collectstatic", interactive=False, verbosity=0)
         self.shutdown = False
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGINT, self.on_signal)

@@ -1,0 +1,83 @@
+"""The dashboard in a real browser: signing in the first time, and a room's recording arriving over
+the WebSocket without a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import PHONE, fits_the_width, new_page, screenshot
+from tests.fakebili.server import FakeBilibili
+from tests.livesite import Site
+
+pytestmark = pytest.mark.browser
+
+ROOM = 24001
+USERNAME, PASSWORD = "admin", "a long password 1"
+
+
+def log_in(page: Any) -> None:
+    page.goto("/login/")
+    if page.url.endswith("/setup/"):
+        page.fill("input[name=username]", USERNAME)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+    else:
+        page.fill("input[name=username]", USERNAME)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def test_first_run_setup_then_a_room_goes_live_without_reload(
+    chromium: Any, site: Site, fake: FakeBilibili
+) -> None:
+    fake.add_room(ROOM, speed=1, title="直播中", uname="主播")
+    page = new_page(chromium, site)
+    page.goto("/")
+    page.wait_for_url("**/setup/")
+    screenshot(page, "setup-desktop")
+    log_in(page)
+    page.wait_for_selector("text=No rooms yet.")
+    api = page.context.request
+    csrf = {"Content-Type": "application/json"}
+    assert api.put(
+        "/api/v1/configuration",
+        data={"event_loop_interval": 5, "delay": 0, "disk_reserve": 0},
+        headers=csrf,
+    ).ok
+    added = api.post(
+        "/api/v1/streamers",
+        data={
+            "url": f"https://live.bilibili.com/{ROOM}",
+            "remark": "主播",
+            "split_time": 10,
+        },
+        headers=csrf,
+    )
+    assert added.ok, added.text()
+    pk = added.json()["id"]
+    page.reload()
+    page.evaluate("window.notReloaded = true")
+    page.wait_for_selector("body[data-live=open]")
+    fake.set_live(ROOM, 1)
+    state = page.locator(f"#streamer-state-{pk}")
+    state.locator(".badge-recording").wait_for(timeout=30_000)
+    state.locator(".rec-duration").wait_for()
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, "dashboard-desktop")
+    phone = new_page(chromium, site, **PHONE)
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto("/")
+    phone.locator(f"#streamer-state-{pk} .badge-recording").wait_for()
+    assert fits_the_width(phone)
+    screenshot(phone, "dashboard-phone")
+    fake.set_live(ROOM, 0)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(chromium: Any, site: Site) -> None:
+    page = new_page(chromium, site)
+    page.goto("/uploads/")
+    assert "/login/?next=/uploads/" in page.url or page.url.endswith("/setup/")
+    assert page.evaluate("document.body.dataset.live") is None
