@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from biliup_site.api import ApiError, form_error
 from biliup_site.models import Configuration
@@ -80,6 +81,19 @@ def bind(
     return form
 
 
+def clean_line(value: str) -> str:
+    """A UPOS line setting: AUTO (the fastest line, probed) or a line name such as bda2.
+    Shared by the configuration's `lines` and an upload template's."""
+    value = value.strip()
+    if value.upper() == "AUTO":
+        return "AUTO"
+    if not re.fullmatch(r"[a-z0-9]{2,16}", value):
+        raise forms.ValidationError(
+            "Use AUTO or a line name such as bda2, bldsa, tx, txa or alia."
+        )
+    return value
+
+
 class ConfigurationForm(JsonModelForm):
     class Meta:
         model = Configuration
@@ -100,16 +114,57 @@ class ConfigurationForm(JsonModelForm):
             "openplatform_access_token",
             "openplatform_auth",
         ]
+        labels = {
+            "lines": _("Upload line"),
+            "threads": _("Upload threads per file"),
+            "submit_api": _("Submit API"),
+            "download_limit": _("Recordings at once"),
+            "upload_limit": _("Uploads at once"),
+            "recordings_dir": _("Recordings folder"),
+            "event_loop_interval": _("Live check interval (s)"),
+            "delay": _("Offline grace period (s)"),
+            "delete_after_upload": _("After upload"),
+            "disk_reserve": _("Disk reserve (MB)"),
+            "uploader": _("Uploader"),
+            "openplatform_client_id": _("Client ID"),
+            "openplatform_app_secret": _("App secret"),
+            "openplatform_access_token": _("Access token"),
+            "openplatform_auth": _("Authentication"),
+        }
+        help_texts = {
+            "lines": _(
+                "AUTO picks the fastest; or a line name such as bda2, bldsa, tx, txa or alia."
+            ),
+            "threads": _("Chunks sent at once for each file (1–32)."),
+            "submit_api": _(
+                "Which Bilibili endpoint submits archives; empty means the app one."
+            ),
+            "download_limit": _("How many rooms may record at the same time (1–500)."),
+            "upload_limit": _("How many uploads may run at the same time (1–50)."),
+            "recordings_dir": _("An absolute path; empty uses BILIUP_RECORDINGS_DIR."),
+            "event_loop_interval": _(
+                "Seconds between checks whether a room is live (5–3600)."
+            ),
+            "delay": _(
+                "Seconds a stream may stay offline and still continue the same recording session."
+            ),
+            "delete_after_upload": _(
+                "Keep the recorded files, or delete them once Bilibili accepts the archive."
+            ),
+            "disk_reserve": _("Free space (MB) below which no new segment is started."),
+            "uploader": _("For upload templates that do not choose one."),
+            "openplatform_client_id": _("From your Bilibili Open Platform app."),
+            "openplatform_app_secret": _(
+                "Write-only: leave blank to keep the stored secret."
+            ),
+            "openplatform_access_token": _(
+                "The user's OAuth token. Write-only: leave blank to keep it."
+            ),
+            "openplatform_auth": _("How requests to the Open Platform are signed."),
+        }
 
     def clean_lines(self) -> str:
-        value = self.cleaned_data["lines"].strip()
-        if value.upper() == "AUTO":
-            return "AUTO"
-        if not re.fullmatch(r"[a-z0-9]{2,16}", value):
-            raise forms.ValidationError(
-                "Use AUTO or a line name such as bda2, bldsa, tx, txa or alia."
-            )
-        return value
+        return clean_line(self.cleaned_data["lines"])
 
     def clean_recordings_dir(self) -> str:
         value = self.cleaned_data["recordings_dir"].strip()

@@ -75,6 +75,12 @@ biliup_routes = [
 pages = [
     path("", site_views.dashboard, name="dashboard"),
     path("settings/", site_views.settings_page, name="settings"),
+    path("settings/tokens", site_views.settings_tokens, name="settings-tokens"),
+    path(
+        "settings/tokens/<int:pk>/delete",
+        site_views.settings_token_delete,
+        name="settings-token-delete",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("recorder.urls")),

@@ -6,14 +6,23 @@ import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import BilibiliAccount
+from accounts.forms import TokenForm
+from accounts.models import ApiToken, BilibiliAccount
+from biliup_site.forms import ConfigurationForm
+from biliup_site.http import HtmxHttpRequest
 from biliup_site.models import Configuration
 from biliup_site.pages import render_page
 from recorder.models import Streamer
@@ -100,7 +109,138 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+# Settings -------------------------------------------------------------------------------------
+
+# Write-only: never rendered back; a blank field keeps what is stored.
+SECRETS = ("openplatform_app_secret", "openplatform_access_token")
+SETTINGS_GROUPS = (
+    (
+        gettext_lazy("Recording"),
+        (
+            "recordings_dir",
+            "event_loop_interval",
+            "delay",
+            "download_limit",
+            "disk_reserve",
+        ),
+    ),
+    (
+        gettext_lazy("Uploading"),
+        (
+            "uploader",
+            "lines",
+            "threads",
+            "upload_limit",
+            "submit_api",
+            "delete_after_upload",
+        ),
+    ),
+    (
+        gettext_lazy("Open Platform"),
+        (
+            "openplatform_client_id",
+            "openplatform_app_secret",
+            "openplatform_access_token",
+            "openplatform_auth",
+        ),
+    ),
+)
+
+
+def _with_kept_secrets(post: QueryDict, config: Configuration) -> QueryDict:
+    """A blank secret keeps the stored one (as the API's PUT without it); "clear" empties it."""
+    data = post.copy()
+    for name in SECRETS:
+        if data.get(f"clear_{name}"):
+            data[name] = ""
+        elif not data.get(name):
+            data[name] = getattr(config, name)
+    return data
+
+
+def _settings_context(
+    request: HttpRequest, form: ConfigurationForm, config: Configuration, **extra: Any
+) -> dict[str, Any]:
+    for name in SECRETS:
+        form.fields[name].widget = forms.PasswordInput(
+            attrs={"autocomplete": "new-password"}
+        )
+    # Read before the form is bound: a bound ModelForm has already changed `config`.
+    stored = Configuration.load()
+    secret_set = {name: bool(getattr(stored, name)) for name in SECRETS}
+    groups = [
+        (title, [(form[name], secret_set.get(name)) for name in names])
+        for title, names in SETTINGS_GROUPS
+    ]
+    return {
+        "form": form,
+        "groups": groups,
+        "recordings_path": stored.recordings_path(),
+        "tokens": request.user.api_tokens.all(),
+        "token_form": TokenForm(),
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "biliup_site/settings.html", {})
+    """The global configuration, through the same form as PUT /api/v1/configuration."""
+    config = Configuration.load()
+    if request.method != "POST":
+        form = ConfigurationForm(instance=config)
+        return render_page(
+            request,
+            "biliup_site/settings.html",
+            _settings_context(request, form, config),
+            parts=("tokens",),
+        )
+    form = ConfigurationForm(_with_kept_secrets(request.POST, config), instance=config)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Settings saved."))
+        return redirect("settings")
+    return render(
+        request,
+        "biliup_site/settings.html",
+        _settings_context(request, form, Configuration.load()),
+    )
+
+
+def _tokens_answer(request: HtmxHttpRequest, **extra: Any) -> HttpResponse:
+    """The tokens card for htmx; the whole settings page for a plain form post."""
+    if request.htmx:
+        context = {
+            "tokens": request.user.api_tokens.all(),
+            "token_form": TokenForm(),
+            **extra,
+        }
+        return render(request, "biliup_site/settings.html#tokens", context)
+    config = Configuration.load()
+    form = ConfigurationForm(instance=config)
+    context = _settings_context(request, form, config, **extra)
+    return render(request, "biliup_site/settings.html", context)
+
+
+@require_POST
+@login_required
+def settings_tokens(request: HtmxHttpRequest) -> HttpResponse:
+    """Issue an API token; its secret is shown this once."""
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _tokens_answer(request, token_form=form)
+    token, raw = ApiToken.objects.issue(request.user, form.cleaned_data["name"])
+    return _tokens_answer(request, new_token=token, raw_token=raw)
+
+
+@require_POST
+@login_required
+def settings_token_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token.delete()
+    if request.htmx:
+        return _tokens_answer(request)
+    messages.success(
+        request, _("Deleted the API token %(name)s.") % {"name": token.name}
+    )
+    return redirect("settings")

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import cookiefile
 from accounts.models import BilibiliAccount
 
 
@@ -20,4 +20,4 @@ class Command(BaseCommand):
             raise CommandError(f"No Bilibili account named {name!r}")
         if not account.credential:
             raise CommandError(f"{name} has no credential")
-        self.stdout.write(json.dumps(account.credential, ensure_ascii=False, indent=2))
+        self.stdout.write(cookiefile.export(account), ending="")

@@ -4,10 +4,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from accounts import credentials
-from accounts.models import BilibiliAccount, account_name_validator
+from accounts import cookiefile, credentials
+from accounts.models import account_name_validator
 
 
 class Command(BaseCommand):
@@ -28,10 +27,5 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
         except (credentials.CredentialError, ValueError) as exc:
             raise CommandError(f"{path}: {exc}") from None
-        with transaction.atomic():
-            account = BilibiliAccount.objects.select_for_update().filter(
-                value=name
-            ).first() or BilibiliAccount(value=name)
-            account.set_credential(document)
-            account.save()
+        account = cookiefile.store(name, document)
         self.stdout.write(f"Imported {path} as account {name!r} (mid {account.mid})")
