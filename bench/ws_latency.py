@@ -13,6 +13,8 @@ against a baseline taken in the same run:
 - baseline: a plain HTTP GET of /api/v1/openapi.json on the same daphne (keep-alive);
 - layer: a separate process calls `biliup_site.live.notify(...)`, exactly as a worker does, and
   the time to the socket message is measured (channel layer + consumer re-reading the row);
+- pages: the same publishes, timed to the pages' /ws/pages/ socket, whose consumer renders the
+  job's HTML partial (what a browser tab swaps in);
 - upload: POST /api/v1/uploads returning → the job's first and final socket messages, which adds
   the django-q2 broker pickup (ORM polling every 0.5 s when embedded) and the worker's claim.
 
@@ -30,6 +32,7 @@ import math
 import os
 import queue
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -85,8 +88,13 @@ def publish_from_stdin() -> None:
 class Socket:
     """A logged-in /ws/progress/ socket; a thread stamps each message as it arrives."""
 
-    def __init__(self, site: livesite.Site, session: requests.Session) -> None:
-        self.ws = livesite.open_progress_socket(site, session)
+    def __init__(
+        self,
+        site: livesite.Site,
+        session: requests.Session,
+        path: str = "/ws/progress/",
+    ) -> None:
+        self.ws = livesite.open_progress_socket(site, session, path)
         self.messages: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -94,7 +102,11 @@ class Socket:
     def _read(self) -> None:
         with contextlib.suppress(ConnectionClosed):
             for raw in self.ws:
-                self.messages.put((now(), json.loads(raw)))
+                self.messages.put((now(), self.parse(raw)))
+
+    @staticmethod
+    def parse(raw: str | bytes) -> dict[str, Any]:
+        return json.loads(raw)
 
     def drain(self) -> None:
         with contextlib.suppress(queue.Empty):
@@ -119,12 +131,23 @@ class Socket:
         self.reader.join(timeout=5)
 
 
+class PageSocket(Socket):
+    """/ws/pages/: HTML partials; the job's id is read off the fragment's root element."""
+
+    @staticmethod
+    def parse(raw: str | bytes) -> dict[str, Any]:
+        text = raw if isinstance(raw, str) else raw.decode()
+        match = re.search(r'id="job-(\d+)"', text)
+        return {"job": {"id": int(match.group(1))}} if match else {}
+
+
 def measure(site: livesite.Site, args: argparse.Namespace) -> dict[str, list[float]]:
     http = livesite.register_admin(site, "bench", "bench-password-1")
     livesite.add_account(http, site, ACCOUNT)
     results: dict[str, list[float]] = {
         "baseline": [],
         "layer": [],
+        "pages": [],
         "first": [],
         "final": [],
     }
@@ -135,6 +158,7 @@ def measure(site: livesite.Site, args: argparse.Namespace) -> dict[str, list[flo
         results["baseline"].append(now() - started)
 
     ws = Socket(site, http)
+    pages = PageSocket(site, http, "/ws/pages/")
     try:
         job_id = 0
         for i in range(args.jobs):
@@ -161,19 +185,23 @@ def measure(site: livesite.Site, args: argparse.Namespace) -> dict[str, list[flo
         try:
             for i in range(args.pings + 1):
                 ws.drain()
+                pages.drain()
                 publisher.stdin.write(f"{job_id}\n")
                 publisher.stdin.flush()
                 published = float(publisher.stdout.readline())
                 received = ws.wait_for(job_id)
+                rendered = pages.wait_for(job_id)
                 # The first publish pays for Django's start-up and the layer's connection.
                 if i:
                     results["layer"].append(received - published)
+                    results["pages"].append(rendered - published)
                 time.sleep(random.uniform(0, 0.1))
         finally:
             publisher.stdin.close()
             publisher.wait(timeout=10)
     finally:
         ws.close()
+        pages.close()
     return results
 
 
@@ -188,6 +216,7 @@ def percentile(values: list[float], fraction: float) -> float:
 ROWS = [
     ("baseline", "HTTP GET /api/v1/openapi.json"),
     ("layer", "notify() -> socket message"),
+    ("pages", "notify() -> /ws/pages/ HTML"),
     ("first", "POST /uploads -> first message"),
     ("final", "POST /uploads -> 'failed' message"),
 ]

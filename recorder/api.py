@@ -1,25 +1,22 @@
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
-from biliup_site.api import ApiError, api, dispatch, ok
+from biliup_site.api import ApiError, api, dispatch, form_error, ok
 from biliup_site.forms import bind
 from biliup_site.http import ApiRequest
 from biliup_site.models import Configuration
+from recorder import streamers as workflow
 from recorder import videos as recordings
 from recorder.forms import StreamerForm
 from recorder.models import Streamer, StreamerInfo
 
 
-def _save(form: StreamerForm) -> Streamer:
-    # The form checked uniqueness, but a concurrent request may have won since: no 500 for that.
-    try:
-        with transaction.atomic():
-            return form.save()
-    except IntegrityError:
-        raise ApiError("url: A streamer with this URL exists already.") from None
+def _saved(streamer: Streamer | None, form: StreamerForm) -> Streamer:
+    if streamer is None:
+        raise form_error(form)
+    return streamer
 
 
 def list_streamers(request: ApiRequest) -> HttpResponse:
@@ -27,8 +24,8 @@ def list_streamers(request: ApiRequest) -> HttpResponse:
 
 
 def create_streamer(request: ApiRequest) -> HttpResponse:
-    streamer = _save(bind(StreamerForm, request.json))
-    transaction.on_commit(streamer.enqueue_check)
+    form = bind(StreamerForm, request.json)
+    streamer = _saved(workflow.create(form), form)
     return ok(streamer.to_dict())
 
 
@@ -37,7 +34,8 @@ def update_streamer(request: ApiRequest) -> HttpResponse:
     if type(pk) is not int:
         raise ApiError("id: Expected the id of the streamer to update.")
     streamer = get_object_or_404(Streamer, pk=pk)
-    streamer = _save(bind(StreamerForm, request.json, instance=streamer))
+    form = bind(StreamerForm, request.json, instance=streamer)
+    streamer = _saved(workflow.save(form), form)
     return ok(streamer.to_dict())
 
 
@@ -65,9 +63,7 @@ streamer = dispatch(GET=get_streamer, DELETE=delete_streamer)
 @api("POST", "PUT")
 def pause(request: ApiRequest, pk: int) -> HttpResponse:
     streamer = get_object_or_404(Streamer, pk=pk)
-    streamer.toggle_pause()
-    if not streamer.paused:
-        transaction.on_commit(streamer.enqueue_check)
+    workflow.toggle_pause(streamer)
     streamer = Streamer.objects.with_upload_status().get(pk=pk)
     return ok(streamer.to_row())
 

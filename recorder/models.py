@@ -5,6 +5,8 @@ from typing import Any, TypedDict
 from django.db import models
 from django.utils import timezone
 
+from biliup_site import live
+
 
 class StreamerQuerySet(models.QuerySet["Streamer"]):
     def with_upload_status(self) -> StreamerQuerySet:
@@ -177,6 +179,7 @@ class Streamer(models.Model):
             paused=~models.F("paused"), updated=timezone.now()
         )
         self.refresh_from_db(fields=["paused", "updated"])
+        live.notify(live.PROGRESS_GROUP, "job.changed", kind="streamer", pk=self.pk)
 
     def to_dict(self) -> StreamerDict:
         template = self.upload_template

@@ -377,14 +377,14 @@ def upload_segment(
 
 
 def open_progress_socket(
-    site: Site, session: requests.Session | None
+    site: Site, session: requests.Session | None, path: str = "/ws/progress/"
 ) -> ClientConnection:
-    """Connect to /ws/progress/ with the session's cookies (None: anonymously)."""
+    """Connect to /ws/progress/ (or the pages' /ws/pages/) with the session's cookies (None:
+    anonymously)."""
     headers = {}
     if session is not None:
         headers["Cookie"] = "; ".join(
             f"{name}={value}" for name, value in session.cookies.items()
         )
-    return connect(
-        site.ws_url, origin=site.url, additional_headers=headers, open_timeout=10
-    )
+    url = site.url.replace("http://", "ws://", 1) + path
+    return connect(url, origin=site.url, additional_headers=headers, open_timeout=10)

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
 from biliup_site.api import ApiError, api, dispatch, ok
 from biliup_site.forms import bind
 from biliup_site.http import ApiRequest
-from biliup_site.models import Configuration
-from recorder import videos as recordings
+from uploads import manual
 from uploads import upload as workflow
-from uploads.forms import UploadParamsForm, UploadTemplateForm, normalize
+from uploads.forms import UploadTemplateForm, normalize
 from uploads.models import UploadJob, UploadTemplate
 
 
@@ -66,48 +63,9 @@ def delete_template(request: ApiRequest, pk: int) -> HttpResponse:
 template = dispatch(GET=get_template, DELETE=delete_template)
 
 
-def _upload_settings(
-    params: dict[str, Any],
-) -> tuple[UploadTemplate, UploadTemplate | None]:
-    """The archive settings for POST /uploads: a named template, overlaid with the params."""
-    base = None
-    if name := params.get("template_name"):
-        if not isinstance(name, str):
-            raise ApiError("params.template_name: Expected a string.")
-        base = UploadTemplate.objects.filter(template_name=name).first()
-        if base is None:
-            raise ApiError(f"params.template_name: No upload template named {name!r}.")
-    try:
-        form = bind(UploadParamsForm, normalize(params), instance=base)
-    except ApiError as exc:
-        raise ApiError(f"params.{exc.message}") from None
-    settings = form.save(commit=False)
-    if settings.account is None:
-        raise ApiError(
-            "params.user_cookie: Choose the Bilibili account to upload with."
-        )
-    template = UploadTemplate.objects.get(pk=base.pk) if base is not None else None
-    return settings, template
-
-
 @api("POST")
 def uploads(request: ApiRequest) -> HttpResponse:
-    files, params = request.json.get("files"), request.json.get("params", {})
-    if not (
-        isinstance(files, list) and files and all(isinstance(f, str) for f in files)
-    ):
-        raise ApiError("files: Expected a non-empty list of file names from /videos.")
-    if not isinstance(params, dict):
-        raise ApiError("params: Expected an object of upload settings.")
-    root = Configuration.load().recordings_path()
-    try:
-        paths = [recordings.resolve(root, name) for name in files]
-    except recordings.PathRefused as exc:
-        raise ApiError(f"files: {exc}") from None
-    if len(set(paths)) != len(paths):
-        raise ApiError("files: The same file is listed twice.")
-    settings, template = _upload_settings(params)
-    workflow.create_job(paths, settings, template=template)
+    manual.upload_files(request.json.get("files"), request.json.get("params", {}))
     return ok({})
 
 

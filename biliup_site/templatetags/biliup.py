@@ -11,9 +11,10 @@ register = template.Library()
 @register.filter
 def duration(seconds: float | int | None) -> str:
     """3725 → "1:02:05"; 65 → "1:05"."""
-    if seconds is None:
+    try:
+        total = int(float(seconds))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return ""
-    total = int(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
