@@ -4,10 +4,11 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BilibiliAccount
 from biliup_site.api import ApiError
-from biliup_site.forms import JsonModelForm
+from biliup_site.forms import JsonModelForm, clean_line
 from uploads.models import UploadTemplate
 
 # biliup's own names for fields the documented API names differently.
@@ -37,9 +38,27 @@ def normalize(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 class UploadTemplateForm(JsonModelForm):
-    tag = forms.CharField(required=False, max_length=1000, help_text="Comma-separated")
+    tag = forms.CharField(
+        required=False,
+        max_length=1000,
+        label=_("Tags"),
+        help_text=_("Comma-separated, at most 10."),
+    )
     user_cookie = forms.CharField(
-        required=False, max_length=100, help_text="Name of the Bilibili account"
+        required=False,
+        max_length=100,
+        label=_("Bilibili account"),
+        help_text=_("The account the archive is uploaded as."),
+    )
+    # The template's `line`, under the configuration's name for the same setting.
+    lines = forms.CharField(
+        required=False,
+        max_length=16,
+        label=_("UPOS line"),
+        help_text=_(
+            "Empty: the line chosen in Settings. AUTO: the fastest line, probed. "
+            "Or a line name such as bda2, bldsa, tx, txa or alia."
+        ),
     )
 
     class Meta:
@@ -73,10 +92,57 @@ class UploadTemplateForm(JsonModelForm):
                 "unique": "An upload template with this name exists already."
             }
         }
+        labels = {
+            "template_name": _("Template name"),
+            "title": _("Archive title"),
+            "part_title": _("Part title"),
+            "tid": _("Category"),
+            "copyright": _("Copyright"),
+            "source": _("Source"),
+            "desc": _("Description"),
+            "dynamic": _("Dynamic"),
+            "cover": _("Cover"),
+            "dtime": _("Scheduled publishing"),
+            "dolby": _("Dolby audio"),
+            "hires": _("Hi-Res audio"),
+            "no_reprint": _("Forbid reposting"),
+            "open_elec": _("Charging (open_elec)"),
+            "up_selection_reply": _("Curate comments"),
+            "up_close_reply": _("Close comments"),
+            "up_close_danmu": _("Close danmaku"),
+            "is_only_self": _("Only visible to me"),
+            "credits": _("Credits"),
+            "extra_fields": _("Extra submit fields"),
+            "submit_api": _("Submit API"),
+            "uploader": _("Uploader"),
+        }
+        help_texts = {
+            "template_name": _("How you pick this template for a streamer."),
+            "title": _(
+                "Empty: {streamer} %Y-%m-%d %H:%M {title} for a live session, "
+                "the first file's name for picked files."
+            ),
+            "part_title": _("Each part's title; empty: the file name."),
+            "tid": _("Bilibili's category (zone) id."),
+            "source": _("Where a repost comes from, e.g. the live room's address."),
+            "desc": _("The archive's description, up to 2000 characters."),
+            "dynamic": _("Text of the feed post that announces the archive."),
+            "cover": _(
+                "An image URL or the path of an image file; empty: Bilibili picks a frame."
+            ),
+            "dtime": _("Unix time in seconds; empty: publish at once."),
+            "credits": _("A JSON list, as Bilibili's submit takes it."),
+            "extra_fields": _(
+                'A JSON object merged into the submit, e.g. {"is_360": 0}.'
+            ),
+            "submit_api": _("Empty: the one chosen in Settings."),
+            "uploader": _("Empty: the one chosen in Settings."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial.setdefault("tag", ",".join(self.instance.tags or []))
+        self.initial.setdefault("lines", self.instance.line)
         if self.instance.account_id:
             self.initial.setdefault("user_cookie", self.instance.account.value)
 
@@ -105,6 +171,10 @@ class UploadTemplateForm(JsonModelForm):
             )
         return account
 
+    def clean_lines(self) -> str:
+        value = self.cleaned_data["lines"].strip()
+        return clean_line(value) if value else ""
+
     def clean_credits(self) -> list[Any]:
         value = self.cleaned_data["credits"] or []
         if not isinstance(value, list):
@@ -126,6 +196,7 @@ class UploadTemplateForm(JsonModelForm):
     def save(self, commit: bool = True) -> UploadTemplate:
         self.instance.tags = self.cleaned_data["tag"]
         self.instance.account = self.cleaned_data["user_cookie"]
+        self.instance.line = self.cleaned_data["lines"]
         return super().save(commit)
 
 

@@ -43,6 +43,7 @@ class UploadTemplateDict(TypedDict):
     extra_fields: dict[str, Any]
     submit_api: str | None
     uploader: str | None
+    lines: str
     user_cookie: str | None
     copyright_source: str
     description: str
@@ -98,6 +99,10 @@ class UploadTemplate(models.Model):
     uploader = models.CharField(
         max_length=16, choices=Uploader.choices, blank=True, help_text="Empty: UPOS"
     )
+    # The UPOS line (AUTO or a name), named `lines` in the API like the configuration's.
+    line = models.CharField(
+        max_length=16, blank=True, help_text="Empty: the configuration's lines"
+    )
     account = models.ForeignKey(
         "accounts.BilibiliAccount",
         null=True,
@@ -144,6 +149,7 @@ class UploadTemplate(models.Model):
             "extra_fields": self.extra_fields,
             "submit_api": self.submit_api or None,
             "uploader": self.uploader or None,
+            "lines": self.line,
             "user_cookie": self.account.value if self.account else None,
             "copyright_source": self.source,
             "description": self.desc,

@@ -72,6 +72,8 @@ class Runner:
         self.submit_api = (
             self.params.get("submit_api") or self.config.submit_api or "app"
         )
+        # The template's UPOS line, else the configuration's (AUTO or a line name).
+        self.lines: str = self.params.get("lines") or self.config.lines
         self.speed = Speed()
         self._checked = 0.0
         # The job's files as of the file being sent (whose bytes_done moves), for progress.

@@ -473,7 +473,7 @@ def _preupload(runner: Runner, file: UploadFile) -> Session:
         for attempt in range(1, PREUPLOAD_ATTEMPTS + 1):
             runner.wait_for_account()
             try:
-                chosen = choose_line(sess, runner.config.lines)
+                chosen = choose_line(sess, runner.lines)
                 runner.job.line = chosen.name
                 return preupload(sess, chosen, Path(file.path).name, file.size)
             except RateLimited as exc:
