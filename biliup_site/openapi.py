@@ -179,6 +179,11 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "enum": ["upos", "openplatform", "Noop", None],
             },
+            "lines": {
+                "type": "string",
+                "description": "UPOS line for this template: AUTO or a line name such as "
+                "bda2; empty uses the configuration's `lines`",
+            },
             "user_cookie": _NULL_STR,
         },
     },

@@ -6,13 +6,14 @@ from typing import Any, TypedDict
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from biliup_site import live
 from biliup_site.models import SubmitApi
 from biliup_site.workers import this_worker, worker_alive
 
 # Copyright as Bilibili numbers it: 1 self-made, 2 repost (needs a source).
-COPYRIGHT_CHOICES = [(1, "Self-made"), (2, "Repost")]
+COPYRIGHT_CHOICES = [(1, _("Self-made")), (2, _("Repost"))]
 
 
 class UploadTemplateDict(TypedDict):
@@ -55,9 +56,9 @@ class UploadTemplate(models.Model):
     """How a recording becomes an archive (biliup's `uploadstreamers`), with the API's field names."""
 
     class Uploader(models.TextChoices):
-        UPOS = "upos", "UPOS (biliup-rs)"
-        OPENPLATFORM = "openplatform", "Open Platform"
-        NOOP = "Noop", "Don't upload"
+        UPOS = "upos", _("UPOS (biliup-rs)")
+        OPENPLATFORM = "openplatform", _("Open Platform")
+        NOOP = "Noop", _("Don't upload")
 
     template_name = models.CharField(max_length=200, unique=True)
     title = models.CharField(
@@ -198,14 +199,14 @@ class UploadJob(models.Model):
     """Files to upload and the archive they become. Survives restarts: all state is here."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Uploading"
-        SUBMITTING = "submitting", "Submitting"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Uploading")
+        SUBMITTING = "submitting", _("Submitting")
         # A live session's files are uploaded as they close; the archive waits for its end.
-        WAITING = "waiting", "Waiting for the live session to end"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        WAITING = "waiting", _("Waiting for the live session to end")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING, Status.SUBMITTING, Status.WAITING)
     FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
@@ -398,13 +399,10 @@ class UploadJob(models.Model):
 
     @property
     def display_title(self) -> str:
-        """The archive's title once submitted; the template's until then."""
-        return (
-            self.params.get("archive_title")
-            or self.params.get("title", "")
-            or self.params.get("template_name", "")
-            or f"#{self.pk}"
-        )
+        """The archive's title once submitted; the one it will get until then."""
+        from uploads import titles
+
+        return self.params.get("archive_title") or titles.job_title(self)
 
     @property
     def eta(self) -> int | None:
@@ -459,10 +457,10 @@ class UploadFile(models.Model):
     """One file of an upload job, with the UPOS session that resumes it after a crash."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        UPLOADING = "uploading", "Uploading"
-        UPLOADED = "uploaded", "Uploaded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        UPLOADING = "uploading", _("Uploading")
+        UPLOADED = "uploaded", _("Uploaded")
+        FAILED = "failed", _("Failed")
 
     job = models.ForeignKey(UploadJob, on_delete=models.CASCADE, related_name="files")
     position = models.PositiveIntegerField()

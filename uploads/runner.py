@@ -272,21 +272,7 @@ class Runner:
         )
 
     def title(self) -> str:
-        session = self.job.streamer_info
-        first = self.job.files.order_by("position").first()
-        template = self.params.get("title") or ""
-        if session is not None:
-            return titles.render(
-                template or "{streamer} %Y-%m-%d %H:%M {title}",
-                title=session.title,
-                streamer=session.name,
-                url=session.url,
-                when=session.start_time,
-            )
-        stem = Path(first.path).stem if first else "upload"
-        return titles.render(
-            template or stem, title=stem, streamer="", url="", when=self.job.created
-        )
+        return titles.job_title(self.job)
 
     def part_title(self, file: UploadFile) -> str:
         template = self.params.get("part_title") or ""
