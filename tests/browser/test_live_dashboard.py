@@ -81,3 +81,45 @@ def test_anonymous_visitors_are_sent_to_log_in(chromium: Any, site: Site) -> Non
     page.goto("/uploads/")
     assert "/login/?next=/uploads/" in page.url or page.url.endswith("/setup/")
     assert page.evaluate("document.body.dataset.live") is None
+
+
+def test_deleting_a_streamer_asks_first(
+    chromium: Any, site: Site, fake: FakeBilibili
+) -> None:
+    page = new_page(chromium, site)
+    log_in(page)
+    page.goto("/streamers/")
+    form = page.locator("#streamer-add")
+    form.locator("[name=url]").fill("https://live.bilibili.com/24003")
+    form.locator("[name=remark]").fill("to delete")
+    form.locator("button[type=submit]").click()
+    row = page.locator("#streamer-list li.streamer", has_text="to delete")
+    row.wait_for()
+    asked: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    row.locator("button.danger").click()
+    page.wait_for_timeout(500)
+    assert row.count() == 1
+    assert "recordings are kept" in asked[0]
+    page.once("dialog", lambda d: answer(d, True))
+    row.locator("button.danger").click()
+    row.wait_for(state="detached")
+    page.reload()
+    assert page.locator("#streamer-list li.streamer", has_text="to delete").count() == 0
+
+
+def test_field_errors_show_next_to_the_field(chromium: Any, site: Site) -> None:
+    page = new_page(chromium, site)
+    log_in(page)
+    page.goto("/streamers/")
+    form = page.locator("#streamer-add")
+    form.locator("[name=url]").fill("ftp://example.com/live")
+    form.locator("button[type=submit]").click()
+    error = page.locator("#streamer-add .errorlist").first
+    error.wait_for()
+    assert "http" in error.inner_text()
