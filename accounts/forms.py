@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import BilibiliAccount
 
@@ -16,7 +18,7 @@ class RegisterForm(forms.Form):
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
+            raise forms.ValidationError(_("That username is taken."))
         return username
 
     def clean(self) -> dict[str, Any]:
@@ -45,14 +47,19 @@ class AccountForm(forms.ModelForm):
         model = BilibiliAccount
         fields = ["value"]
         error_messages = {
-            "value": {"unique": "A Bilibili account with this name already exists."}
+            "value": {
+                "unique": gettext_lazy(
+                    "A Bilibili account with this name already exists."
+                )
+            }
         }
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"] or BilibiliAccount.PLATFORM
         if key != BilibiliAccount.PLATFORM:
             raise forms.ValidationError(
-                f"Only {BilibiliAccount.PLATFORM!r} accounts can be added here."
+                _("Only %(platform)s accounts can be added here.")
+                % {"platform": repr(BilibiliAccount.PLATFORM)}
             )
         return key
 

@@ -9,12 +9,15 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Account names look like biliup's cookie file names ("cookies.json", "12345.json"), but they are
 # only names: nothing ever opens a path a client sends.
 account_name_validator = RegexValidator(
     r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$",
-    "Use a file-style name such as cookies.json: letters, digits, '.', '_' and '-' only.",
+    _(
+        "Use a file-style name such as cookies.json: letters, digits, '.', '_' and '-' only."
+    ),
 )
 
 
@@ -35,11 +38,11 @@ class BilibiliAccount(models.Model):
     PLATFORM = "bilibili-cookies"
 
     class Status(models.TextChoices):
-        NO_CREDENTIAL = "no_credential", "No credential yet"
-        UNCHECKED = "unchecked", "Not checked yet"
-        ACTIVE = "active", "Active"
-        EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Revoked"
+        NO_CREDENTIAL = "no_credential", _("No credential yet")
+        UNCHECKED = "unchecked", _("Not checked yet")
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
 
     value = models.CharField(
         max_length=100, unique=True, validators=[account_name_validator]
@@ -196,14 +199,14 @@ class QrLogin(models.Model):
     """A QR login in progress. Polled one step per request, so no web thread ever waits on it."""
 
     class Kind(models.TextChoices):
-        TV = "tv", "TV (token + cookies)"
-        WEB = "web", "Web (cookies)"
+        TV = "tv", _("TV (token + cookies)")
+        WEB = "web", _("Web (cookies)")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for a scan"
-        SCANNED = "scanned", "Scanned, waiting for confirmation"
-        CONFIRMED = "confirmed", "Confirmed"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Waiting for a scan")
+        SCANNED = "scanned", _("Scanned, waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        EXPIRED = "expired", _("Expired")
 
     key = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TV)

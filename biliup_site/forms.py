@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from biliup_site.api import ApiError, form_error
@@ -89,7 +90,7 @@ def clean_line(value: str) -> str:
         return "AUTO"
     if not re.fullmatch(r"[a-z0-9]{2,16}", value):
         raise forms.ValidationError(
-            "Use AUTO or a line name such as bda2, bldsa, tx, txa or alia."
+            gettext("Use AUTO or a line name such as bda2, bldsa, tx, txa or alia.")
         )
     return value
 
@@ -170,6 +171,8 @@ class ConfigurationForm(JsonModelForm):
         value = self.cleaned_data["recordings_dir"].strip()
         if value and not value.startswith("/"):
             raise forms.ValidationError(
-                "Use an absolute path, or leave empty for BILIUP_RECORDINGS_DIR."
+                gettext(
+                    "Use an absolute path, or leave empty for BILIUP_RECORDINGS_DIR."
+                )
             )
         return value

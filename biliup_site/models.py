@@ -6,6 +6,7 @@ from typing import Any, TypedDict
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ConfigurationDict(TypedDict):
@@ -29,16 +30,16 @@ class ConfigurationDict(TypedDict):
 class SubmitApi(models.TextChoices):
     """Which Bilibili endpoint submits an archive: globally, or per upload template."""
 
-    APP = "app", "App (BiliTV appkey)"
-    WEB = "web", "Web (cookies + csrf)"
+    APP = "app", _("App (BiliTV appkey)")
+    WEB = "web", _("Web (cookies + csrf)")
 
 
 class Configuration(models.Model):
     """The global configuration: one row, biliup's `config` keys where they exist."""
 
     class DeletePolicy(models.TextChoices):
-        KEEP = "keep", "Keep files after upload"
-        DELETE = "delete", "Delete files once the archive is accepted"
+        KEEP = "keep", _("Keep files after upload")
+        DELETE = "delete", _("Delete files once the archive is accepted")
 
     lines = models.CharField(
         max_length=32, default="AUTO", help_text="UPOS line (AUTO, bda2, bldsa, tx, …)"
@@ -78,7 +79,7 @@ class Configuration(models.Model):
     # The secret and the token are write-only: to_dict() only says whether they are set.
     uploader = models.CharField(
         max_length=16,
-        choices=[("upos", "UPOS"), ("openplatform", "Open Platform")],
+        choices=[("upos", "UPOS"), ("openplatform", _("Open Platform"))],
         default="upos",
         help_text="For templates that do not choose",
     )
@@ -88,8 +89,8 @@ class Configuration(models.Model):
     openplatform_auth = models.CharField(
         max_length=16,
         choices=[
-            ("signature", "Signature 2.0 headers"),
-            ("legacy", "client_id + access_token in the query"),
+            ("signature", _("Signature 2.0 headers")),
+            ("legacy", _("client_id + access_token in the query")),
         ],
         default="signature",
     )

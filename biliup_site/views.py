@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import TokenForm
@@ -115,7 +115,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 SECRETS = ("openplatform_app_secret", "openplatform_access_token")
 SETTINGS_GROUPS = (
     (
-        gettext_lazy("Recording"),
+        pgettext_lazy("settings section", "Recording"),
         (
             "recordings_dir",
             "event_loop_interval",
@@ -125,7 +125,7 @@ SETTINGS_GROUPS = (
         ),
     ),
     (
-        gettext_lazy("Uploading"),
+        pgettext_lazy("settings section", "Uploading"),
         (
             "uploader",
             "lines",
@@ -136,7 +136,7 @@ SETTINGS_GROUPS = (
         ),
     ),
     (
-        gettext_lazy("Open Platform"),
+        pgettext_lazy("settings section", "Open Platform"),
         (
             "openplatform_client_id",
             "openplatform_app_secret",

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext, gettext_lazy
 
 from biliup_site.forms import JsonModelForm
 from recorder import platforms
@@ -16,7 +17,9 @@ from uploads.models import UploadTemplate
 class StreamerForm(JsonModelForm):
     url = forms.CharField(
         max_length=500,
-        error_messages={"unique": "A streamer with this URL exists already."},
+        error_messages={
+            "unique": gettext_lazy("A streamer with this URL exists already.")
+        },
     )
     template_name = forms.CharField(required=False, max_length=200)
 
@@ -50,13 +53,15 @@ class StreamerForm(JsonModelForm):
             web = url = f"https://{url}"
         if urlsplit(web).scheme not in ("http", "https"):
             raise forms.ValidationError(
-                "Use an http:// or https:// URL of a live room (or hls://, httpstream:// "
-                "followed by a stream's URL)."
+                gettext(
+                    "Use an http:// or https:// URL of a live room (or hls://, httpstream:// "
+                    "followed by a stream's URL)."
+                )
             )
         try:
             URLValidator(schemes=["http", "https"])(web)
         except ValidationError:
-            raise forms.ValidationError("Enter a valid URL.") from None
+            raise forms.ValidationError(gettext("Enter a valid URL.")) from None
         try:
             self.instance.platform = platforms.recognise(url)
         except platforms.UnsupportedUrl as exc:
@@ -69,13 +74,17 @@ class StreamerForm(JsonModelForm):
             return None
         template = UploadTemplate.objects.filter(template_name=name).first()
         if template is None:
-            raise forms.ValidationError(f"No upload template named {name!r}.")
+            raise forms.ValidationError(
+                gettext("No upload template named %(name)s.") % {"name": repr(name)}
+            )
         return template
 
     def clean_split_time(self) -> int:
         value = self.cleaned_data["split_time"]
         if 0 < value < 10:
-            raise forms.ValidationError("Use 0 (no time split) or at least 10 seconds.")
+            raise forms.ValidationError(
+                gettext("Use 0 (no time split) or at least 10 seconds.")
+            )
         return value
 
     def clean_time_range(self) -> list[str] | None:
@@ -87,19 +96,21 @@ class StreamerForm(JsonModelForm):
             and len(value) == 2
             and all(isinstance(v, str) for v in value)
         ):
-            raise forms.ValidationError("Use two times: [start, end].")
+            raise forms.ValidationError(gettext("Use two times: [start, end]."))
         return value
 
     def clean_excluded_keywords(self) -> list[str]:
         value = self.cleaned_data["excluded_keywords"] or []
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise forms.ValidationError("Use a list of words.")
+            raise forms.ValidationError(gettext("Use a list of words."))
         return value
 
     def clean_override(self) -> dict[str, Any]:
         value = self.cleaned_data["override"] or {}
         if not isinstance(value, dict):
-            raise forms.ValidationError("Use an object of option names and values.")
+            raise forms.ValidationError(
+                gettext("Use an object of option names and values.")
+            )
         return value
 
     def save(self, commit: bool = True) -> Streamer:

@@ -4,6 +4,7 @@ from typing import Any, TypedDict
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from biliup_site import live
 
@@ -66,11 +67,11 @@ class Streamer(models.Model):
     """A live room to watch and record (biliup's `livestreamers`)."""
 
     class State(models.TextChoices):
-        IDLE = "idle", "Idle"
-        CHECKING = "checking", "Checking"
-        WAITING = "waiting", "Live, waiting for a download slot"
-        RECORDING = "recording", "Recording"
-        ERROR = "error", "Error"
+        IDLE = "idle", _("Idle")
+        CHECKING = "checking", _("Checking")
+        WAITING = "waiting", _("Live, waiting for a download slot")
+        RECORDING = "recording", _("Recording")
+        ERROR = "error", _("Error")
 
     # A room's page, or a stream named with streamlink's protocols (hls://https://...).
     url = models.CharField(max_length=500, unique=True)

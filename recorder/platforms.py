@@ -10,6 +10,8 @@ import functools
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 # User-entered room URLs, not hosts we contact (those are settings): live.bilibili.com/<id>,
 # its /blanc/ and /h5/ forms, and b23.tv short links.
 BILIBILI_ROOM = re.compile(
@@ -47,7 +49,9 @@ def recognise(url: str) -> str:
         )
     except NoPluginError:
         raise UnsupportedUrl(
-            "No recorder supports this URL: use a live room of Bilibili or of a platform streamlink knows."
+            _(
+                "No recorder supports this URL: use a live room of Bilibili or of a platform streamlink knows."
+            )
         ) from None
     return str(name)
 
@@ -63,6 +67,6 @@ def recordable_room(url: str) -> str:
     room = bilibili_room(url)
     if room is None:
         raise UnsupportedUrl(
-            "b23.tv links can't be recorded: use the live.bilibili.com/<room> URL"
+            _("b23.tv links can't be recorded: use the live.bilibili.com/<room> URL")
         )
     return room

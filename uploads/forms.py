@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BilibiliAccount
@@ -89,7 +90,7 @@ class UploadTemplateForm(JsonModelForm):
         ]
         error_messages = {
             "template_name": {
-                "unique": "An upload template with this name exists already."
+                "unique": _("An upload template with this name exists already.")
             }
         }
         labels = {
@@ -153,10 +154,13 @@ class UploadTemplateForm(JsonModelForm):
             if tag and tag not in tags:
                 tags.append(tag)
         if len(tags) > MAX_TAGS:
-            raise forms.ValidationError(f"Bilibili takes at most {MAX_TAGS} tags.")
+            raise forms.ValidationError(
+                gettext("Bilibili takes at most %(count)s tags.") % {"count": MAX_TAGS}
+            )
         if too_long := [t for t in tags if len(t) > MAX_TAG_LENGTH]:
             raise forms.ValidationError(
-                f"Tags are at most {MAX_TAG_LENGTH} characters: {too_long[0]!r}."
+                gettext("Tags are at most %(count)s characters: %(tag)s.")
+                % {"count": MAX_TAG_LENGTH, "tag": repr(too_long[0])}
             )
         return tags
 
@@ -167,7 +171,10 @@ class UploadTemplateForm(JsonModelForm):
         account = BilibiliAccount.objects.filter(value=name).first()
         if account is None:
             raise forms.ValidationError(
-                f"No Bilibili account named {name!r}: add it under /users first."
+                gettext(
+                    "No Bilibili account named %(name)s: add it under /users first."
+                )
+                % {"name": repr(name)}
             )
         return account
 
@@ -178,19 +185,21 @@ class UploadTemplateForm(JsonModelForm):
     def clean_credits(self) -> list[Any]:
         value = self.cleaned_data["credits"] or []
         if not isinstance(value, list):
-            raise forms.ValidationError("Use a list.")
+            raise forms.ValidationError(gettext("Use a list."))
         return value
 
     def clean_extra_fields(self) -> dict[str, Any]:
         value = self.cleaned_data["extra_fields"] or {}
         if not isinstance(value, dict):
-            raise forms.ValidationError("Use a JSON object of submit fields.")
+            raise forms.ValidationError(gettext("Use a JSON object of submit fields."))
         return value
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if cleaned.get("copyright") == 2 and not cleaned.get("source"):
-            self.add_error("source", "A repost (copyright 2) needs its source.")
+            self.add_error(
+                "source", gettext("A repost (copyright 2) needs its source.")
+            )
         return cleaned
 
     def save(self, commit: bool = True) -> UploadTemplate:

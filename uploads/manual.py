@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from biliup_site.api import ApiError
 from biliup_site.forms import bind
@@ -32,7 +33,10 @@ def upload_settings(
             raise ApiError("params.template_name: Expected a string.")
         base = UploadTemplate.objects.filter(template_name=name).first()
         if base is None:
-            raise ApiError(f"params.template_name: No upload template named {name!r}.")
+            raise ApiError(
+                "params.template_name: "
+                + _("No upload template named %(name)s.") % {"name": repr(name)}
+            )
     try:
         form = bind(UploadParamsForm, normalize(params), instance=base)
     except ApiError as exc:
@@ -40,7 +44,7 @@ def upload_settings(
     settings = form.save(commit=False)
     if settings.account is None:
         raise ApiError(
-            "params.user_cookie: Choose the Bilibili account to upload with."
+            "params.user_cookie: " + _("Choose the Bilibili account to upload with.")
         )
     template = UploadTemplate.objects.get(pk=base.pk) if base is not None else None
     return settings, template
@@ -66,7 +70,7 @@ def upload_files(
     except recordings.PathRefused as exc:
         raise ApiError(f"files: {exc}") from None
     if len(set(paths)) != len(paths):
-        raise ApiError("files: The same file is listed twice.")
+        raise ApiError("files: " + _("The same file is listed twice."))
     settings, template = upload_settings(params)
     with transaction.atomic():
         job = workflow.create_job(paths, settings, template=template)
