@@ -30,6 +30,21 @@
     if (list) refresh(list);
   });
 
+  // Rows are replaced as they move (pushes, list reloads): a <details> the person opened stays
+  // open in the new copy of its row.
+  var openDetails = {};
+  document.addEventListener("toggle", function (event) {
+    var el = event.target;
+    if (el.tagName === "DETAILS" && el.id) openDetails[el.id] = el.open;
+  }, true);
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll("details[id]").forEach(function (el) {
+      if (openDetails[el.id]) el.open = true;
+    });
+  });
+
   var opened = false;
   document.addEventListener("htmx:wsOpen", function () {
     document.getElementById("live-status").hidden = true;

@@ -79,9 +79,9 @@ def site(
 
 
 def new_page(chromium: Any, site: Site, **options: Any) -> Any:
-    """A fresh browser context (its own cookies) speaking English, at site.url."""
+    """A fresh browser context (its own cookies), English unless `locale` says otherwise."""
     context = chromium.new_context(
-        base_url=site.url, locale="en-US", **{**DESKTOP, **options}
+        base_url=site.url, **{"locale": "en-US", **DESKTOP, **options}
     )
     context.set_default_timeout(15_000)
     return context.new_page()

@@ -168,6 +168,13 @@ def test_from_first_sign_in_to_a_published_archive_without_reloading(
     phone.goto("/templates/new")
     assert fits_the_width(phone)
     screenshot(phone, "template-form-phone")
+    chinese = new_page(chromium, site, **PHONE, locale="zh-CN")
+    chinese.context.add_cookies(page.context.cookies())
+    for name in ("dashboard", "uploads"):
+        chinese.goto(PAGES[name])
+        assert chinese.locator("html").get_attribute("lang") == "zh-hans"
+        screenshot(chinese, f"{name}-phone-zh")
+    assert chinese.locator("header.top nav").inner_text().startswith("仪表盘")
     anonymous = new_page(chromium, site, **PHONE)
     anonymous.goto("/")
     anonymous.wait_for_url("**/login/**")
