@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import format_lazy
@@ -27,6 +26,7 @@ from biliup_site.models import Configuration
 from biliup_site.pages import render_page
 from recorder import sessions as recorded
 from recorder import streamers as workflow
+from recorder import videos
 from recorder.forms import StreamerForm
 from recorder.models import RecordingFile, Streamer
 from uploads import manual
@@ -288,21 +288,15 @@ def recordings(request: HtmxHttpRequest) -> HttpResponse:
     return _recordings_page(request)
 
 
-def _path_in_folder(segment: RecordingFile) -> Path:
-    """The segment's file, links resolved; 404 for anything outside the recordings folder."""
-    root = Configuration.load().recordings_path().resolve()
-    path = (root / segment.path).resolve()
-    if not path.is_relative_to(root):
-        raise Http404("Not a file of the recordings folder")
-    return path
-
-
 @require_GET
 @login_required
 def download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     segment = get_object_or_404(RecordingFile, pk=pk)
-    path = _path_in_folder(segment)
-    if not path.is_file():
+    try:
+        # The same rule as POST /uploads: a media file inside the recordings folder, links
+        # resolved; anything else is not served.
+        path = videos.resolve(Configuration.load().recordings_path(), segment.path)
+    except videos.PathRefused:
         return _recordings_page(request, missing=segment, status=404)
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
