@@ -221,12 +221,8 @@ def _account_with_credential(name: str | None) -> BilibiliAccount:
 
 def _ask_bilibili(account: BilibiliAccount, call: Any) -> Any:
     try:
-        return call()
-    except BilibiliError as exc:
-        if exc.expired_credential:
-            account.mark_expired(str(exc))
-        raise upstream_error(exc) from None
-    except BilibiliUnavailable as exc:
+        return account.ask(call)
+    except (BilibiliError, BilibiliUnavailable) as exc:
         raise upstream_error(exc) from None
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -11,8 +12,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from biliup_site.bilibili import BilibiliError
+
 # Account names look like biliup's cookie file names ("cookies.json", "12345.json"), but they are
 # only names: nothing ever opens a path a client sends.
+T = TypeVar("T")
+
 account_name_validator = RegexValidator(
     r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,99}$",
     _(
@@ -88,6 +93,16 @@ class BilibiliAccount(models.Model):
         self.status_reason = reason
         self.checked_at = timezone.now()
         self.save(update_fields=("status", "status_reason", "checked_at", "updated"))
+
+    def ask(self, call: Callable[[], T]) -> T:
+        """Run a Bilibili call made with this account's credential. If Bilibili says the login
+        is gone, the account is marked expired before the error goes on to the caller."""
+        try:
+            return call()
+        except BilibiliError as exc:
+            if exc.expired_credential:
+                self.mark_expired(str(exc))
+            raise
 
     def to_dict(self) -> BilibiliAccountDict:
         return {

@@ -271,10 +271,10 @@ def category_picker(account_value: str, tid: int | None) -> CategoryPicker:
         ) % {"account": account}
     else:
         try:
-            data = categories.archive_pre(account.credential, account.pk)
+            data = account.ask(
+                lambda: categories.archive_pre(account.credential, account.pk)
+            )
         except BilibiliError as exc:
-            if exc.expired_credential:
-                account.mark_expired(str(exc))
             picker.error = _("Bilibili refused the category list: %(error)s") % {
                 "error": exc
             }
