@@ -2,7 +2,9 @@
 
 The first line on stdout is the base URL; the lines after it are the settings that point
 biliup-site at the fake (KEY=value, ready for `env` or an .env file). With --live, the seed room
-(23058, short id 3) is live from the start, streaming the test clip.
+(23058, short id 3) is live from the start, streaming the test clip. With --creator MID (repeatable),
+that uploader has published 45 videos, for the app, web and JustOneAPI lists; with
+--justoneapi-token TOKEN, the fake JustOneAPI takes that token (no quota, no balance limit).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import threading
 
 from tests.fakebili.live import SEED_ROOM
 from tests.fakebili.server import QR_TTL, FakeBilibili
+
+# Enough for two app pages (20 a page) and two web pages (30 a page).
+DEMO_VIDEOS = 45
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +40,19 @@ def main(argv: list[str] | None = None) -> int:
         help=f"the seed room {SEED_ROOM['room_id']} is live from the start",
     )
     parser.add_argument(
+        "--creator",
+        type=int,
+        action="append",
+        default=[],
+        metavar="MID",
+        help=f"an uploader with {DEMO_VIDEOS} published videos (repeatable)",
+    )
+    parser.add_argument(
+        "--justoneapi-token",
+        metavar="TOKEN",
+        help="a token the fake JustOneAPI accepts",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every request to stderr"
     )
     args = parser.parse_args(argv)
@@ -52,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.live:
         fake.set_live(SEED_ROOM["room_id"], 1)
+    for mid in args.creator:
+        fake.add_space_user(mid, f"UP主{mid}")
+        fake.add_space_videos(mid, DEMO_VIDEOS)
+    if args.justoneapi_token:
+        fake.add_justoneapi_token(args.justoneapi_token)
     with fake:
         lines = [fake.url, *(f"{k}={v}" for k, v in fake.env().items())]
         sys.stdout.write("\n".join(lines) + "\n")

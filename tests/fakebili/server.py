@@ -4,8 +4,9 @@ One threaded HTTP server answers for every Bilibili host on one port: the client
 BILIUP_BILIBILI_*_URL settings all point at the same base URL, and requests are routed by path.
 Each host is a module holding its handlers and a ROUTES table (passport.py, api.py, member.py,
 images.py, live.py, cdn.py with hls.py, upos.py with member's /preupload, submit.py for the
-creator's cover, submit, edit and archive endpoints); a new host is a new module added to the
-tables below. A handler may answer with a streamed body (cdn.py's FLV streams): sent chunked, then
+creator's cover, submit, edit and archive endpoints, space.py for a user's published videos on the
+app and api hosts, justoneapi.py for the JustOneAPI wrapper of them); a new host is a new module
+added to the tables below. A handler may answer with a streamed body (cdn.py's FLV streams): sent chunked, then
 the connection closes. Handlers run with the state's lock held, except those in UNLOCKED, which
 take it themselves around their bookkeeping (they sleep, or move file bytes).
 
@@ -13,7 +14,7 @@ This module holds the shared state (accounts, cookies, app tokens, QR logins) be
 fault injection, and the control interface: methods on FakeBilibili, and the same operations
 over HTTP under /_fake/ (JSON in and out; not part of Bilibili).
 
-Reference: /work/shared/reference/bilibili-protocol.md §0, §1, §2, §3, §4, §6, §8 and §9.
+Reference: /work/shared/reference/bilibili-protocol.md §0, §1, §2, §3, §4, §6, §7, §8 and §9.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ from tests.fakebili import (
     api,
     cdn,
     images,
+    justoneapi,
     live,
     member,
     openplatform,
     passport,
+    space,
     submit,
     upos,
 )
@@ -67,6 +70,7 @@ QR_TTL = 180.0
 LOGIN_SECONDS = 180 * 86400
 # A hung request sleeps this long unless the fault says otherwise: longer than any client timeout.
 DEFAULT_HANG_SECONDS = 30.0
+SECRET_PARAM = re.compile(r"\b(token=)[^&\s\"]+")
 
 Handler = Callable[["State", Request], Response]
 
@@ -78,6 +82,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
     **openplatform.ROUTES,
     **upos.ROUTES,
     **submit.ROUTES,
+    **space.ROUTES,
+    **justoneapi.ROUTES,
 }
 PREFIX_ROUTES: list[tuple[str, str, Handler]] = [
     *images.PREFIX_ROUTES,
@@ -184,6 +190,8 @@ class State:
         self.live = live.LiveState(self.lock, self.now)
         self.openplatform = openplatform.OpenPlatformState(self.lock, self.now)
         self.upos = upos.UposState(self.lock, self.now)
+        self.space = space.SpaceState()
+        self.justoneapi = justoneapi.JustOneApiState()
         self.reset()
 
     def reset(self) -> None:
@@ -204,6 +212,9 @@ class State:
             # Uploads and their files, then the archives made of them.
             self.upos.reset()
             self.archives: dict[int, submit.Archive] = {}
+            # Who has published what, and JustOneAPI's tokens.
+            self.space.reset()
+            self.justoneapi.reset()
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -318,6 +329,8 @@ class FakeBilibili(
     openplatform.OpenPlatformControls,
     upos.UposControls,
     submit.SubmitControls,
+    space.SpaceControls,
+    justoneapi.JustOneApiControls,
 ):
     """The fake Bilibili: `with FakeBilibili() as fake: …` serves on `fake.url` in a thread.
 
@@ -325,7 +338,10 @@ class FakeBilibili(
     below are what /_fake/ does over HTTP; they raise ControlError on a bad call. The live rooms'
     controls (add_room, set_live, set_stream, set_hls_only, set_hls, open_streams) are in live.py;
     UPOS's (set_upos_faults, clear_upos_faults, set_upos_line, configure_upos, upos_rate_limit,
-    upos_uploads, upos_files) in upos.py; archives() in submit.py.
+    upos_uploads, upos_files) in upos.py; archives() in submit.py; the published videos'
+    (add_space_user, add_space_videos, set_space_video, delete_space_video, set_space_review,
+    space_videos, space_requests, clear_space_requests) in space.py; JustOneAPI's
+    (add_justoneapi_token, justoneapi_token, justoneapi_inject) in justoneapi.py.
     """
 
     def __init__(
@@ -352,6 +368,9 @@ class FakeBilibili(
         return {
             **{f"BILIUP_BILIBILI_{name}_URL": self.url for name in hosts},
             "BILIUP_BILIBILI_OPENUPOS_URL": self.url,
+            # Both JustOneAPI environments (prod-global, prod-cn) are served here too.
+            "BILIUP_JUSTONEAPI_GLOBAL_URL": self.url,
+            "BILIUP_JUSTONEAPI_CN_URL": self.url,
             # UPOS endpoints are scheme-less ("//host/upos-bda2"); the fake speaks plain HTTP.
             "BILIUP_BILIBILI_UPOS_SCHEME": "http",
             "BILIUP_PROXY_ALLOWED_HOSTS": self._httpd.server_address[0],
@@ -575,6 +594,11 @@ class FakeBilibili(
                 "upos_files": self.upos_files(),
                 "upos_faults": self.state.upos.faults.to_dict(),
                 "archives": self.archives(),
+                # No JustOneAPI token in here: only how many there are.
+                "space": {
+                    **self.space_snapshot(),
+                    "justoneapi": self.justoneapi_snapshot(),
+                },
             }
 
     # Dispatch
@@ -668,6 +692,8 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *openplatform.CONTROL_ROUTES,
     *upos.CONTROL_ROUTES,
     *submit.CONTROL_ROUTES,
+    *space.CONTROL_ROUTES,
+    *justoneapi.CONTROL_ROUTES,
 ]
 
 
@@ -735,7 +761,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.track(self.connection, False)
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
+        # JustOneAPI's token travels in the query: a request line never shows it.
+        line = SECRET_PARAM.sub(r"\1***", format % args)
+        logger.debug("%s %s", self.address_string(), line)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
