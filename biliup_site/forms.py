@@ -114,6 +114,9 @@ class ConfigurationForm(JsonModelForm):
             "openplatform_app_secret",
             "openplatform_access_token",
             "openplatform_auth",
+            "catalog_provider",
+            "justoneapi_token",
+            "justoneapi_env",
         ]
         labels = {
             "lines": _("Upload line"),
@@ -131,6 +134,9 @@ class ConfigurationForm(JsonModelForm):
             "openplatform_app_secret": _("App secret"),
             "openplatform_access_token": _("Access token"),
             "openplatform_auth": _("Authentication"),
+            "catalog_provider": _("Catalog provider"),
+            "justoneapi_token": _("JustOneAPI token"),
+            "justoneapi_env": _("JustOneAPI environment"),
         }
         help_texts = {
             "lines": _(
@@ -162,10 +168,31 @@ class ConfigurationForm(JsonModelForm):
                 "The user's OAuth token. Write-only: leave blank to keep it."
             ),
             "openplatform_auth": _("How requests to the Open Platform are signed."),
+            "catalog_provider": _(
+                "Where followed users' video lists come from, unless a user chooses."
+            ),
+            "justoneapi_token": _(
+                "Write-only: leave blank to keep it. A new token resumes refreshes"
+                " stopped by JustOneAPI."
+            ),
+            "justoneapi_env": _("prod-cn is faster from mainland China."),
         }
 
     def clean_lines(self) -> str:
         return clean_line(self.cleaned_data["lines"])
+
+    def clean_justoneapi_token(self) -> str:
+        return self.cleaned_data["justoneapi_token"].strip()
+
+    def save(self, commit: bool = True) -> Configuration:
+        config = super().save(commit=False)
+        if "justoneapi_token" in self.changed_data:
+            # A new token (or a topped-up one saved again) is worth trying at once.
+            config.justoneapi_stop_reason = ""
+            config.justoneapi_stop_until = None
+        if commit:
+            config.save()
+        return config
 
     def clean_recordings_dir(self) -> str:
         value = self.cleaned_data["recordings_dir"].strip()

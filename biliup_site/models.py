@@ -6,6 +6,7 @@ from typing import Any, TypedDict
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,6 +26,10 @@ class ConfigurationDict(TypedDict):
     openplatform_auth: str
     openplatform_app_secret_set: bool
     openplatform_access_token_set: bool
+    catalog_provider: str
+    justoneapi_env: str
+    justoneapi_token_set: bool
+    justoneapi_stopped: str
 
 
 class SubmitApi(models.TextChoices):
@@ -94,6 +99,26 @@ class Configuration(models.Model):
         ],
         default="signature",
     )
+    # Creator catalogs: where followed users' video lists come from unless a user says. The
+    # JustOneAPI token is write-only, like the Open Platform secret. When JustOneAPI refuses the
+    # token itself (invalid, no permission, no balance, daily quota), every refresh through it
+    # stops: justoneapi_stop_* say why and until when (no time: until the token is changed).
+    catalog_provider = models.CharField(
+        max_length=16,
+        choices=[("bilibili", _("Bilibili")), ("justoneapi", "JustOneAPI")],
+        default="bilibili",
+    )
+    justoneapi_token = models.CharField(max_length=256, blank=True)
+    justoneapi_env = models.CharField(
+        max_length=8,
+        choices=[
+            ("global", _("prod-global (api.justoneapi.com)")),
+            ("cn", _("prod-cn (mainland China)")),
+        ],
+        default="global",
+    )
+    justoneapi_stop_reason = models.CharField(max_length=300, blank=True)
+    justoneapi_stop_until = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -111,6 +136,14 @@ class Configuration(models.Model):
     def load(cls) -> Configuration:
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+    @property
+    def justoneapi_stopped(self) -> str:
+        """Why refreshes through JustOneAPI are held right now, or ""."""
+        until = self.justoneapi_stop_until
+        if until is not None and until <= timezone.now():
+            return ""
+        return self.justoneapi_stop_reason
 
     def recordings_path(self) -> Path:
         return Path(self.recordings_dir or settings.RECORDINGS_DIR).resolve()
@@ -132,4 +165,8 @@ class Configuration(models.Model):
             "openplatform_auth": self.openplatform_auth,
             "openplatform_app_secret_set": bool(self.openplatform_app_secret),
             "openplatform_access_token_set": bool(self.openplatform_access_token),
+            "catalog_provider": self.catalog_provider,
+            "justoneapi_env": self.justoneapi_env,
+            "justoneapi_token_set": bool(self.justoneapi_token),
+            "justoneapi_stopped": self.justoneapi_stopped,
         }

@@ -64,8 +64,107 @@ _FLAG = {"type": "integer", "enum": [0, 1]}
 _NULL_STR = {"type": ["string", "null"]}
 _NULL_INT = {"type": ["integer", "null"]}
 
+_UID = [
+    {
+        "name": "uid",
+        "in": "path",
+        "required": True,
+        "description": "Bilibili user id (mid)",
+        "schema": {"type": "integer"},
+    }
+]
+
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": _STR}},
+    "Follow": {
+        "type": "object",
+        "required": ["uid"],
+        "properties": {
+            "uid": _INT,
+            "provider": {
+                "type": "string",
+                "enum": ["", "bilibili", "justoneapi"],
+                "description": "Empty: the configuration's catalog_provider",
+            },
+            "refresh_minutes": {
+                "type": "integer",
+                "minimum": 5,
+                "maximum": 10080,
+                "default": 60,
+            },
+        },
+    },
+    "Creator": {
+        "type": "object",
+        "properties": {
+            "uid": _INT,
+            "name": _STR,
+            "face": _STR,
+            "provider": {"type": "string", "enum": ["", "bilibili", "justoneapi"]},
+            "provider_used": {
+                "type": "string",
+                "enum": ["", "app", "web", "justoneapi"],
+                "description": "The endpoint that answered the last refresh",
+            },
+            "refresh_minutes": _INT,
+            "status": {"type": "string", "enum": ["new", "ok", "error", "stopped"]},
+            "status_reason": _STR,
+            "video_count": {
+                "type": "integer",
+                "description": "How many videos Bilibili says the user has",
+            },
+            "videos_known": {"type": "integer", "description": "In the catalog"},
+            "own": {"type": "boolean", "description": "One of our Bilibili accounts"},
+            "synced": {"type": ["string", "null"]},
+            "last_refresh": {"type": ["string", "null"]},
+            "next_refresh": {"type": ["string", "null"]},
+            "refreshing": {"type": "boolean"},
+            "created": _STR,
+        },
+    },
+    "CreatorVideo": {
+        "type": "object",
+        "properties": {
+            "bvid": _STR,
+            "aid": _INT,
+            "uid": _INT,
+            "title": _STR,
+            "cover": _STR,
+            "duration": {"type": "integer", "description": "Seconds"},
+            "play": _INT,
+            "danmaku": _INT,
+            "published": _STR,
+            "category": _STR,
+            "url": _STR,
+            "first_seen": _STR,
+            "updated": _STR,
+            "snapshots": {
+                "type": "array",
+                "description": "Only on /creators/{uid}/videos/{bvid}",
+                "items": {
+                    "type": "object",
+                    "properties": {"at": _STR, "play": _INT, "danmaku": _INT},
+                },
+            },
+        },
+    },
+    "VideoPage": {
+        "type": "object",
+        "properties": {
+            "count": _INT,
+            "page": _INT,
+            "page_size": _INT,
+            "pages": _INT,
+            "results": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/CreatorVideo"},
+            },
+        },
+    },
+    "CreatorTotals": {
+        "type": "object",
+        "properties": {"at": _STR, "videos": _INT, "play": _INT, "danmaku": _INT},
+    },
     "Credentials": {
         "type": "object",
         "required": ["username", "password"],
@@ -142,6 +241,24 @@ SCHEMAS: dict[str, Any] = {
             "openplatform_access_token_set": {
                 "type": "boolean",
                 "description": "Write openplatform_access_token; it is never read back",
+            },
+            "catalog_provider": {
+                "type": "string",
+                "enum": ["bilibili", "justoneapi"],
+                "description": "Where followed users' video lists come from by default",
+            },
+            "justoneapi_env": {
+                "type": "string",
+                "enum": ["global", "cn"],
+                "description": "JustOneAPI prod-global, or prod-cn for mainland China",
+            },
+            "justoneapi_token_set": {
+                "type": "boolean",
+                "description": "Write justoneapi_token; it is never read back",
+            },
+            "justoneapi_stopped": {
+                "type": "string",
+                "description": "Why refreshes through JustOneAPI are held now (empty: they are not)",
             },
         },
     },
@@ -232,6 +349,11 @@ SCHEMAS: dict[str, Any] = {
             "bvid": _STR,
             "url": _STR,
             "finished": {"type": ["string", "null"]},
+            "visible": {
+                "type": "boolean",
+                "description": "The archive has been seen in its account's public video list",
+            },
+            "visible_since": {"type": ["string", "null"]},
             "files": {"type": "array", "items": _ref("UploadFile")},
         },
     },
@@ -570,6 +692,97 @@ PATHS: dict[str, dict[str, Any]] = {
             "Files of a live session",
             _array("RecordingFile"),
             parameters=_id_param("Session id"),
+        )
+    },
+    "/creators": {
+        "get": _op("Followed Bilibili users (creator catalogs)", _array("Creator")),
+        "post": _op(
+            "Follow a user: the first refresh starts at once (201; 409 if followed)",
+            _ref("Creator"),
+            body="Follow",
+        ),
+    },
+    "/creators/{uid}": {
+        "get": _op("One followed user", _ref("Creator"), parameters=_UID),
+        "put": _op(
+            "Change the provider or refresh interval (uid stays)",
+            _ref("Creator"),
+            body="Follow",
+            parameters=_UID,
+        ),
+        "delete": _op(
+            "Unfollow: the user's catalog and trends are deleted",
+            _ref("Creator"),
+            parameters=_UID,
+        ),
+    },
+    "/creators/{uid}/refresh": {
+        "post": _op(
+            "Refresh now (202); 409 while JustOneAPI's daily quota is used up",
+            _ref("Creator"),
+            parameters=_UID,
+        )
+    },
+    "/creators/{uid}/videos": {
+        "get": _op(
+            "The user's videos, filtered, sorted and paginated",
+            _ref("VideoPage"),
+            parameters=[
+                *_UID,
+                *(
+                    {"name": name, "in": "query", "required": False, "schema": schema}
+                    for name, schema in (
+                        (
+                            "order",
+                            {
+                                "type": "string",
+                                "enum": [
+                                    "-published",
+                                    "published",
+                                    "-play",
+                                    "play",
+                                    "-danmaku",
+                                    "danmaku",
+                                    "-duration",
+                                    "duration",
+                                ],
+                                "default": "-published",
+                            },
+                        ),
+                        ("q", {"type": "string", "description": "Title contains"}),
+                        ("category", _STR),
+                        ("since", {"type": "string", "format": "date-time"}),
+                        ("until", {"type": "string", "format": "date-time"}),
+                        ("page", {"type": "integer", "minimum": 1, "default": 1}),
+                        (
+                            "page_size",
+                            {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 100,
+                                "default": 30,
+                            },
+                        ),
+                    )
+                ),
+            ],
+        )
+    },
+    "/creators/{uid}/videos/{bvid}": {
+        "get": _op(
+            "One video with its plays and danmaku over time",
+            _ref("CreatorVideo"),
+            parameters=[
+                *_UID,
+                {"name": "bvid", "in": "path", "required": True, "schema": _STR},
+            ],
+        )
+    },
+    "/creators/{uid}/trend": {
+        "get": _op(
+            "The user's total videos, plays and danmaku after each refresh",
+            _array("CreatorTotals"),
+            parameters=_UID,
         )
     },
     "/openapi.json": {

@@ -332,6 +332,26 @@ SUBMIT_RETRY_SECONDS = envfloat("BILIUP_SUBMIT_RETRY_SECONDS", "30")
 # A chunk PUT may take this long to be answered (biliup: 240 s).
 UPLOAD_CHUNK_TIMEOUT = envfloat("BILIUP_UPLOAD_CHUNK_TIMEOUT", "240")
 
+# Creator catalogs. JustOneAPI's two environments (its "Environment Guide"): prod-global, and
+# prod-cn for users in mainland China.
+JUSTONEAPI_GLOBAL_URL = envurl(
+    "BILIUP_JUSTONEAPI_GLOBAL_URL", "https://api.justoneapi.com"
+)
+JUSTONEAPI_CN_URL = envurl("BILIUP_JUSTONEAPI_CN_URL", "http://47.117.133.51:30015")
+# Refreshes running at once, over every machine: each is a few requests to one provider.
+CATALOG_CONCURRENCY = envint("BILIUP_CATALOG_CONCURRENCY", "2", minimum=1)
+# The first waits of the backoffs (doubling, capped): JustOneAPI's 301 "collection failed" is
+# retried within a refresh; its 302 rate limit and other failures push the next refresh back.
+CATALOG_RETRY_SECONDS = envfloat("BILIUP_CATALOG_RETRY_SECONDS", "5")
+CATALOG_BACKOFF_SECONDS = envfloat("BILIUP_CATALOG_BACKOFF_SECONDS", "300")
+# While an uploaded archive is not yet seen in its account's catalog, that catalog is refreshed
+# this often (seconds), for at most CATALOG_VERIFY_DAYS.
+CATALOG_VERIFY_SECONDS = envint("BILIUP_CATALOG_VERIFY_SECONDS", "120", minimum=1)
+CATALOG_VERIFY_DAYS = envint("BILIUP_CATALOG_VERIFY_DAYS", "7", minimum=1)
+# Incremental refreshes read only new videos (and the page they are on); a full walk this often
+# updates every older video's plays too.
+CATALOG_FULL_SYNC_HOURS = envint("BILIUP_CATALOG_FULL_SYNC_HOURS", "24", minimum=1)
+
 # /api/v1/proxy fetches avatars and covers for the pages, from these hosts only.
 PROXY_ALLOWED_HOSTS = envlist("BILIUP_PROXY_ALLOWED_HOSTS", "*.hdslb.com,*.biliimg.com")
 # Only for a fake Bilibili on this machine: lets the proxy reach loopback/private addresses.
@@ -347,5 +367,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("BILIUP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # At DEBUG urllib3 prints each request line, query string included: JustOneAPI's token
+        # travels there.
+        "urllib3": {"level": "INFO"},
+    },
 }

@@ -42,6 +42,12 @@ api_v1 = [
     path("upload_jobs/<int:pk>", uploads_api.upload_job),
     path("upload_jobs/<int:pk>/retry", uploads_api.retry_job),
     path("upload_jobs/<int:pk>/cancel", uploads_api.cancel_job),
+    path("creators", uploads_api.creators),
+    path("creators/<int:uid>", uploads_api.creator),
+    path("creators/<int:uid>/refresh", uploads_api.refresh_creator),
+    path("creators/<int:uid>/videos", uploads_api.creator_videos),
+    path("creators/<int:uid>/videos/<str:bvid>", uploads_api.creator_video),
+    path("creators/<int:uid>/trend", uploads_api.creator_trend),
     path("openapi.json", site_api.openapi_document),
 ]
 

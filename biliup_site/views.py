@@ -112,7 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # Settings -------------------------------------------------------------------------------------
 
 # Write-only: never rendered back; a blank field keeps what is stored.
-SECRETS = ("openplatform_app_secret", "openplatform_access_token")
+SECRETS = ("openplatform_app_secret", "openplatform_access_token", "justoneapi_token")
 SETTINGS_GROUPS = (
     (
         pgettext_lazy("settings section", "Recording"),
@@ -143,6 +143,10 @@ SETTINGS_GROUPS = (
             "openplatform_access_token",
             "openplatform_auth",
         ),
+    ),
+    (
+        pgettext_lazy("settings section", "Creator catalogs"),
+        ("catalog_provider", "justoneapi_env", "justoneapi_token"),
     ),
 )
 

@@ -95,6 +95,8 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
     """The fake Bilibili over real HTTP, fresh for each test, with every Bilibili host aimed at it."""
     from django.core.cache import cache
 
+    from uploads.space import WBI_KEYS
+
     _fake_server.reset()
     for name in ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API"):
         setattr(settings, f"BILIBILI_{name}_URL", _fake_server.url)
@@ -106,6 +108,10 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
     settings.UPLOAD_RETRY_SECONDS = 0.02
     settings.UPLOAD_RATE_LIMIT_SECONDS = 0.05
     settings.SUBMIT_RETRY_SECONDS = 0.05
+    settings.JUSTONEAPI_GLOBAL_URL = _fake_server.url
+    settings.JUSTONEAPI_CN_URL = _fake_server.url
+    settings.CATALOG_RETRY_SECONDS = 0.02
     cache.clear()
+    WBI_KEYS.forget()
     yield _fake_server
     _fake_server.clear_faults()

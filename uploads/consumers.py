@@ -7,7 +7,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from biliup_site import live
 from recorder.models import Streamer, StreamerRow
-from uploads.models import UploadJob, UploadJobDict
+from uploads.models import (
+    Creator,
+    CreatorDict,
+    CreatorVideo,
+    CreatorVideoDict,
+    UploadJob,
+    UploadJobDict,
+)
 
 
 class UploadJobMessage(TypedDict):
@@ -22,6 +29,20 @@ class StreamerMessage(TypedDict):
 
     type: Literal["streamer"]
     streamer: StreamerRow
+
+
+class CreatorMessage(TypedDict):
+    """A followed user's row (as in GET /creators) after each refresh."""
+
+    type: Literal["creator"]
+    creator: CreatorDict
+
+
+class CreatorVideoMessage(TypedDict):
+    """A video a followed user just published, found by a refresh."""
+
+    type: Literal["creator_video"]
+    video: CreatorVideoDict
 
 
 class ProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -49,6 +70,16 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
             if row is not None:
                 update: StreamerMessage = {"type": "streamer", "streamer": row}
                 await self.send_json(update)
+        elif event.get("kind") == "creator":
+            creator = await _load_creator(event["pk"])
+            if creator is not None:
+                followed: CreatorMessage = {"type": "creator", "creator": creator}
+                await self.send_json(followed)
+        elif event.get("kind") == "creator_video":
+            video = await _load_creator_video(event["pk"])
+            if video is not None:
+                found: CreatorVideoMessage = {"type": "creator_video", "video": video}
+                await self.send_json(found)
 
 
 @database_sync_to_async
@@ -61,3 +92,15 @@ def _load_job(pk: int) -> UploadJobDict | None:
 def _load_streamer(pk: int) -> StreamerRow | None:
     streamer = Streamer.objects.with_upload_status().filter(pk=pk).first()
     return streamer.to_row() if streamer else None
+
+
+@database_sync_to_async
+def _load_creator(pk: int) -> CreatorDict | None:
+    creator = Creator.objects.filter(pk=pk).first()
+    return creator.to_dict() if creator else None
+
+
+@database_sync_to_async
+def _load_creator_video(pk: int) -> CreatorVideoDict | None:
+    video = CreatorVideo.objects.select_related("creator").filter(pk=pk).first()
+    return video.to_dict() if video else None

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import BilibiliAccount
 from biliup_site.models import Configuration
 from recorder.models import RecordingFile, Streamer, StreamerInfo
-from uploads import chunks, openplatform
+from uploads import catalogs, chunks, openplatform
 from uploads.errors import JobFailed
 from uploads.models import UploadFile, UploadJob, UploadTemplate
 from uploads.runner import Runner
@@ -227,3 +227,16 @@ def run(job: UploadJob) -> None:
         job.mark_failed(
             f"Unexpected error ({type(exc).__name__}: {exc}); the job can be retried"
         )
+    else:
+        _watch_catalog(job)
+
+
+def _watch_catalog(job: UploadJob) -> None:
+    """Refresh the account's catalog until the archive shows up in it (creator catalogs)."""
+    if job.status != UploadJob.Status.DONE:
+        return
+    try:
+        catalogs.expect(job)
+    except Exception:
+        # The archive is submitted: failing to watch for it must not fail the upload.
+        logger.exception("Could not watch for upload job %s in its catalog", job.pk)

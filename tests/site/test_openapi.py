@@ -16,7 +16,11 @@ def routed() -> dict[str, set[str]]:
     paths: dict[str, set[str]] = {}
     for pattern in api_v1:
         assert isinstance(pattern, URLPattern)
-        path = "/" + re.sub(r"<int:pk>", "{id}", str(pattern.pattern))
+        path = "/" + re.sub(
+            r"<(?:\w+:)?(\w+)>",
+            lambda m: "{id}" if m[1] == "pk" else "{" + m[1] + "}",
+            str(pattern.pattern),
+        )
         paths[path] = {m.lower() for m in pattern.callback.api_methods}
     return paths
 
@@ -72,7 +76,7 @@ def test_only_login_register_and_the_session_check_are_open(anon: JsonClient) ->
     open_paths = {"/users/register", "/users/login", "/users/biliup", "/logout"}
     for path, methods in routed().items():
         for method in methods:
-            url = "/api/v1" + path.replace("{id}", "1")
+            url = "/api/v1" + re.sub(r"\{\w+\}", "1", path)
             status = anon.generic(
                 method.upper(), url, "{}", content_type="application/json"
             ).status_code
