@@ -169,6 +169,12 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
             if m["type"] == "upload_job" and m["job"]["status"] == "done"
         )
         assert done["bvid"] == job["bvid"]
+        # The archive is then looked for, and found, in the account's own catalog.
+        wait_for(
+            lambda: _jobs(session, site)[0]["visible"],
+            30,
+            f"the archive was not seen in its account's catalog\n{site.log_tail()}",
+        )
 
 
 def _statuses(messages: list[dict[str, Any]]) -> list[str]:
