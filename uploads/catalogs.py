@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 # JustOneAPI's 301 "collection failed, please retry": tries per page.
 COLLECTION_TRIES = 3
+# A refresh beats at most this often (seconds); Creator.STALE_AFTER is far longer.
+BEAT_SECONDS = 5.0
 # Failures push the next refresh back, doubling from CATALOG_BACKOFF_SECONDS up to this.
 MAX_BACKOFF = timedelta(hours=6)
 # JustOneAPI's quota day: the service is run from mainland China (its prod-cn environment), so
@@ -425,78 +427,78 @@ def _stop_for(exc: JustOneApiError) -> Stopped | None:
 
 
 def _walk(creator: Creator, pages: Iterator[SpacePage], full: bool, walk: Walk) -> None:
-    known = {
-        v.bvid: v
-        for v in CreatorVideo.objects.filter(creator=creator).only(
-            "pk", "bvid", "play", "danmaku", "title", "cover"
-        )
-    }
+    known = set(creator.videos.values_list("bvid", flat=True))
+    beat = time.monotonic()
     for page in pages:
         walk.pages += 1
-        _beat(creator)
+        if time.monotonic() - beat > BEAT_SECONDS:
+            _beat(creator)
+            beat = time.monotonic()
         if page.count is not None:
             walk.count = page.count
         met_known = any(v.bvid in known for v in page.videos)
-        walk.new.extend(_store(creator, page.videos, known))
+        walk.new.extend(_store(creator, page.videos))
+        known.update(v.bvid for v in page.videos)
         if page.videos and not walk.author:
             walk.author = page.videos[0].author
         if met_known and not full:
             return
 
 
-def _store(
-    creator: Creator, videos: list[SpaceVideo], known: dict[str, CreatorVideo]
-) -> list[int]:
-    """Insert new videos, update seen ones, snapshot changed plays. Returns the new pks."""
+# What a refresh compares to tell whether a seen video changed (raw follows them).
+COMPARED = (
+    "aid",
+    "title",
+    "cover",
+    "duration",
+    "play",
+    "danmaku",
+    "published",
+    "category",
+)
+
+
+def _store(creator: Creator, videos: list[SpaceVideo]) -> list[int]:
+    """Insert new videos, update changed ones, snapshot moved plays. Returns the new pks."""
     now = timezone.now()
-    fresh: list[CreatorVideo] = []
+    seen = {
+        v.bvid: v
+        for v in creator.videos.filter(bvid__in=[i.bvid for i in videos]).defer("raw")
+    }
+    fresh: dict[str, CreatorVideo] = {}
     changed: list[CreatorVideo] = []
     moved: list[CreatorVideo] = []  # seen before, with other plays or danmaku now
     for item in videos:
-        video = known.get(item.bvid)
+        video = seen.get(item.bvid) or fresh.get(item.bvid)
         if video is None:
             video = CreatorVideo(creator=creator, bvid=item.bvid)
             _fill(video, item)
-            fresh.append(video)
-            known[item.bvid] = video
+            fresh[item.bvid] = video
             continue
-        if (video.play, video.danmaku) != (item.play, item.danmaku):
-            moved.append(video)
+        before = tuple(getattr(video, name) for name in COMPARED)
         _fill(video, item)
+        if tuple(getattr(video, name) for name in COMPARED) == before:
+            continue
+        if (video.play, video.danmaku) != before[4:6]:
+            moved.append(video)
         video.updated = now
         changed.append(video)
     with transaction.atomic():
-        CreatorVideo.objects.bulk_create(fresh)
+        CreatorVideo.objects.bulk_create(fresh.values())
         if changed:
-            CreatorVideo.objects.bulk_update(
-                changed,
-                [
-                    "aid",
-                    "title",
-                    "cover",
-                    "duration",
-                    "play",
-                    "danmaku",
-                    "published",
-                    "category",
-                    "raw",
-                    "updated",
-                ],
-            )
-        if not all(v.pk for v in fresh):
+            CreatorVideo.objects.bulk_update(changed, [*COMPARED, "raw", "updated"])
+        if not all(v.pk for v in fresh.values()):
             # A backend that does not return ids from a bulk insert: read them back.
             ids = dict(
-                CreatorVideo.objects.filter(
-                    creator=creator, bvid__in=[v.bvid for v in fresh]
-                ).values_list("bvid", "pk")
+                creator.videos.filter(bvid__in=list(fresh)).values_list("bvid", "pk")
             )
-            for v in fresh:
+            for v in fresh.values():
                 v.pk = ids[v.bvid]
         VideoSnapshot.objects.bulk_create(
             VideoSnapshot(video_id=v.pk, at=now, play=v.play, danmaku=v.danmaku)
-            for v in fresh + moved
+            for v in [*fresh.values(), *moved]
         )
-    return [v.pk for v in fresh]
+    return [v.pk for v in fresh.values()]
 
 
 def _fill(video: CreatorVideo, item: SpaceVideo) -> None:
