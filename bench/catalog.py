@@ -99,7 +99,10 @@ def main() -> int:
             batch = min(left, 500)
             requests.post(
                 f"{url}/_fake/space/{UID}/videos",
-                json={"count": batch, "ctime": 1_600_000_000 + (args.videos - left) * 60},
+                json={
+                    "count": batch,
+                    "ctime": 1_600_000_000 + (args.videos - left) * 60,
+                },
                 timeout=60,
             ).raise_for_status()
             left -= batch

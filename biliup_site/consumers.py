@@ -13,11 +13,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from biliup_site import live
 from recorder.models import Streamer
-from uploads.models import UploadJob
+from uploads.models import Creator, UploadJob
 
 
 def _language(scope: dict[str, Any]) -> str:
@@ -61,7 +61,21 @@ def render_job(pk: int) -> str:
     return render_to_string("uploads/uploads.html#job", {"job": job})
 
 
-RENDERERS = {"streamer": render_streamer, "upload_job": render_job}
+def render_creator(pk: int) -> str:
+    creator = Creator.objects.rows().filter(pk=pk).first()
+    if creator is None:
+        return ""
+    return render_to_string(
+        "uploads/creators.html#creator-row",
+        {"creator": creator, "now": timezone.now()},
+    )
+
+
+RENDERERS = {
+    "streamer": render_streamer,
+    "upload_job": render_job,
+    "creator": render_creator,
+}
 
 
 @database_sync_to_async

@@ -110,15 +110,15 @@ def cancel_job(request: ApiRequest, pk: int) -> HttpResponse:
 
 
 def list_creators(request: ApiRequest) -> HttpResponse:
-    return ok([c.to_dict() for c in Creator.objects.all()])
+    return ok([c.to_dict() for c in Creator.objects.rows()])
 
 
 def follow_creator(request: ApiRequest) -> HttpResponse:
     uid = request.json.get("uid")
     if type(uid) is int and Creator.objects.filter(uid=uid).exists():
         raise ApiError(f"uid: {uid} is already followed", 409)
-    creator = bind(CreatorForm, request.json).save()
-    return ok(catalogs.followed(creator).to_dict(), status=201)
+    creator = catalogs.save(bind(CreatorForm, request.json))
+    return ok(creator.to_dict(), status=201)
 
 
 creators = dispatch(GET=list_creators, POST=follow_creator)
@@ -133,12 +133,8 @@ def get_creator(request: ApiRequest, uid: int) -> HttpResponse:
 
 
 def update_creator(request: ApiRequest, uid: int) -> HttpResponse:
-    creator = _creator(uid)
-    provider = creator.provider
     payload = {k: v for k, v in request.json.items() if k != "uid"}
-    creator = bind(CreatorForm, payload, instance=creator).save()
-    if creator.provider != provider:
-        creator = catalogs.followed(creator)
+    creator = catalogs.save(bind(CreatorForm, payload, instance=_creator(uid)))
     return ok(creator.to_dict())
 
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import requests
@@ -48,6 +48,9 @@ from uploads.models import (
     VideoSnapshot,
 )
 from uploads.space import SpacePage, SpaceVideo
+
+if TYPE_CHECKING:
+    from uploads.forms import CreatorForm
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +84,16 @@ class Stopped(Exception):
 
 
 # Following --------------------------------------------------------------------------------------
+
+
+def save(form: CreatorForm) -> Creator:
+    """Follow a user, or change how it is refreshed (the pages' and the API's one way). A new
+    user, or one that changed provider, is refreshed at once."""
+    new = form.instance.pk is None
+    creator = form.save()
+    if new or "provider" in form.changed_data:
+        creator = followed(creator)
+    return creator
 
 
 def followed(creator: Creator) -> Creator:

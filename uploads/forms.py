@@ -233,7 +233,7 @@ class CreatorForm(forms.ModelForm):
         }
         help_texts = {
             "uid": _(
-                "The number in the user's space address: space.bilibili.com/<UID>."
+                "The number at the end of the user's space address, space.bilibili.com/…"
             ),
             "refresh_minutes": _("5 to 10080 (a week)."),
         }

@@ -410,6 +410,20 @@ class UploadJob(models.Model):
         return self.params.get("archive_title") or titles.job_title(self)
 
     @property
+    def visibility(self) -> str:
+        """Whether the archive shows in its account's public list: "visible", "checking"
+        (looked for after each refresh of that catalog), or "" (not submitted, or no longer
+        looked for: CATALOG_VERIFY_DAYS passed, or submitted before catalogs existed)."""
+        from django.conf import settings
+
+        if self.visible_since is not None:
+            return "visible"
+        if self.status != self.Status.DONE or not self.bvid or self.finished is None:
+            return ""
+        window = timedelta(days=settings.CATALOG_VERIFY_DAYS)
+        return "checking" if self.finished >= timezone.now() - window else ""
+
+    @property
     def eta(self) -> int | None:
         """Seconds left at the current speed, while uploading."""
         if self.status != self.Status.RUNNING or self.speed <= 0:
@@ -581,6 +595,17 @@ class CreatorDict(TypedDict):
     created: str
 
 
+class CreatorQuerySet(models.QuerySet["Creator"]):
+    def rows(self) -> CreatorQuerySet:
+        """With videos_known and is_own read in the same query: lists must not ask per row."""
+        from accounts.models import BilibiliAccount
+
+        own = BilibiliAccount.objects.filter(mid=models.OuterRef("uid"))
+        return self.annotate(
+            videos_known=models.Count("videos"), is_own=models.Exists(own)
+        )
+
+
 class Creator(models.Model):
     """A followed Bilibili user (UID): the catalog of the videos they publish, kept fresh.
 
@@ -633,6 +658,8 @@ class Creator(models.Model):
     worker = models.CharField(max_length=200, blank=True, help_text="host:pid")
     created = models.DateTimeField(auto_now_add=True)
 
+    objects = CreatorQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "uid"]
 
@@ -659,6 +686,8 @@ class Creator(models.Model):
     @property
     def own(self) -> bool:
         """One of our Bilibili accounts: its uploads are verified against this catalog."""
+        if hasattr(self, "is_own"):
+            return self.is_own
         from accounts.models import BilibiliAccount
 
         return BilibiliAccount.objects.filter(mid=self.uid).exists()
@@ -677,7 +706,9 @@ class Creator(models.Model):
             "status": self.status,
             "status_reason": self.status_reason,
             "video_count": self.video_count,
-            "videos_known": self.videos.count(),
+            "videos_known": getattr(self, "videos_known", None)
+            if hasattr(self, "videos_known")
+            else self.videos.count(),
             "own": self.own,
             "synced": self.synced.isoformat() if self.synced else None,
             "last_refresh": self.last_refresh.isoformat()

@@ -24,6 +24,7 @@ PAGES = [
     "/templates/new",
     "/accounts/",
     "/settings/",
+    "/creators/",
 ]
 # Each page's <h1> (or its first heading) in both languages.
 HEADINGS = {
@@ -35,14 +36,27 @@ HEADINGS = {
     "/templates/new": ("新建上传模板", "New upload template"),
     "/accounts/": ("B站账号", "Bilibili accounts"),
     "/settings/": ("设置", "Settings"),
+    "/creators/": ("UP主", "Creators"),
 }
-NAV_ZH = ["仪表盘", "主播", "录播", "上传", "模板", "账号", "设置", "切换", "退出登录"]
+NAV_ZH = [
+    "仪表盘",
+    "主播",
+    "录播",
+    "上传",
+    "模板",
+    "UP主",
+    "账号",
+    "设置",
+    "切换",
+    "退出登录",
+]
 NAV_EN = [
     "Dashboard",
     "Streamers",
     "Recordings",
     "Uploads",
     "Templates",
+    "Creators",
     "Accounts",
     "Settings",
     "Go",

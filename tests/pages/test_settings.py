@@ -33,6 +33,9 @@ def _form(**changes: Any) -> dict[str, Any]:
         "openplatform_app_secret": "",
         "openplatform_access_token": "",
         "openplatform_auth": config.openplatform_auth,
+        "catalog_provider": config.catalog_provider,
+        "justoneapi_env": config.justoneapi_env,
+        "justoneapi_token": "",
     }
     return data | changes
 
@@ -108,6 +111,7 @@ def test_secrets_are_never_shown(browser: Client, with_secrets: Configuration) -
     assert TOKEN not in page
     assert 'type="password" name="openplatform_app_secret"' in page
     assert page.count(">set<") == 2
+    assert page.count(">not set<") == 1  # the JustOneAPI token
     assert 'value="client-1"' in page
     # Not even when the form comes back with an error.
     page = browser.post(
@@ -139,7 +143,28 @@ def test_a_secret_is_replaced_or_cleared(
     assert config.openplatform_app_secret == "new-secret"
     assert config.openplatform_access_token == ""
     page = browser.get("/settings/").content.decode()
-    assert page.count(">set<") == 1 and page.count(">not set<") == 1
+    assert page.count(">set<") == 1 and page.count(">not set<") == 2
+
+
+def test_the_justoneapi_token_is_write_only_and_a_new_one_lifts_its_stop(
+    browser: Client, db: None
+) -> None:
+    Configuration.objects.update_or_create(
+        pk=1,
+        defaults={
+            "justoneapi_token": "joa-old",
+            "justoneapi_stop_reason": "JustOneAPI code 601: insufficient balance",
+        },
+    )
+    assert browser.post("/settings/", _form(justoneapi_env="cn")).status_code == 302
+    config = Configuration.load()
+    assert (config.justoneapi_token, config.justoneapi_env) == ("joa-old", "cn")
+    assert config.justoneapi_stopped  # the same token: still stopped
+    assert "joa-old" not in browser.get("/settings/").content.decode()
+
+    browser.post("/settings/", _form(justoneapi_token="joa-new"))
+    config = Configuration.load()
+    assert (config.justoneapi_token, config.justoneapi_stopped) == ("joa-new", "")
 
 
 def test_api_tokens_are_created_shown_once_and_deleted(
