@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,18 @@ def _isolated_workers(settings: Any) -> Iterator[None]:
     yield
     Conf.SYNC = sync
     channel_layers.backends.clear()
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
+    """Run a call, then what it left for after its commit: the tasks it queued, which
+    django-q2 runs inline here (a refresh dispatched by a follow, an upload's catalog watch)."""
+
+    def run(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(*args, **kwargs)
+
+    return run
 
 
 @pytest.fixture

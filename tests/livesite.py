@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import secrets
@@ -21,10 +22,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 from websockets.sync.client import ClientConnection, connect
@@ -388,3 +391,19 @@ def open_progress_socket(
         )
     url = site.url.replace("http://", "ws://", 1) + path
     return connect(url, origin=site.url, additional_headers=headers, open_timeout=10)
+
+
+def collect_messages(socket: ClientConnection) -> list[dict[str, Any]]:
+    """Read the socket's JSON messages into the returned list, on a thread, until it closes
+    (the last entry then says why: {"type": "closed", "error": …})."""
+    messages: list[dict[str, Any]] = []
+
+    def read() -> None:
+        try:
+            for raw in socket:
+                messages.append(json.loads(raw))
+        except Exception as exc:  # noqa: BLE001 (closed by the test, or broken: say which)
+            messages.append({"type": "closed", "error": repr(exc)})
+
+    threading.Thread(target=read, daemon=True).start()
+    return messages

@@ -320,7 +320,7 @@ def _beat(creator: Creator) -> None:
 
 def _bilibili_pages(creator: Creator, walk: Walk) -> Iterator[SpacePage]:
     """The app list, page by page; the web list instead when the app list fails at once."""
-    sess = space_session()
+    sess = bilibili.session()
     try:
         page = space.app_page(sess, creator.uid)
     except BilibiliError as exc:
@@ -358,10 +358,6 @@ def _wbi_pages(
         if not page.has_next or page.cursor is None:
             return
         page = space.wbi_page(sess, creator.uid, int(page.cursor))
-
-
-def space_session() -> requests.Session:
-    return bilibili.session()
 
 
 def _justoneapi_pages(
@@ -579,7 +575,7 @@ def _succeeded(creator: Creator, walk: Walk, full: bool, first_sync: bool) -> No
 
 def _card(creator: Creator) -> dict[str, str]:
     try:
-        card = space.card(space_session(), creator.uid)
+        card = space.card(bilibili.session(), creator.uid)
     except (BilibiliError, BilibiliUnavailable) as exc:
         # Name and face are a courtesy: the list is what matters.
         logger.info("No user card for %s: %s", creator, exc)

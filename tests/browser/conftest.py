@@ -78,6 +78,19 @@ def site(
         yield site
 
 
+USERNAME, PASSWORD = "admin", "a long password 1"
+
+
+def log_in(page: Any) -> None:
+    """Log in as the admin; on the module's empty site the same form is the first-run setup,
+    which makes the admin."""
+    page.goto("/login/")
+    page.fill("input[name=username]", USERNAME)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
 def new_page(chromium: Any, site: Site, **options: Any) -> Any:
     """A fresh browser context (its own cookies), English unless `locale` says otherwise."""
     context = chromium.new_context(

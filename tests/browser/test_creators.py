@@ -8,24 +8,19 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, fits_the_width, new_page, screenshot
+from tests.browser.conftest import (
+    PHONE,
+    fits_the_width,
+    log_in,
+    new_page,
+    screenshot,
+)
 from tests.fakebili.server import FakeBilibili
 from tests.livesite import Site
 
 pytestmark = pytest.mark.browser
 
 UID = 946974
-USERNAME, PASSWORD = "admin", "a long password 1"
-
-
-def log_in(page: Any) -> None:
-    """Log in; the first time this makes the admin (the module's site starts empty)."""
-    page.goto("/login/")
-    page.wait_for_load_state()
-    page.fill("input[name=username]", USERNAME)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def test_following_a_uid_shows_its_catalog_and_trend(

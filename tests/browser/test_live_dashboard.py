@@ -7,27 +7,19 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, fits_the_width, new_page, screenshot
+from tests.browser.conftest import (
+    PHONE,
+    fits_the_width,
+    log_in,
+    new_page,
+    screenshot,
+)
 from tests.fakebili.server import FakeBilibili
 from tests.livesite import Site
 
 pytestmark = pytest.mark.browser
 
 ROOM = 24001
-USERNAME, PASSWORD = "admin", "a long password 1"
-
-
-def log_in(page: Any) -> None:
-    page.goto("/login/")
-    if page.url.endswith("/setup/"):
-        page.fill("input[name=username]", USERNAME)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-    else:
-        page.fill("input[name=username]", USERNAME)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def test_first_run_setup_then_a_room_goes_live_without_reload(

@@ -4,16 +4,18 @@ the progress socket."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import open_progress_socket, register_admin, running_site
+from tests.livesite import (
+    collect_messages,
+    open_progress_socket,
+    register_admin,
+    running_site,
+)
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -47,9 +49,7 @@ def test_a_followed_user_is_synced_by_a_worker_and_new_videos_are_announced(
         assert len(fake.space_requests()) == 3
 
         socket = open_progress_socket(site, session)
-        messages: list[dict[str, Any]] = []
-        reader = threading.Thread(target=_collect, args=(socket, messages), daemon=True)
-        reader.start()
+        messages = collect_messages(socket)
         fake.clear_space_requests()
         added = {v["bvid"] for v in fake.add_space_videos(UID, count=3)}
         assert session.post(f"{url}/refresh", timeout=10).status_code == 202
@@ -70,11 +70,3 @@ def test_a_followed_user_is_synced_by_a_worker_and_new_videos_are_announced(
         assert (body["videos_known"], body["video_count"]) == (48, 48)
         page = session.get(f"{url}/videos", params={"page_size": 3}, timeout=10)
         assert {v["bvid"] for v in page.json()["results"]} == added
-
-
-def _collect(socket: Any, messages: list[dict[str, Any]]) -> None:
-    try:
-        for raw in socket:
-            messages.append(json.loads(raw))
-    except Exception as exc:  # noqa: BLE001 (closed by the test, or broken: say which)
-        messages.append({"type": "closed", "error": repr(exc)})

@@ -5,10 +5,8 @@ resumed by the next one, re-sending no more than `threads` chunks, with exactly 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import requests
 from tests.fakebili.server import FakeBilibili
 from tests.livesite import (
     Site,
+    collect_messages,
     holder_of,
     open_progress_socket,
     register_admin,
@@ -107,9 +106,7 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
             timeout=10,
         ).raise_for_status()
         socket = open_progress_socket(site, session)
-        messages: list[dict[str, Any]] = []
-        reader = threading.Thread(target=_collect, args=(socket, messages), daemon=True)
-        reader.start()
+        messages = collect_messages(socket)
         fake.set_live(ROOM, 1)
         fake.set_stream(ROOM, offline_after_seconds=32)
 
@@ -184,14 +181,6 @@ def _statuses(messages: list[dict[str, Any]]) -> list[str]:
         else str(m.get("error") or m["type"])
         for m in messages
     ]
-
-
-def _collect(socket: Any, messages: list[dict[str, Any]]) -> None:
-    try:
-        for raw in socket:
-            messages.append(json.loads(raw))
-    except Exception as exc:  # noqa: BLE001 (closed by the test, or broken: say which)
-        messages.append({"type": "closed", "error": repr(exc)})
 
 
 def test_a_killed_upload_worker_is_resumed_from_its_last_acknowledged_chunk(

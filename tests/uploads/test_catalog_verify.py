@@ -22,15 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def run(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
-    def run(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def account(fakebili: Any) -> BilibiliAccount:
     return log_in_by_tv_qr(fakebili)
 

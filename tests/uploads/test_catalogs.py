@@ -24,17 +24,6 @@ Run = Callable[..., Any]
 
 
 @pytest.fixture
-def run(django_capture_on_commit_callbacks: Any) -> Run:
-    """Run a call and the refreshes it hands to workers (django-q2 runs them inline here)."""
-
-    def run(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def creator_with_45(fakebili: Any, api: JsonClient, run: Run) -> Creator:
     fakebili.add_space_user(UID, "测试UP主")
     fakebili.add_space_videos(UID, count=45)

@@ -23,15 +23,6 @@ TOKEN = "joa-secret-9f8e7d6c5b4a"
 
 
 @pytest.fixture
-def run(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
-    def run(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def joa(fakebili: Any, api: JsonClient) -> Any:
     """JustOneAPI chosen in the configuration, with a token the fake knows."""
     fakebili.add_justoneapi_token(TOKEN)
