@@ -77,7 +77,7 @@ def test_a_timeout_is_reported(
     from biliup_site import bilibili
 
     account = log_in_by_tv_qr(fakebili)
-    monkeypatch.setattr(bilibili, "TIMEOUT", (1.0, 0.5))
+    monkeypatch.setattr(bilibili.http, "TIMEOUT", (1.0, 0.5))
     fakebili.inject("/x/space/myinfo", kind="timeout", delay=2)
     r = api.get("/api/v1/myinfo", {"user": account.value})
     assert r.status_code == 502
