@@ -9,12 +9,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts import credentials, info, signin
+from accounts import credentials, signin
 from accounts import login as qr_login
 from accounts.forms import AccountForm, LoginForm, RegisterForm, TokenForm
 from accounts.models import ApiToken, BilibiliAccount, QrLogin
 from biliup_site.api import ApiError, api, dispatch, error, ok, upstream_error
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.bilibili import account as bilibili_account
 from biliup_site.forms import bind
 from biliup_site.http import ApiRequest
 from uploads import categories
@@ -234,7 +235,9 @@ def myinfo(request: ApiRequest) -> HttpResponse:
             "user: Give the name of a Bilibili account, as listed by /users."
         )
     account = _account_with_credential(user)
-    return ok(_ask_bilibili(account, lambda: info.myinfo(account.credential)))
+    return ok(
+        _ask_bilibili(account, lambda: bilibili_account.myinfo(account.credential))
+    )
 
 
 @api("GET")

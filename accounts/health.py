@@ -9,10 +9,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import info, passport
 from accounts.models import BilibiliAccount
 from biliup_site import bilibili
-from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, passport
+from biliup_site.bilibili import account as bilibili_account
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def check(account: BilibiliAccount) -> BilibiliAccount:
                 token = passport.token_info(credential)
                 logger.info("Refreshed the app token of account %s", account.value)
             expires_at = timezone.now() + timedelta(seconds=token.expires_in)
-        me = info.nav(credential)
+        me = bilibili_account.nav(credential)
     except BilibiliError as exc:
         if exc.expired_credential:
             logger.warning("Account %s expired: %s", account.value, exc)

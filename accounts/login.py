@@ -14,8 +14,8 @@ from typing import Any
 from django.db import transaction
 from django_q.tasks import async_task
 
-from accounts import passport
 from accounts.models import BilibiliAccount, QrLogin
+from biliup_site.bilibili import passport
 
 logger = logging.getLogger(__name__)
 

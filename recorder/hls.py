@@ -1,28 +1,24 @@
 """Recording HLS live streams, for rooms that offer no HTTP-FLV: MPEG-TS or fMP4 segments.
 
-HlsReader follows a live media playlist and yields each new media segment once, in order;
-HlsSegmenter writes them into files: `.ts` files (TS segments end to end) or `.mp4` files (the
-init section, then fragments). Both forms are valid files at every segment boundary, so files
-split there, and a new file starts at a discontinuity or when the init section changes (new codec
-headers). Media bytes are copied as they come, except that an fMP4 file's fragment times are
-rebased to start at 0 (fmp4.py); TS files keep the stream's timestamps, which players expect.
-
-Playlists are parsed by streamlink's M3U8 parser (a dependency already, for other platforms).
+`biliup_site.bilibili.cdn.HlsReader` follows a live media playlist and yields each new media
+segment once, in order; HlsSegmenter writes them into files: `.ts` files (TS segments end to
+end) or `.mp4` files (the init section, then fragments). Both forms are valid files at every
+segment boundary, so files split there, and a new file starts at a discontinuity or when the
+init section changes (new codec headers). Media bytes are copied as they come, except that an
+fMP4 file's fragment times are rebased to start at 0 (fmp4.py); TS files keep the stream's
+timestamps, which players expect.
 """
 
 from __future__ import annotations
 
 import logging
 import struct
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import requests
-from streamlink.stream.hls.m3u8 import parse_m3u8
-
+from biliup_site.bilibili.cdn import Media
 from recorder import files, fmp4
 from recorder.files import Segment
 
@@ -30,152 +26,6 @@ logger = logging.getLogger(__name__)
 
 TS_PACKET = 188
 SUFFIX = {"ts": ".ts", "fmp4": ".mp4"}
-SEGMENT_TRIES = 3
-# Sequence numbers this far below the last one written mean a new stream, not an old window.
-RESTART_BELOW = 1000
-
-
-class HlsError(ValueError):
-    """The playlist is not a usable HLS media playlist."""
-
-
-@dataclass(frozen=True)
-class Media:
-    """One media segment as fetched: its bytes, and what a file needs to know about it."""
-
-    sequence: int
-    data: bytes
-    duration: float  # seconds, from #EXTINF
-    kind: str  # "ts" or "fmp4"
-    init: bytes | None  # fMP4's init section (#EXT-X-MAP); None for TS
-    discontinuity: bool
-
-
-def _kind(uri: str, has_map: bool) -> str:
-    if has_map or uri.split("?")[0].endswith((".m4s", ".mp4")):
-        return "fmp4"
-    return "ts"
-
-
-class HlsReader:
-    """A live playlist's new segments, in order, each once.
-
-    Ends (without raising) when the playlist cannot be fetched, ends (#EXT-X-ENDLIST), or brings
-    nothing new for `stall_seconds`: the caller reconnects as it would after a dropped FLV stream.
-    `last_sequence` carries over to the next reader of the same stream, so a reconnect does not
-    write the playlist's window twice.
-    """
-
-    def __init__(
-        self,
-        http: requests.Session,
-        url: str,
-        last_sequence: int | None = None,
-        stall_seconds: float = 10,
-        timeout: float = 10,
-    ) -> None:
-        self.http = http
-        self.url = url
-        self.last_sequence = last_sequence
-        self.stall_seconds = stall_seconds
-        self.timeout = timeout
-        self.missed = 0  # segments that left the window before we could fetch them
-        self._init_uri: str | None = None
-        self._init: bytes | None = None
-
-    def __iter__(self) -> Iterator[Media]:
-        last_new = time.monotonic()
-        while True:
-            playlist = self._playlist()
-            if playlist is None:
-                return
-            fresh = self._fresh(playlist.segments)
-            for segment in fresh:
-                media = self._media(segment)
-                self.last_sequence = segment.num
-                if media is not None:
-                    yield media
-            if fresh:
-                last_new = time.monotonic()
-            if playlist.is_endlist:
-                return
-            if time.monotonic() - last_new > self.stall_seconds:
-                logger.info("%s: nothing new for %.0f s", self.url, self.stall_seconds)
-                return
-            time.sleep(min(max((playlist.targetduration or 2) / 2, 0.2), 5))
-
-    def _playlist(self):  # noqa: ANN202 (streamlink's M3U8 is generic)
-        try:
-            response = self.http.get(self.url, timeout=(5, self.timeout))
-        except requests.RequestException as exc:
-            logger.info("Playlist %s: %s", self.url, exc.__class__.__name__)
-            return None
-        if response.status_code != 200:
-            logger.info("Playlist %s answered HTTP %s", self.url, response.status_code)
-            return None
-        text = response.text
-        if not text.startswith("#EXTM3U"):
-            raise HlsError(f"not an M3U8 playlist: {text[:40]!r}")
-        playlist = parse_m3u8(text, base_uri=response.url)
-        if playlist.is_master:
-            # A multivariant playlist: follow its best variant from now on.
-            variants = sorted(
-                playlist.playlists,
-                key=lambda p: getattr(p.stream_info, "bandwidth", 0) or 0,
-            )
-            if not variants:
-                raise HlsError("a multivariant playlist with no variant")
-            self.url = variants[-1].uri
-            return self._playlist()
-        return playlist
-
-    def _fresh(self, segments: list) -> list:  # noqa: ANN001
-        last = self.last_sequence
-        if last is not None and segments and segments[-1].num < last - RESTART_BELOW:
-            last = None  # the stream's numbering started again
-        fresh = [s for s in segments if last is None or s.num > last]
-        if last is not None and fresh and fresh[0].num > last + 1:
-            self.missed += fresh[0].num - last - 1
-            logger.warning(
-                "%s: %d segments left the playlist before they were fetched",
-                self.url,
-                fresh[0].num - last - 1,
-            )
-        return fresh
-
-    def _get(self, uri: str) -> bytes | None:
-        for attempt in range(SEGMENT_TRIES):
-            try:
-                response = self.http.get(uri, timeout=(5, self.timeout))
-                if response.status_code == 200:
-                    return response.content
-                logger.info("Segment %s answered HTTP %s", uri, response.status_code)
-                if response.status_code == 404:
-                    return None  # gone from the CDN: retrying won't bring it back
-            except requests.RequestException as exc:
-                logger.info("Segment %s: %s", uri, exc.__class__.__name__)
-            time.sleep(0.5 * (attempt + 1))
-        return None
-
-    def _media(self, segment) -> Media | None:  # noqa: ANN001
-        if segment.map is not None and segment.map.uri != self._init_uri:
-            init = self._get(segment.map.uri)
-            if init is None:
-                return None
-            self._init_uri, self._init = segment.map.uri, init
-        data = self._get(segment.uri)
-        if data is None:
-            self.missed += 1
-            return None
-        kind = _kind(segment.uri, segment.map is not None)
-        return Media(
-            sequence=segment.num,
-            data=data,
-            duration=float(segment.duration or 0),
-            kind=kind,
-            init=self._init if kind == "fmp4" else None,
-            discontinuity=bool(segment.discontinuity),
-        )
 
 
 @dataclass

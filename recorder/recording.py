@@ -19,16 +19,14 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-import requests
-import urllib3
 from django.db import transaction
 from django.utils import timezone
 
 from biliup_site import live as progress
-from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, cdn, live
 from biliup_site.models import Configuration
 from biliup_site.workers import this_worker, worker_alive
-from recorder import flv, hls, live, platforms, signals, streamlink_sources
+from recorder import flv, hls, platforms, signals, streamlink_sources
 from recorder.chunks import ChunkStream
 from recorder.models import (
     GapDict,
@@ -178,6 +176,11 @@ def _recovered_duration(path: Path) -> float:
     return float(duration) if isinstance(duration, int | float) else 0.0
 
 
+def _why(exc: Exception) -> str:
+    # The log names what broke (ReadTimeout, ChunkedEncodingError, ...), not just "the CDN".
+    return exc.cause if isinstance(exc, cdn.CdnError) else exc.__class__.__name__
+
+
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
@@ -244,7 +247,7 @@ class Recorder:
         self.hls_sequence: int | None = None  # the last HLS media segment written
         # The last reconnect lost no media (it resumed inside HLS's window).
         self.resumed_seamlessly = False
-        self.http = requests.Session()  # streamlink's plugins bring their own
+        self.http = cdn.session()  # streamlink's plugins bring their own
         self.room: live.Room | None = None  # Bilibili's; None for other platforms
         self.open_gaps: list[GapDict] = []  # gaps inside the segment being written
 
@@ -373,7 +376,7 @@ class Recorder:
         """Follow one HLS playlist into files. The monotonic time media began, or None."""
         began = None
         previous = self.hls_sequence
-        reader = hls.HlsReader(
+        reader = cdn.HlsReader(
             self.http, url.url, last_sequence=previous, stall_seconds=STALL_SECONDS
         )
         try:
@@ -391,14 +394,11 @@ class Recorder:
                 self.hls_sequence = media.sequence
                 self.received += len(media.data)
                 self._beat()
-        except (requests.RequestException, OSError) as exc:
+        except (cdn.CdnError, OSError) as exc:
             logger.info(
-                "HLS of %s from %s ended: %s",
-                self.streamer,
-                url.cdn,
-                exc.__class__.__name__,
+                "HLS of %s from %s ended: %s", self.streamer, url.cdn, _why(exc)
             )
-        except hls.HlsError as exc:
+        except cdn.HlsError as exc:
             logger.warning(
                 "HLS of %s from %s is broken: %s", self.streamer, url.cdn, exc
             )
@@ -409,32 +409,21 @@ class Recorder:
         began = None
         self.resumed_seamlessly = False  # what the connection missed is gone
         try:
-            with self.http.get(
-                url.url, stream=True, timeout=(5, STALL_SECONDS)
-            ) as response:
-                if response.status_code != 200:
+            with cdn.open_stream(self.http, url.url, STALL_SECONDS) as stream:
+                if stream.status_code != 200:
                     logger.warning(
-                        "CDN %s answered HTTP %s", url.cdn, response.status_code
+                        "CDN %s answered HTTP %s", url.cdn, stream.status_code
                     )
                     return None
                 segmenter = self._use(flv.Segmenter)
-                for tag in flv.FlvReader(
-                    ChunkStream(self._counted(response.iter_content(chunk_size=None)))
-                ):
+                for tag in flv.FlvReader(ChunkStream(self._counted(stream.chunks()))):
                     began = began or time.monotonic()
                     segmenter.feed(tag)
                     self._beat()
-        except (
-            requests.RequestException,
-            urllib3.exceptions.HTTPError,
-            OSError,
-        ) as exc:
+        except (cdn.CdnError, OSError) as exc:
             # A drop, a reset or STALL_SECONDS without bytes: reconnect while the room is live.
             logger.info(
-                "Stream of %s from %s ended: %s",
-                self.streamer,
-                url.cdn,
-                exc.__class__.__name__,
+                "Stream of %s from %s ended: %s", self.streamer, url.cdn, _why(exc)
             )
         except flv.FlvError as exc:
             logger.warning(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import requests
 
-from recorder import live
+from biliup_site.bilibili import live
 from recorder.platforms import UnsupportedUrl
 
 logger = logging.getLogger(__name__)

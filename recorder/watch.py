@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import close_old_connections
 from django.utils import timezone
 
-from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
-from recorder import live, platforms, streamlink_sources
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, live
+from recorder import platforms, streamlink_sources
 from recorder.models import Streamer
 from recorder.platforms import UnsupportedUrl
 from recorder.recording import is_being_recorded

@@ -1,6 +1,7 @@
 """Bilibili's category list (archive/pre), cached: it changes rarely and every page wants it.
 
-Reference: ../shared/reference/bilibili-protocol.md §3.10.
+The request is `biliup_site.bilibili.account.archive_pre`; what is ours is the cache, one entry
+per account for an hour.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from biliup_site import bilibili
+from biliup_site.bilibili import account as bilibili_account
 
 CACHE_SECONDS = 3600
 
@@ -18,14 +19,6 @@ def archive_pre(credential: dict[str, Any], account_id: int) -> dict[str, Any]:
     key = f"archive_pre:{account_id}"
     if (cached := cache.get(key)) is not None:
         return cached
-    data = bilibili.call(
-        bilibili.session(credential),
-        "GET",
-        bilibili.member_url("/x/vupre/web/archive/pre"),
-    )
-    if not isinstance(data, dict) or not isinstance(data.get("typelist"), list):
-        raise bilibili.BilibiliUnavailable(
-            "archive/pre answered without a category list"
-        )
+    data = bilibili_account.archive_pre(credential)
     cache.set(key, data, CACHE_SECONDS)
     return data

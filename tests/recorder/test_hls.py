@@ -1,5 +1,5 @@
-"""HLS recording: HlsReader against the fake's live playlists, HlsSegmenter's files, and what a
-killed recorder leaves behind."""
+"""HLS recording: HlsSegmenter's files from the fake's live segments, and what a killed recorder
+leaves behind. (The reader that fetches them is tests/bilibili/test_cdn.py's.)"""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from recorder import hls, live
+from biliup_site.bilibili import cdn, live
+from recorder import hls
 from recorder.files import Segment
 from tests import media
 
@@ -31,44 +31,15 @@ def _url(kind: str) -> str:
     return next(u.url for u in live.play_urls(ROOM) if u.format == kind)
 
 
-def _read(url: str, n: int, **kwargs: Any) -> tuple[hls.HlsReader, list[hls.Media]]:
-    reader = hls.HlsReader(requests.Session(), url, **kwargs)
-    return reader, list(itertools.islice(reader, n))
-
-
-@pytest.mark.parametrize("kind", ["ts", "fmp4"])
-def test_the_reader_yields_each_segment_once_in_order(hls_room: Any, kind: str) -> None:
-    url = _url(kind)
-    reader, first = _read(url, 8)
-    assert [m.sequence for m in first] == list(
-        range(first[0].sequence, first[0].sequence + 8)
-    )
-    assert {m.kind for m in first} == {kind}
-    assert all((m.init is not None) == (kind == "fmp4") for m in first)
-    # A reconnect that knows where it stopped goes on from the next segment.
-    _, more = _read(url, 3, last_sequence=reader.last_sequence)
-    assert more[0].sequence == first[-1].sequence + 1
-
-
-def test_a_5xx_segment_is_retried(hls_room: Any) -> None:
-    hls_room.set_hls(ROOM, fail_segments=2, status=503)
-    reader, got = _read(_url("ts"), 5)
-    assert reader.missed == 0
-    assert [m.sequence - got[0].sequence for m in got] == [0, 1, 2, 3, 4]
-
-
-def test_segments_gone_from_the_cdn_are_counted_as_missed(hls_room: Any) -> None:
-    hls_room.set_hls(ROOM, fail_segments=2, status=404)
-    reader, got = _read(_url("ts"), 5)
-    assert reader.missed == 2
-    assert len(got) == 5
+def _read(url: str, n: int) -> list[cdn.Media]:
+    return list(itertools.islice(cdn.HlsReader(cdn.session(), url), n))
 
 
 @pytest.mark.parametrize("kind, suffix", [("ts", ".ts"), ("fmp4", ".mp4")])
 def test_the_segmenter_splits_at_segment_boundaries_into_playable_files(
     hls_room: Any, tmp_path: Path, kind: str, suffix: str
 ) -> None:
-    _, segments = _read(_url(kind), 9)
+    segments = _read(_url(kind), 9)
     names = itertools.count()
     closed: list[Segment] = []
     with hls.HlsSegmenter(
@@ -94,7 +65,7 @@ def test_the_segmenter_splits_at_segment_boundaries_into_playable_files(
 def test_a_killed_recording_is_cut_back_to_whole_segments(
     hls_room: Any, tmp_path: Path, kind: str, suffix: str
 ) -> None:
-    _, segments = _read(_url(kind), 5)
+    segments = _read(_url(kind), 5)
     segmenter = hls.HlsSegmenter(lambda ext: tmp_path / f"killed{ext}")
     for m in segments[:4]:
         segmenter.feed(m)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from recorder import flv, live
+from biliup_site.bilibili import live
+from recorder import flv
 from tests import media
 
 pytestmark = pytest.mark.django_db

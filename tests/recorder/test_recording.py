@@ -379,7 +379,7 @@ def test_other_platforms_are_recorded_through_streamlink(
 ) -> None:
     """streamlink's generic plugins stand for its site plugins: the URL is recognised by
     streamlink, which finds the stream; our readers and segmenters record it."""
-    from recorder import live
+    from biliup_site.bilibili import live
 
     if kind != "flv":
         room.set_hls(ROOM, formats=kind)

@@ -13,8 +13,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from biliup_site import bilibili
-from biliup_site.bilibili import APP_KEYS, BilibiliError, BilibiliUnavailable
+from biliup_site.bilibili.http import (
+    TIMEOUT,
+    BilibiliError,
+    BilibiliUnavailable,
+    access_token,
+    call,
+    passport_url,
+    session,
+    unwrap,
+)
+from biliup_site.bilibili.sign import APP_KEYS, AppKey, app_sign
 
 # biliup's TV QR flow signs with the BiliTV key, and tokens only work with the key that issued them.
 TV = APP_KEYS["BiliTV"]
@@ -56,11 +65,11 @@ def cookies_json(data: dict[str, Any], platform: str) -> dict[str, Any]:
 
 def tv_auth_code() -> QrCode:
     # Reference: §1.2 TV QR, generate.
-    params = bilibili.app_sign({"local_id": 0, "ts": int(time.time())}, TV)
-    data = bilibili.call(
-        bilibili.session(app=True),
+    params = app_sign({"local_id": 0, "ts": int(time.time())}, TV)
+    data = call(
+        session(app=True),
         "POST",
-        bilibili.passport_url("/x/passport-tv-login/qrcode/auth_code"),
+        passport_url("/x/passport-tv-login/qrcode/auth_code"),
         data=params,
     )
     return QrCode(url=data["url"], key=data["auth_code"])
@@ -68,14 +77,14 @@ def tv_auth_code() -> QrCode:
 
 def tv_poll(auth_code: str) -> QrPoll:
     # Reference: §1.2 TV QR, poll. The state is the top-level code; 86039 is "not yet".
-    params = bilibili.app_sign(
+    params = app_sign(
         {"auth_code": auth_code, "local_id": 0, "ts": int(time.time())}, TV
     )
     try:
-        data = bilibili.call(
-            bilibili.session(app=True),
+        data = call(
+            session(app=True),
             "POST",
-            bilibili.passport_url("/x/passport-tv-login/qrcode/poll"),
+            passport_url("/x/passport-tv-login/qrcode/poll"),
             data=params,
         )
     except BilibiliError as exc:
@@ -93,19 +102,19 @@ def tv_poll(auth_code: str) -> QrPoll:
 
 def web_qr_generate() -> QrCode:
     # Reference: §1.1 Web QR, generate.
-    data = bilibili.call(
-        bilibili.session(),
+    data = call(
+        session(),
         "GET",
-        bilibili.passport_url("/x/passport-login/web/qrcode/generate"),
+        passport_url("/x/passport-login/web/qrcode/generate"),
     )
     return QrCode(url=data["url"], key=data["qrcode_key"])
 
 
 def web_qr_poll(key: str) -> QrPoll:
     # Reference: §1.1 Web QR, poll. The outer code is 0; the state is data.code.
-    sess = bilibili.session()
+    sess = session()
     response = _web_poll_response(sess, key)
-    data = bilibili.unwrap(response)
+    data = unwrap(response)
     code = data.get("code")
     if code == 86101:
         return QrPoll("pending")
@@ -147,12 +156,12 @@ def web_qr_poll(key: str) -> QrPoll:
 
 
 def _web_poll_response(sess: requests.Session, key: str) -> requests.Response:
-    # Sent here rather than through bilibili.call(): the cookies come in Set-Cookie headers.
+    # Sent here rather than through call(): the cookies come in Set-Cookie headers.
     try:
         return sess.get(
-            bilibili.passport_url("/x/passport-login/web/qrcode/poll"),
+            passport_url("/x/passport-login/web/qrcode/poll"),
             params={"qrcode_key": key},
-            timeout=bilibili.TIMEOUT,
+            timeout=TIMEOUT,
         )
     except requests.RequestException as exc:
         raise BilibiliUnavailable(
@@ -182,15 +191,15 @@ def _login_cookies(response: requests.Response, url: str) -> dict[str, str]:
 
 
 def _token_params(
-    credential: dict[str, Any], key: bilibili.AppKey, **extra: Any
+    credential: dict[str, Any], key: AppKey, **extra: Any
 ) -> dict[str, str]:
-    token = bilibili.access_token(credential)
+    token = access_token(credential)
     if not token:
         raise BilibiliError(
             -101,
             "this account has no app token (a web login): log in with the TV QR code",
         )
-    return bilibili.app_sign(
+    return app_sign(
         {"access_key": token, "actionKey": "appkey", "ts": int(time.time()), **extra},
         key,
     )
@@ -199,10 +208,10 @@ def _token_params(
 def token_info(credential: dict[str, Any]) -> TokenInfo:
     # Reference: §1.4 validate. Signed with the key of the login's platform (BiliTV for QR).
     key = APP_KEYS.get(credential.get("platform") or "BiliTV", TV)
-    data = bilibili.call(
-        bilibili.session(app=True),
+    data = call(
+        session(app=True),
         "GET",
-        bilibili.passport_url("/x/passport-login/oauth2/info"),
+        passport_url("/x/passport-login/oauth2/info"),
         params=_token_params(credential, key),
     )
     return TokenInfo(
@@ -218,10 +227,10 @@ def refresh_token(credential: dict[str, Any]) -> dict[str, Any]:
     platform = credential.get("platform") or "BiliTV"
     key = APP_KEYS.get(platform, TV)
     refresh = (credential.get("token_info") or {}).get("refresh_token") or ""
-    data = bilibili.call(
-        bilibili.session(app=True),
+    data = call(
+        session(app=True),
         "POST",
-        bilibili.passport_url("/x/passport-login/oauth2/refresh_token"),
+        passport_url("/x/passport-login/oauth2/refresh_token"),
         data=_token_params(credential, key, refresh_token=refresh),
     )
     if not data.get("cookie_info") or not data.get("token_info"):

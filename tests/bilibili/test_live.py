@@ -1,3 +1,5 @@
+"""Live rooms on the fake: room_init, room_info and the play URLs (pulling them is test_cdn.py's)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -5,8 +7,7 @@ from typing import Any
 import pytest
 import requests
 
-from biliup_site.bilibili import BilibiliError
-from recorder import live
+from biliup_site.bilibili import BilibiliError, live
 from tests.factories import log_in_by_tv_qr
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """Bilibili live rooms: is a room live, what is it called, and where is its stream. One function
-per endpoint.
+per endpoint. Pulling the stream itself is `cdn`'s.
 
 Reference: ../shared/reference/bilibili-protocol.md §6.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from biliup_site import bilibili
+from biliup_site.bilibili.http import LIVE_REFERER, call, live_url, session
 
 LIVE = 1  # live_status: 0 offline, 1 live, 2 rotation (replays: not recorded)
 SOURCE_QN = 10000  # 原画, the original quality
@@ -60,18 +60,18 @@ class StreamUrl:
 
 
 def _session(room: int | str, credential: dict[str, Any] | None = None) -> Any:
-    sess = bilibili.session(credential)
-    sess.headers["Referer"] = f"{bilibili.LIVE_REFERER}{room}"
+    sess = session(credential)
+    sess.headers["Referer"] = f"{LIVE_REFERER}{room}"
     return sess
 
 
 def room_init(room: int | str) -> Room:
     """The room behind a (short or long) id. Raises BilibiliError(60004) for no such room."""
     # Reference: §6.1.
-    data = bilibili.call(
+    data = call(
         _session(room),
         "GET",
-        bilibili.live_url("/room/v1/Room/room_init"),
+        live_url("/room/v1/Room/room_init"),
         params={"id": room},
     )
     return Room(
@@ -87,16 +87,16 @@ def room_info(room_id: int) -> RoomInfo:
     """Title, cover and area of the room, and its anchor's name."""
     # Reference: §6.2 get_info and §6.3 get_anchor_in_room (neither needs WBI signing).
     sess = _session(room_id)
-    info = bilibili.call(
+    info = call(
         sess,
         "GET",
-        bilibili.live_url("/room/v1/Room/get_info"),
+        live_url("/room/v1/Room/get_info"),
         params={"room_id": room_id},
     )
-    anchor = bilibili.call(
+    anchor = call(
         sess,
         "GET",
-        bilibili.live_url("/live_user/v1/UserInfo/get_anchor_in_room"),
+        live_url("/live_user/v1/UserInfo/get_anchor_in_room"),
         params={"roomid": room_id},
     )
     return RoomInfo(
@@ -126,10 +126,10 @@ def play_urls(
         "qn": qn,
         "platform": "web",
     }
-    data = bilibili.call(
+    data = call(
         _session(room_id, credential),
         "GET",
-        bilibili.live_url("/xlive/web-room/v2/index/getRoomPlayInfo"),
+        live_url("/xlive/web-room/v2/index/getRoomPlayInfo"),
         params=params,
     )
     playurl = ((data or {}).get("playurl_info") or {}).get("playurl") or {}
