@@ -69,8 +69,9 @@ def ours(path: Path, threads: int, credential: Path) -> None:
 
     django.setup()
     from accounts.models import BilibiliAccount
+    from biliup_site.bilibili import chunks
     from biliup_site.models import Configuration
-    from uploads import chunks, tasks, upload
+    from uploads import tasks, upload
     from uploads.models import UploadJob, UploadTemplate
 
     config = Configuration.load()
@@ -88,7 +89,7 @@ def ours(path: Path, threads: int, credential: Path) -> None:
     template = UploadTemplate(title="bench", tid=171, tags=["bench"], account=account)
     job = upload.create_job([path], template)
 
-    # The chunk window. uploads/upos.py looks send_parts up at each call, so wrapping the
+    # The chunk window. uploads/runner.py looks send_parts up at each call, so wrapping the
     # module attribute times the real call without changing it.
     window: dict[str, float] = {}
     send_parts = chunks.send_parts

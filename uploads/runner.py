@@ -1,8 +1,12 @@
 """A worker's run of one claimed upload job: each file sent (UPOS or the Open Platform), then
 the archive submitted once, or new parts appended to it; progress saved about once a second.
 
-The uploaders (upos.upload_file, openplatform.upload_file and submit_job) work through the
-runner: its progress(), wait() (heartbeat, cancel), stop_requested() and expired().
+The runner drives the protocol clients of biliup_site.bilibili (chunks, upos, openplatform,
+submit), which report each acknowledged chunk and their progress through callbacks; it stores
+them (an UploadChunk row per chunk, so a restarted worker resumes) and reports progress about
+once a second. The two upload routes' job side (upos_upload, openplatform_upload) works through
+the runner as job_run.JobRun describes: send_file(), wait() (heartbeat, cancel), back_off(),
+the account's pauses and expired().
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import BilibiliAccount
-from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, chunks, submit
 from biliup_site.models import Configuration
 from recorder import videos as recordings
-from uploads import chunks, openplatform, submit, titles, upos
+from uploads import openplatform_upload, titles, upos_upload
 from uploads.errors import JobFailed
 from uploads.models import UploadChunk, UploadFile, UploadJob, UploadTemplate
 
@@ -254,9 +258,9 @@ class Runner:
         file.status, file.error = UploadFile.Status.UPLOADING, ""
         file.save(update_fields=("status", "error"))
         if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
-            openplatform.upload_file(self, file)
+            openplatform_upload.upload_file(self, file)
         else:
-            upos.upload_file(self, file)
+            upos_upload.upload_file(self, file)
         file.status, file.bytes_done, file.error = (
             UploadFile.Status.UPLOADED,
             file.size,
@@ -272,7 +276,7 @@ class Runner:
         )
 
     def title(self) -> str:
-        return titles.job_title(self.job)
+        return self.job.submit_title()
 
     def part_title(self, file: UploadFile) -> str:
         template = self.params.get("part_title") or ""
@@ -338,7 +342,7 @@ class Runner:
 
     def _submit(self) -> None:
         if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
-            openplatform.submit_job(self)
+            openplatform_upload.submit_job(self)
             return
         files = list(self.job.files.filter(submitted=False).order_by("position"))
         title = self.title()
@@ -430,7 +434,7 @@ class Runner:
         if not files or self.job.aid is None:
             return
         if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
-            openplatform.submit_job(self)
+            openplatform_upload.submit_job(self)
             return
         cover = self.cover()
         self.job.beat(status=UploadJob.Status.SUBMITTING, error="")

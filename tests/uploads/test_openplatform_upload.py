@@ -11,9 +11,10 @@ import pytest
 import requests
 from django.db.models.signals import post_save
 
+from biliup_site.bilibili import chunks, openplatform
 from biliup_site.models import Configuration
 from tests.factories import make_template
-from uploads import chunks, openplatform, tasks, upload
+from uploads import tasks, upload
 from uploads.models import UploadChunk, UploadJob, UploadTemplate
 
 pytestmark = pytest.mark.django_db

@@ -134,7 +134,7 @@ def test_a_failing_line_is_left_for_another(
 def test_auto_picks_the_line_that_answers_its_probe_fastest(
     fakebili: Any, recordings: Path, template: UploadTemplate
 ) -> None:
-    from uploads import upos
+    from biliup_site.bilibili import upos
 
     upos._auto.clear()
     slow = {name: {"probe_delay": 0.4} for name in ("bda2", "bldsa", "tx", "alia")}
@@ -358,7 +358,7 @@ def test_a_resumed_file_sends_only_unacknowledged_chunks(
     # The first worker: preupload, init and five chunks, then it dies (nothing else runs).
     control(fakebili, "upos/faults", {"fail_parts": list(range(6, 13)), "status": 500})
     Configuration.objects.filter(pk=1).update(threads=1)
-    from uploads import chunks as chunk_module
+    from biliup_site.bilibili import chunks as chunk_module
 
     original = chunk_module.MAX_ATTEMPTS
     chunk_module.MAX_ATTEMPTS = 1
@@ -401,7 +401,7 @@ def test_a_connection_cut_mid_chunk_is_sent_again(
 def test_an_upload_whose_authorization_expired_starts_the_file_again(
     fakebili: Any, recordings: Path, template: UploadTemplate, monkeypatch: Any
 ) -> None:
-    from uploads import chunks as chunk_module
+    from biliup_site.bilibili import chunks as chunk_module
 
     control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
     path = recordings / "old.flv"

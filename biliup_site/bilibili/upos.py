@@ -4,6 +4,10 @@ Reference: bilibili-protocol.md §3.1–3.7 and §8. Preupload is on the member 
 account's cookies; everything after it goes to the endpoint preupload names, authenticated by
 the `X-Upos-Auth` header it hands out (valid 5 days). UPOS answers {"OK":1,…}, not the usual
 envelope, and throttles preupload with OK:0 "上传过快" or code 601.
+
+A pure client: it takes a requests session for the member host (cookies), a file path and the
+preupload's answer, and raises UposError and its kinds; the job side (resuming a stored session,
+retries, waits, account pauses) is uploads/upos_upload.py's.
 """
 
 from __future__ import annotations
@@ -14,24 +18,21 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.utils import timezone
 
-from biliup_site import bilibili
-from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
-from uploads import chunks
-from uploads.chunks import ChunkError, FileSlice, Part
-from uploads.errors import JobFailed
-from uploads.models import UploadFile
-
-if TYPE_CHECKING:
-    from uploads.runner import Runner
+from biliup_site.bilibili import chunks
+from biliup_site.bilibili.chunks import ChunkError, FileSlice, Part
+from biliup_site.bilibili.http import (
+    BROWSER_UA,
+    BilibiliError,
+    BilibiliUnavailable,
+    member_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +66,6 @@ PREUPLOAD_PARAMS = {
 TIMEOUT = (10.0, 30.0)  # init and complete: small requests
 # How long AUTO's choice stands before the lines are probed again.
 PROBE_TTL = 600.0
-# The auth is valid 5 days (§3.3); a session older than this is started again, not resumed.
-SESSION_LIFE = timedelta(days=4, hours=12)
-PREUPLOAD_ATTEMPTS = 8
-COMPLETE_ATTEMPTS = 5
-RESTARTS = 2  # a file whose UPOS session dies is started again this many times
 
 
 class UposError(Exception):
@@ -118,7 +114,7 @@ def probe(sess: requests.Session) -> Probe:
     """§3.1: the lines Bilibili offers now and how to time them."""
     try:
         resp = sess.get(
-            bilibili.member_url("/preupload"), params={"r": "probe"}, timeout=TIMEOUT
+            member_url("/preupload"), params={"r": "probe"}, timeout=TIMEOUT
         )
         body = resp.json()
     except (requests.RequestException, ValueError) as exc:
@@ -221,7 +217,7 @@ def filename(upos_uri: str) -> str:
 
 def preupload(sess: requests.Session, chosen: Line, name: str, size: int) -> Session:
     """§3.3. Raises RateLimited, BilibiliError (-101: logged out), BilibiliUnavailable."""
-    url = f"{bilibili.member_url('/preupload')}?{chosen.query}"
+    url = f"{member_url('/preupload')}?{chosen.query}"
     params = {**PREUPLOAD_PARAMS, "name": name, "size": str(size)}
     try:
         resp = sess.get(url, params=params, timeout=TIMEOUT)
@@ -288,8 +284,9 @@ def _ok(resp: requests.Response, what: str) -> dict[str, Any]:
     return body
 
 
-def init(http: requests.Session, upload: Session) -> str:
+def init(upload: Session) -> str:
     """§3.4: the upload id for the multipart upload."""
+    http = chunks.thread_session(BROWSER_UA)
     try:
         resp = http.post(
             upload.url() + "?uploads&output=json",
@@ -351,10 +348,22 @@ def put_chunk(
     raise ChunkError(refusal.message, retry=refusal.retry)
 
 
-def complete(
-    http: requests.Session, upload: Session, name: str, upload_id: str, parts: int
-) -> None:
+def chunk_sender(
+    upload: Session, upload_id: str, path: Path, total: int, chunks_total: int
+) -> chunks.Send:
+    """What chunks.send_parts() calls for each part of this file: put_chunk() on the endpoint
+    it names, over the calling thread's own keep-alive session."""
+
+    def send(part: Part, endpoint: str) -> None:
+        http = chunks.thread_session(BROWSER_UA)
+        put_chunk(http, upload, endpoint, upload_id, path, part, total, chunks_total)
+
+    return send
+
+
+def complete(upload: Session, name: str, upload_id: str, parts: int) -> None:
     """§3.6: assemble the parts. Retried by the caller if it fails."""
+    http = chunks.thread_session(BROWSER_UA)
     try:
         resp = http.post(
             upload.url(),
@@ -378,183 +387,9 @@ def complete(
     _ok(resp, "complete")
 
 
-# Uploading one file of a job, resumably: the worker side of the protocol above.
-
-
 def line_name(endpoint: str) -> str:
     """The line an endpoint belongs to, for display: "bda2" of //upos-cs-upcdnbda2…"""
     match = re.search(r"upcdn([a-z0-9]+)|/upos-([a-z0-9]+)$", endpoint)
     if match:
         return match.group(1) or match.group(2)
     return endpoint.lstrip("/")
-
-
-def upload_file(runner: Runner, file: UploadFile) -> None:
-    """Send one file over UPOS: its stored session resumed, or a new one; then complete."""
-    for restart in range(RESTARTS + 1):
-        try:
-            session = _session(runner, file)
-            _send(runner, file, session)
-            _complete(runner, file, session)
-            return
-        except (AuthExpired, UploadGone) as exc:
-            if restart == RESTARTS:
-                raise JobFailed(f"{file.path}: {exc.message}") from None
-            logger.warning("%s: %s; starting the file again", file.path, exc.message)
-            _forget(file)
-
-
-def _forget(file: UploadFile) -> None:
-    file.chunks.all().delete()
-    file.upload_id, file.upos_uri, file.upos_auth, file.preuploaded = (
-        "",
-        "",
-        "",
-        None,
-    )
-    file.bytes_done = 0
-    file.save(
-        update_fields=(
-            "upload_id",
-            "upos_uri",
-            "upos_auth",
-            "preuploaded",
-            "bytes_done",
-        )
-    )
-
-
-def _session(runner: Runner, file: UploadFile) -> Session:
-    fresh = file.preuploaded and timezone.now() - file.preuploaded < SESSION_LIFE
-    if file.upload_id and file.upos_uri and fresh:
-        logger.info(
-            "Resuming %s: %d chunks already sent", file.path, file.chunks.count()
-        )
-        return Session(
-            auth=file.upos_auth,
-            biz_id=file.biz_id or 0,
-            chunk_size=file.chunk_size,
-            endpoint=file.endpoint,
-            upos_uri=file.upos_uri,
-            endpoints=list(file.endpoints or []),
-        )
-    if file.upload_id:
-        _forget(file)
-    session = _preupload(runner, file)
-    http = chunks.thread_session(bilibili.BROWSER_UA)
-    for attempt in range(1, COMPLETE_ATTEMPTS + 1):
-        try:
-            upload_id = init(http, session)
-            break
-        except UposError as exc:
-            if not exc.retry or attempt == COMPLETE_ATTEMPTS:
-                raise JobFailed(f"{file.path}: {exc.message}") from None
-            runner.back_off(
-                attempt, settings.UPLOAD_RETRY_SECONDS, f"Init: {exc.message}"
-            )
-    file.upload_id = upload_id
-    file.endpoint, file.endpoints = session.endpoint, session.endpoints
-    file.upos_uri, file.upos_auth, file.biz_id = (
-        session.upos_uri,
-        session.auth,
-        session.biz_id,
-    )
-    file.chunk_size = session.chunk_size
-    file.chunks_total = len(chunks.split(file.size, session.chunk_size))
-    file.preuploaded, file.line = timezone.now(), line_name(session.endpoint)
-    file.save()
-    return session
-
-
-def _preupload(runner: Runner, file: UploadFile) -> Session:
-    sess = bilibili.session(runner.credential)
-    limited = 0
-    try:
-        for attempt in range(1, PREUPLOAD_ATTEMPTS + 1):
-            runner.wait_for_account()
-            try:
-                chosen = choose_line(sess, runner.lines)
-                runner.job.line = chosen.name
-                return preupload(sess, chosen, Path(file.path).name, file.size)
-            except RateLimited as exc:
-                limited += 1
-                wait = chunks.backoff(
-                    limited, settings.UPLOAD_RATE_LIMIT_SECONDS, chunks.WAIT_CAP
-                )
-                runner.job.retries += 1
-                runner.pause_account(wait)
-                runner.wait(wait, f"{exc.message}: waiting {wait:.0f} s")
-            except BilibiliError as exc:
-                if exc.expired_credential:
-                    raise runner.expired(exc) from None
-                raise JobFailed(f"Bilibili refused the upload: {exc}") from None
-            except (BilibiliUnavailable, UposError) as exc:
-                message = getattr(exc, "message", str(exc))
-                if attempt == PREUPLOAD_ATTEMPTS:
-                    raise JobFailed(
-                        f"Preupload failed {attempt} times: {message}"
-                    ) from None
-                runner.back_off(
-                    attempt,
-                    settings.UPLOAD_RETRY_SECONDS,
-                    f"Preupload failed ({message})",
-                )
-        raise JobFailed(
-            f"Bilibili kept saying uploads are too fast ({PREUPLOAD_ATTEMPTS} tries);"
-            " the job can be retried later"
-        )
-    finally:
-        sess.close()
-
-
-def _send(runner: Runner, file: UploadFile, session: Session) -> None:
-    path = Path(file.path)
-    urls = [file.endpoint, *[e for e in file.endpoints or [] if e != file.endpoint]]
-
-    def send(part: chunks.Part, endpoint: str) -> None:
-        http = chunks.thread_session(bilibili.BROWSER_UA)
-        put_chunk(
-            http,
-            session,
-            endpoint,
-            file.upload_id,
-            path,
-            part,
-            file.size,
-            file.chunks_total,
-        )
-
-    def switched(endpoint: str) -> None:
-        file.endpoint, file.line = endpoint, line_name(endpoint)
-        runner.job.line = file.line
-        file.save(update_fields=("endpoint", "line"))
-        logger.warning("%s: switching to line %s after failures", file.path, file.line)
-
-    runner.job.line = file.line
-    runner.send_file(file, send, chunks.Endpoints(urls), on_switch=switched)
-
-
-def _complete(runner: Runner, file: UploadFile, session: Session) -> None:
-    http = chunks.thread_session(bilibili.BROWSER_UA)
-    for attempt in range(1, COMPLETE_ATTEMPTS + 1):
-        try:
-            complete(
-                http,
-                session,
-                Path(file.path).name,
-                file.upload_id,
-                file.chunks_total,
-            )
-            break
-        except UposError as exc:
-            if isinstance(exc, (AuthExpired, UploadGone)):
-                raise
-            if not exc.retry or attempt == COMPLETE_ATTEMPTS:
-                raise JobFailed(f"{file.path}: {exc.message}") from None
-            runner.back_off(
-                attempt, settings.UPLOAD_RETRY_SECONDS, f"Complete: {exc.message}"
-            )
-    file.remote_filename = filename(session.upos_uri)
-
-
-# Submitting

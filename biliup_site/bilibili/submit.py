@@ -2,7 +2,8 @@
 an archive up (to tell whether a submit whose answer was lost went through).
 
 Reference: bilibili-protocol.md §3.9 (cover), §4.1 (body), §4.2 (web), §4.3 (app), §4.4 (edit,
-view, list), §8 (codes). One function per endpoint; the workflow in upload.py decides when.
+view, list), §8 (codes). One function per endpoint; the job's runner (uploads/runner.py) decides
+when.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from biliup_site import bilibili
-from biliup_site.bilibili import APP_KEYS, BilibiliError
+from biliup_site.bilibili import http
+from biliup_site.bilibili.http import BilibiliError
+from biliup_site.bilibili.sign import APP_KEYS, app_sign
 
 # §8: "submitting too fast". 21070 is unconfirmed; the reference says to treat it like 137022.
 TOO_FAST_CODES = frozenset({21566, 137022, 21070, -702, -799})
@@ -105,7 +107,7 @@ def studio(
 
 
 def _app_query(credential: dict[str, Any], **extra: Any) -> dict[str, str]:
-    token = bilibili.access_token(credential)
+    token = http.access_token(credential)
     if not token:
         raise BilibiliError(
             -101,
@@ -113,13 +115,13 @@ def _app_query(credential: dict[str, Any], **extra: Any) -> dict[str, str]:
             " with the QR code",
         )
     key = APP_KEYS.get(credential.get("platform") or "BiliTV", APP_KEYS["BiliTV"])
-    return bilibili.app_sign(
+    return app_sign(
         {"access_key": token, **APP_QUERY, "ts": int(time.time()), **extra}, key
     )
 
 
 def _csrf(credential: dict[str, Any]) -> str:
-    csrf = bilibili.cookie_value(credential, "bili_jct")
+    csrf = http.cookie_value(credential, "bili_jct")
     if not csrf:
         raise BilibiliError(-101, "this account's cookies lack bili_jct (csrf)")
     return csrf
@@ -127,7 +129,7 @@ def _csrf(credential: dict[str, Any]) -> str:
 
 def _archive(data: Any) -> Archive:
     if not isinstance(data, dict) or not data.get("aid"):
-        raise bilibili.BilibiliUnavailable("the submit answer has no aid")
+        raise http.BilibiliUnavailable("the submit answer has no aid")
     return Archive(int(data["aid"]), str(data.get("bvid") or ""))
 
 
@@ -135,15 +137,15 @@ def _post_archive(
     credential: dict[str, Any], api: str, web_path: str, app_path: str, body: Any
 ) -> Archive:
     if api == "web":
-        url = bilibili.member_url(web_path)
+        url = http.member_url(web_path)
         query = {"t": int(time.time() * 1000), "csrf": _csrf(credential)}
-        sess = bilibili.session(credential)
+        sess = http.session(credential)
     else:
-        url = bilibili.member_url(app_path)
+        url = http.member_url(app_path)
         query = _app_query(credential)
-        sess = bilibili.session(credential, app=True)
+        sess = http.session(credential, app=True)
     with sess:
-        return _archive(bilibili.call(sess, "POST", url, params=query, json=body))
+        return _archive(http.call(sess, "POST", url, params=query, json=body))
 
 
 def add(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
@@ -158,14 +160,14 @@ def edit(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
 
 def view_parts(credential: dict[str, Any], aid: int) -> list[Part] | None:
     """§4.4: the parts an archive has now; None when the account has no app token to ask."""
-    token = bilibili.access_token(credential)
+    token = http.access_token(credential)
     if not token:
         return None
-    with bilibili.session(credential, app=True) as sess:
-        data = bilibili.call(
+    with http.session(credential, app=True) as sess:
+        data = http.call(
             sess,
             "GET",
-            bilibili.member_url("/x/client/archive/view"),
+            http.member_url("/x/client/archive/view"),
             params={"access_key": token, "aid": aid},
         )
     return [
@@ -180,12 +182,12 @@ def recent_archives(
 ) -> list[tuple[Archive, str, int, list[str]]]:
     """§4.4 list: (archive, title, ctime, part file names if given) of the newest archives."""
     found = []
-    with bilibili.session(credential) as sess:
+    with http.session(credential) as sess:
         for pn in range(1, pages + 1):
-            data = bilibili.call(
+            data = http.call(
                 sess,
                 "GET",
-                bilibili.member_url("/x/web/archives"),
+                http.member_url("/x/web/archives"),
                 params={"status": "is_pubing,pubed,not_pubed", "pn": pn, "ps": 20},
             )
             audits = (data or {}).get("arc_audits") or []
@@ -225,11 +227,11 @@ def upload_cover(credential: dict[str, Any], image: bytes) -> str:
     """§3.9: the cover image's URL on Bilibili's image host."""
     kind = "png" if image.startswith(b"\x89PNG") else "jpeg"
     encoded = base64.b64encode(image).decode()
-    with bilibili.session(credential) as sess:
-        data = bilibili.call(
+    with http.session(credential) as sess:
+        data = http.call(
             sess,
             "POST",
-            bilibili.member_url("/x/vu/web/cover/up"),
+            http.member_url("/x/vu/web/cover/up"),
             params={"ts": int(time.time() * 1000)},
             data={
                 "cover": f"data:image/{kind};base64,{encoded}",
@@ -238,6 +240,6 @@ def upload_cover(credential: dict[str, Any], image: bytes) -> str:
         )
     url = str((data or {}).get("url") or "")
     if not url:
-        raise bilibili.BilibiliUnavailable("the cover upload answer has no url")
+        raise http.BilibiliUnavailable("the cover upload answer has no url")
     # The Python client strips "http:" so the page picks its scheme.
     return url.removeprefix("http:")
