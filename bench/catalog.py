@@ -4,7 +4,7 @@ refresh, ours next to a raw walk of the same pages in the same run.
 The fake Bilibili runs in a process of its own (python -m tests.fakebili), holding one user with
 --videos videos. Django runs here on a migrated SQLite database in a temp dir.
 
-- ours: uploads.catalogs.refresh() of a freshly followed user (its videos deleted between
+- ours: creators.catalogs.refresh() of a freshly followed user (its videos deleted between
   rounds), which is what a django-q2 worker runs: every page of the app list, each stored (bulk
   insert, a snapshot per video, a totals snapshot) with its heartbeat, then the user card; and an
   incremental refresh after 5 new videos (one page read, 5 inserted, the rest updated).
@@ -90,8 +90,8 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from uploads import catalogs
-    from uploads.models import Creator
+    from creators import catalogs
+    from creators.models import Creator
 
     try:
         left = args.videos

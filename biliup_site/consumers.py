@@ -16,8 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from biliup_site import live
+from creators.models import Creator
 from recorder.models import Streamer
-from uploads.models import Creator, UploadJob
+from uploads.models import UploadJob
 
 
 def _language(scope: dict[str, Any]) -> str:
@@ -66,7 +67,7 @@ def render_creator(pk: int) -> str:
     if creator is None:
         return ""
     return render_to_string(
-        "uploads/creators.html#creator-row",
+        "creators/creators.html#creator-row",
         {"creator": creator, "now": timezone.now()},
     )
 

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "accounts",
     "recorder",
     "uploads",
+    "creators",
 ]
 
 MIDDLEWARE = [

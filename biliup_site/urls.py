@@ -9,6 +9,7 @@ from accounts import api as accounts_api
 from biliup_site import site_api
 from biliup_site import views as site_views
 from biliup_site.api import error
+from creators import api as creators_api
 from recorder import api as recorder_api
 from uploads import api as uploads_api
 
@@ -42,12 +43,12 @@ api_v1 = [
     path("upload_jobs/<int:pk>", uploads_api.upload_job),
     path("upload_jobs/<int:pk>/retry", uploads_api.retry_job),
     path("upload_jobs/<int:pk>/cancel", uploads_api.cancel_job),
-    path("creators", uploads_api.creators),
-    path("creators/<int:uid>", uploads_api.creator),
-    path("creators/<int:uid>/refresh", uploads_api.refresh_creator),
-    path("creators/<int:uid>/videos", uploads_api.creator_videos),
-    path("creators/<int:uid>/videos/<str:bvid>", uploads_api.creator_video),
-    path("creators/<int:uid>/trend", uploads_api.creator_trend),
+    path("creators", creators_api.creators),
+    path("creators/<int:uid>", creators_api.creator),
+    path("creators/<int:uid>/refresh", creators_api.refresh_creator),
+    path("creators/<int:uid>/videos", creators_api.creator_videos),
+    path("creators/<int:uid>/videos/<str:bvid>", creators_api.creator_video),
+    path("creators/<int:uid>/trend", creators_api.creator_trend),
     path("openapi.json", site_api.openapi_document),
 ]
 
@@ -91,6 +92,7 @@ pages = [
     path("", include("accounts.urls")),
     path("", include("recorder.urls")),
     path("", include("uploads.urls")),
+    path("", include("creators.urls")),
 ]
 
 urlpatterns = [

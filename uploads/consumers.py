@@ -6,15 +6,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from biliup_site import live
+from creators.models import Creator, CreatorDict, CreatorVideo, CreatorVideoDict
 from recorder.models import Streamer, StreamerRow
-from uploads.models import (
-    Creator,
-    CreatorDict,
-    CreatorVideo,
-    CreatorVideoDict,
-    UploadJob,
-    UploadJobDict,
-)
+from uploads.models import UploadJob, UploadJobDict
 
 
 class UploadJobMessage(TypedDict):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from uploads import catalogs
 from uploads import upload as workflow
-from uploads.models import Creator, UploadJob
+from uploads.models import UploadJob
 
 logger = logging.getLogger(__name__)
 
@@ -25,18 +24,3 @@ def upload(job_id: int) -> None:
         return
     logger.info("Upload job %s claimed (attempt %s)", job_id, job.attempts)
     workflow.run(job)
-
-
-def refresh_catalogs() -> None:
-    """Scheduled every minute: hand the followed users due for a refresh to workers."""
-    catalogs.dispatch()
-
-
-def refresh_creator(creator_id: int) -> None:
-    creator = Creator.objects.filter(pk=creator_id).first()
-    if creator is None:
-        logger.info("Followed user %s is gone; nothing to refresh", creator_id)
-        return
-    catalogs.refresh(creator)
-    # Its slot is free: the next due user need not wait for the scheduler's minute.
-    catalogs.dispatch()

@@ -19,9 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import BilibiliAccount
+from biliup_site.bilibili import chunks
 from biliup_site.models import Configuration
+from creators import catalogs
 from recorder.models import RecordingFile, Streamer, StreamerInfo
-from uploads import catalogs, chunks, openplatform
+from uploads import openplatform_upload
 from uploads.errors import JobFailed
 from uploads.models import UploadFile, UploadJob, UploadTemplate
 from uploads.runner import Runner
@@ -185,7 +187,7 @@ def preflight(job: UploadJob) -> str | None:
     config = Configuration.load()
     uploader = job.params.get("uploader") or config.uploader
     if uploader == UploadTemplate.Uploader.OPENPLATFORM:
-        if reason := openplatform.check_configured(config):
+        if reason := openplatform_upload.check_configured(config):
             return reason
     elif job.account is None:
         return (

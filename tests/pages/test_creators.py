@@ -15,15 +15,10 @@ from django.utils import timezone
 
 from biliup_site.consumers import RENDERERS
 from biliup_site.models import Configuration
+from creators import charts
+from creators.models import Creator, CreatorSnapshot, CreatorVideo, VideoSnapshot
 from tests.factories import make_account
-from uploads import charts
-from uploads.models import (
-    Creator,
-    CreatorSnapshot,
-    CreatorVideo,
-    UploadJob,
-    VideoSnapshot,
-)
+from uploads.models import UploadJob
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ refresh(). The first refresh walks the whole list; later ones stop at the first 
 video already known, and a full walk every CATALOG_FULL_SYNC_HOURS brings older videos' plays
 up to date. Each change of plays or danmaku is kept as a snapshot, for trends.
 
-Providers: Bilibili's app list (space.app_page), falling back to the web WBI list when the app
-list fails; or JustOneAPI (justoneapi.user_videos) with the configuration's token. JustOneAPI's
+Providers: Bilibili's app list (bilibili.space.app_page), falling back to the web WBI list when
+the app list fails; or JustOneAPI (bilibili.justoneapi.user_videos) with the configuration's
+token. JustOneAPI's
 business codes: 301 is retried with backoff inside the refresh; 302 (rate limit) holds every
 JustOneAPI refresh back for CATALOG_BACKOFF_SECONDS; 303 (daily quota) until the next day, China
 time; 100, 600 and 601 (the token is refused) until the user changes the token or asks for a
@@ -28,29 +29,22 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from biliup_site import bilibili, live
-from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, justoneapi, space
+from biliup_site.bilibili.justoneapi import JustOneApiError
+from biliup_site.bilibili.space import SpacePage, SpaceVideo
 from biliup_site.models import Configuration
 from biliup_site.workers import this_worker
-from uploads import justoneapi, space
-from uploads.justoneapi import JustOneApiError
-from uploads.models import (
-    Creator,
-    CreatorSnapshot,
-    CreatorVideo,
-    UploadJob,
-    VideoSnapshot,
-)
-from uploads.space import SpacePage, SpaceVideo
+from creators.models import Creator, CreatorSnapshot, CreatorVideo, VideoSnapshot
+from uploads.models import UploadJob
 
 if TYPE_CHECKING:
-    from uploads.forms import CreatorForm
+    from creators.forms import CreatorForm
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +240,7 @@ def dispatch(now: datetime | None = None) -> int:
         def enqueue() -> None:
             for pk in claimed:
                 async_task(
-                    "uploads.tasks.refresh_creator",
+                    "creators.tasks.refresh_creator",
                     pk,
                     group="catalogs",
                     task_name=f"catalog-{pk}-{int(now.timestamp())}",
@@ -321,43 +315,33 @@ def _beat(creator: Creator) -> None:
 def _bilibili_pages(creator: Creator, walk: Walk) -> Iterator[SpacePage]:
     """The app list, page by page; the web list instead when the app list fails at once."""
     sess = bilibili.session()
+    web = False
     try:
         page = space.app_page(sess, creator.uid)
-    except BilibiliError as exc:
-        if exc.code == -404:
+    except (BilibiliError, BilibiliUnavailable) as app_error:
+        if isinstance(app_error, BilibiliError) and app_error.code == -404:
             raise RefreshFailed(
-                f"Bilibili has no user with UID {creator.uid} ({exc})"
+                f"Bilibili has no user with UID {creator.uid} ({app_error})"
             ) from None
-        logger.info("App list of %s failed (%s); trying the web list", creator, exc)
-        yield from _wbi_pages(sess, creator, walk, app_error=exc)
-        return
-    except BilibiliUnavailable as exc:
-        logger.info("App list of %s failed (%s); trying the web list", creator, exc)
-        yield from _wbi_pages(sess, creator, walk, app_error=exc)
-        return
-    walk.endpoint = "app"
+        logger.info(
+            "App list of %s failed (%s); trying the web list", creator, app_error
+        )
+        try:
+            page = space.wbi_page(sess, creator.uid, 1)
+        except (BilibiliError, BilibiliUnavailable) as exc:
+            raise RefreshFailed(
+                f"App list: {_reason(app_error)}; web list: {_reason(exc)}"
+            ) from None
+        web = True
+    walk.endpoint = "web" if web else "app"
     while True:
         yield page
         if not page.has_next or page.cursor is None:
             return
-        page = space.app_page(sess, creator.uid, page.cursor)
-
-
-def _wbi_pages(
-    sess: requests.Session, creator: Creator, walk: Walk, app_error: Exception
-) -> Iterator[SpacePage]:
-    try:
-        page = space.wbi_page(sess, creator.uid, 1)
-    except (BilibiliError, BilibiliUnavailable) as exc:
-        raise RefreshFailed(
-            f"App list: {_reason(app_error)}; web list: {_reason(exc)}"
-        ) from None
-    walk.endpoint = "web"
-    while True:
-        yield page
-        if not page.has_next or page.cursor is None:
-            return
-        page = space.wbi_page(sess, creator.uid, int(page.cursor))
+        if web:
+            page = space.wbi_page(sess, creator.uid, int(page.cursor))
+        else:
+            page = space.app_page(sess, creator.uid, page.cursor)
 
 
 def _justoneapi_pages(

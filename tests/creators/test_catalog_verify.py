@@ -13,10 +13,12 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import BilibiliAccount
+from creators import catalogs
+from creators.models import Creator
 from tests.conftest import JsonClient
 from tests.factories import log_in_by_tv_qr, make_template
-from uploads import catalogs, tasks, upload
-from uploads.models import Creator, UploadJob
+from uploads import tasks, upload
+from uploads.models import UploadJob
 
 pytestmark = pytest.mark.django_db
 

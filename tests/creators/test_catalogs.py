@@ -14,9 +14,9 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 from django_q.models import Schedule
 
+from creators import catalogs, tasks
+from creators.models import Creator, CreatorSnapshot, CreatorVideo, VideoSnapshot
 from tests.conftest import JsonClient
-from uploads import catalogs, tasks
-from uploads.models import Creator, CreatorSnapshot, CreatorVideo, VideoSnapshot
 
 pytestmark = pytest.mark.django_db
 UID = 777001
@@ -249,7 +249,7 @@ def test_a_refresh_frees_its_slot_for_the_next_due_user(
 
 
 def test_refreshes_are_scheduled_every_minute(db: None) -> None:
-    schedule = Schedule.objects.get(func="uploads.tasks.refresh_catalogs")
+    schedule = Schedule.objects.get(func="creators.tasks.refresh_catalogs")
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (
         Schedule.MINUTES,
         1,

@@ -1,8 +1,8 @@
 """What a Bilibili user has published: the app space list, the web (WBI) list, the user card.
 
 One function per endpoint, each answering a SpacePage of SpaceVideo whatever the wire shape, so
-the catalog code (uploads/catalogs.py) pages through any provider the same way. JustOneAPI
-(uploads/justoneapi.py) wraps the app answer, and reuses parse_app_page().
+the catalog code (creators/catalogs.py) pages through any provider the same way. JustOneAPI
+(justoneapi.py, next to this module) wraps the app answer, and reuses parse_app_page().
 
 Reference: bilibili-protocol.md §7.1 (app cursor endpoint, no login), §7.2 (web endpoint),
 §7.3 (WBI signing), §2 (nav's wbi_img, logged out too). The user card
@@ -20,8 +20,14 @@ from typing import Any
 
 import requests
 
-from biliup_site import bilibili
-from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
+from biliup_site.bilibili.http import (
+    BilibiliError,
+    BilibiliUnavailable,
+    api_url,
+    app_url,
+    call,
+)
+from biliup_site.bilibili.sign import wbi_keys_from_urls, wbi_mixin_key, wbi_sign
 
 APP_PAGE_SIZE = 20
 WBI_PAGE_SIZE = 30
@@ -124,13 +130,14 @@ def parse_app_page(data: Any, what: str = "app space list") -> SpacePage:
 
 def app_page(sess: requests.Session, mid: int, cursor: str | None = None) -> SpacePage:
     """One page of §7.1, newest first; `cursor` is the previous page's last aid."""
+    # Reference: §7.1 space/archive/cursor (app host, no login).
     params: dict[str, Any] = {"vmid": mid, "order": "pubdate", "ps": APP_PAGE_SIZE}
     if cursor:
         params["aid"] = cursor
-    data = bilibili.call(
+    data = call(
         sess,
         "GET",
-        bilibili.app_url("/x/v2/space/archive/cursor"),
+        app_url("/x/v2/space/archive/cursor"),
         params=params,
     )
     return parse_app_page(data)
@@ -161,8 +168,9 @@ WBI_KEYS = _WbiKeys()
 
 
 def _read_mixin(sess: requests.Session) -> str:
+    # Reference: §2 nav (wbi_img), §7.3 (the mixin key).
     try:
-        data = bilibili.call(sess, "GET", bilibili.api_url("/x/web-interface/nav"))
+        data = call(sess, "GET", api_url("/x/web-interface/nav"))
     except BilibiliError as exc:
         # §2: logged out, nav answers -101 and still carries wbi_img.
         if exc.code != -101:
@@ -171,9 +179,9 @@ def _read_mixin(sess: requests.Session) -> str:
     wbi = data.get("wbi_img") if isinstance(data, dict) else None
     if not isinstance(wbi, dict) or not wbi.get("img_url") or not wbi.get("sub_url"):
         raise _unexpected("nav endpoint", "no wbi_img keys")
-    img_key, sub_key = bilibili.wbi_keys_from_urls(wbi["img_url"], wbi["sub_url"])
+    img_key, sub_key = wbi_keys_from_urls(wbi["img_url"], wbi["sub_url"])
     try:
-        return bilibili.wbi_mixin_key(img_key, sub_key)
+        return wbi_mixin_key(img_key, sub_key)
     except ValueError as exc:
         raise _unexpected("nav endpoint", str(exc)) from None
 
@@ -181,17 +189,16 @@ def _read_mixin(sess: requests.Session) -> str:
 def wbi_page(sess: requests.Session, mid: int, pn: int = 1) -> SpacePage:
     """One page of §7.2, newest first. A signature refused once (-403, -352) is retried with
     keys read afresh: they change about daily."""
+    # Reference: §7.2 space/wbi/arc/search, signed as §7.3 says.
     params = {"mid": mid, "pn": pn, "ps": WBI_PAGE_SIZE, "order": "pubdate"}
-    url = bilibili.api_url("/x/space/wbi/arc/search")
+    url = api_url("/x/space/wbi/arc/search")
     try:
-        data = bilibili.call(
-            sess, "GET", url, params=bilibili.wbi_sign(params, WBI_KEYS.get(sess))
-        )
+        data = call(sess, "GET", url, params=wbi_sign(params, WBI_KEYS.get(sess)))
     except BilibiliError as exc:
         if exc.code not in (-403, -352):
             raise
         mixin = WBI_KEYS.get(sess, fresh=True)
-        data = bilibili.call(sess, "GET", url, params=bilibili.wbi_sign(params, mixin))
+        data = call(sess, "GET", url, params=wbi_sign(params, mixin))
     return _parse_wbi_page(data, pn)
 
 
@@ -251,9 +258,8 @@ class Card:
 
 def card(sess: requests.Session, mid: int) -> Card:
     """The user's name and face from the public user card."""
-    data = bilibili.call(
-        sess, "GET", bilibili.api_url("/x/web-interface/card"), params={"mid": mid}
-    )
+    # Reference: none (see the module's docstring): web-interface/card, public.
+    data = call(sess, "GET", api_url("/x/web-interface/card"), params={"mid": mid})
     info = data.get("card") if isinstance(data, dict) else None
     if not isinstance(info, dict):
         raise _unexpected("user card", "no card object")

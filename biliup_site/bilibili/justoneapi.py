@@ -5,7 +5,7 @@ its `data` is Bilibili's own §7.1 answer ({"code", "message", "ttl", "data"}), 
 space.parse_app_page(). `param` is the previous page's last aid, as §7.1's `aid`.
 
 The token is a secret that travels in the query string, as the service wants: it is never put
-in a message or a log line here (bilibili.call names only the host; urllib3's debug log, which
+in a message or a log line here (http.call names only the host; urllib3's debug log, which
 prints request lines, is held at INFO in settings.LOGGING).
 
 Reference: justoneapi-user-videos-v2.txt (parameters, environments, timeout, business codes);
@@ -20,9 +20,8 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from biliup_site import bilibili
-from biliup_site.bilibili import BilibiliError
-from uploads.space import SpacePage, parse_app_page
+from biliup_site.bilibili.http import BilibiliError, BilibiliUnavailable, call
+from biliup_site.bilibili.space import SpacePage, parse_app_page
 
 PATH = "/api/bilibili/get-user-video-list/v2"
 # The document: "Set request timeout to at least 60 seconds." (connect, read)
@@ -105,18 +104,17 @@ def user_videos(
     Bilibili's answer inside is an error, BilibiliUnavailable when the service cannot be
     reached or answers garbage.
     """
+    # Reference: justoneapi-user-videos-v2.txt; the Bilibili answer inside is §7.1.
     params: dict[str, Any] = {"token": token, "uid": uid}
     if param:
         params["param"] = param
     try:
-        inner = bilibili.call(
-            sess, "GET", base_url(env) + PATH, params=params, timeout=TIMEOUT
-        )
+        inner = call(sess, "GET", base_url(env) + PATH, params=params, timeout=TIMEOUT)
     except BilibiliError as exc:
-        # bilibili.unwrap() read the wrapper's code: here it is JustOneAPI's business code.
+        # http.unwrap() read the wrapper's code: here it is JustOneAPI's business code.
         raise JustOneApiError(exc.code, exc.message) from None
     if not isinstance(inner, dict) or not isinstance(inner.get("code"), int):
-        raise bilibili.BilibiliUnavailable(
+        raise BilibiliUnavailable(
             "unexpected answer from JustOneAPI: no Bilibili response inside"
         )
     if inner["code"] != 0:
