@@ -1,0 +1,175 @@
+"""The recorder app's part of the OpenAPI document: streamers, the recordings folder's videos,
+live sessions and their files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from biliup_site.openapi.build import (
+    INT,
+    NULL_INT,
+    NULL_STR,
+    STR,
+    array,
+    id_param,
+    op,
+    ref,
+)
+
+STREAMER_SCHEMAS: dict[str, Any] = {
+    "Streamer": {
+        "type": "object",
+        "properties": {
+            "id": INT,
+            "url": STR,
+            "platform": {
+                "type": "string",
+                "description": "Read from the URL: bilibili, or a streamlink plugin",
+            },
+            "remark": STR,
+            "template_name": NULL_STR,
+            "upload_streamers_id": NULL_INT,
+            "split_time": {
+                "type": "integer",
+                "description": "Seconds; 0 = no time split",
+            },
+            "split_size": {"type": "integer", "description": "MB; 0 = no size split"},
+            "filename_prefix": STR,
+            "format": STR,
+            "time_range": {"type": ["array", "null"], "items": STR},
+            "excluded_keywords": {"type": "array", "items": STR},
+            "override": {"type": "object"},
+        },
+    },
+    "StreamerRow": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["Idle", "Working", "Pause"]},
+            "upload_status": {"type": "string", "enum": ["Idle", "Working"]},
+            "state": {
+                "type": "string",
+                "enum": ["idle", "checking", "waiting", "recording", "error", "paused"],
+            },
+            "state_detail": STR,
+            "progress": {
+                "type": "object",
+                "description": "The running recording; empty when not recording.",
+                "properties": {
+                    "bytes": INT,
+                    "bitrate": INT,
+                    "duration": {"type": "number"},
+                    "segments": INT,
+                    "file": STR,
+                },
+            },
+            "inner": ref("Streamer"),
+        },
+    },
+}
+
+STREAMER_PATHS: dict[str, dict[str, Any]] = {
+    "/streamers": {
+        "get": op(
+            "Streamers with their recording and upload status",
+            {"type": "array", "items": ref("StreamerRow")},
+        ),
+        "post": op("Add a streamer", ref("Streamer"), body="Streamer"),
+        "put": op(
+            "Update a streamer (id in the body; fields left out are kept)",
+            ref("Streamer"),
+            body="Streamer",
+        ),
+    },
+    "/streamers/{id}": {
+        "get": op(
+            "One streamer row", ref("StreamerRow"), parameters=id_param("Streamer id")
+        ),
+        "delete": op(
+            "Delete a streamer; returns it",
+            ref("Streamer"),
+            parameters=id_param("Streamer id"),
+        ),
+    },
+    "/streamers/{id}/pause": {
+        "post": op(
+            "Toggle pause: Working/Idle → Pause, Pause → Idle",
+            ref("StreamerRow"),
+            parameters=id_param("Streamer id"),
+        ),
+        "put": op(
+            "Same as POST (biliup's method)",
+            ref("StreamerRow"),
+            parameters=id_param("Streamer id"),
+        ),
+    },
+}
+
+VIDEO_SCHEMAS: dict[str, Any] = {
+    "Video": {
+        "type": "object",
+        "properties": {"key": INT, "name": STR, "updateTime": INT, "size": INT},
+    },
+}
+
+VIDEO_PATHS: dict[str, dict[str, Any]] = {
+    "/videos": {"get": op("Media files in the recordings folder", array("Video"))},
+}
+
+SESSION_SCHEMAS: dict[str, Any] = {
+    "StreamerInfo": {
+        "type": "object",
+        "properties": {
+            "id": INT,
+            "template_name": STR,
+            "stream_title": STR,
+            "streamer_name": STR,
+            "start_time": STR,
+            "video_path": STR,
+            "name": STR,
+            "url": STR,
+            "title": STR,
+            "date": INT,
+            "live_cover_path": STR,
+            "end_time": NULL_STR,
+            "gaps": {
+                "type": "array",
+                "description": "Stream drops inside the session",
+                "items": {
+                    "type": "object",
+                    "properties": {"start": STR, "seconds": {"type": "number"}},
+                },
+            },
+        },
+    },
+    "RecordingFile": {
+        "type": "object",
+        "properties": {
+            "id": INT,
+            "streamer_info_id": INT,
+            "file_path": STR,
+            "file_size": INT,
+            "duration": {"type": "number"},
+            "file": STR,
+            "gaps": {
+                "type": "array",
+                "description": "The session's stream drops inside this file",
+                "items": {
+                    "type": "object",
+                    "properties": {"start": STR, "seconds": {"type": "number"}},
+                },
+            },
+        },
+    },
+}
+
+SESSION_PATHS: dict[str, dict[str, Any]] = {
+    "/streamer_info": {"get": op("Live sessions, newest first", array("StreamerInfo"))},
+    "/streamer_info/{id}/files": {
+        "get": op(
+            "Files of a live session",
+            array("RecordingFile"),
+            parameters=id_param("Session id"),
+        )
+    },
+}

@@ -1,0 +1,107 @@
+"""The site's own part of the OpenAPI document (biliup_site/site_api.py): the configuration,
+status, the image proxy and this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from biliup_site.openapi.build import INT, STR, op, ref
+
+CONFIGURATION_SCHEMAS: dict[str, Any] = {
+    "Configuration": {
+        "type": "object",
+        "properties": {
+            "lines": STR,
+            "threads": INT,
+            "submit_api": {"type": ["string", "null"], "enum": ["app", "web", None]},
+            "download_limit": INT,
+            "upload_limit": INT,
+            "recordings_dir": STR,
+            "event_loop_interval": INT,
+            "delay": INT,
+            "delete_after_upload": {"type": "string", "enum": ["keep", "delete"]},
+            "disk_reserve": {"type": "integer", "description": "MB"},
+            "uploader": {"type": "string", "enum": ["upos", "openplatform"]},
+            "openplatform_client_id": STR,
+            "openplatform_auth": {"type": "string", "enum": ["signature", "legacy"]},
+            "openplatform_app_secret_set": {
+                "type": "boolean",
+                "description": "Write openplatform_app_secret; it is never read back",
+            },
+            "openplatform_access_token_set": {
+                "type": "boolean",
+                "description": "Write openplatform_access_token; it is never read back",
+            },
+            "catalog_provider": {
+                "type": "string",
+                "enum": ["bilibili", "justoneapi"],
+                "description": "Where followed users' video lists come from by default",
+            },
+            "justoneapi_env": {
+                "type": "string",
+                "enum": ["global", "cn"],
+                "description": "JustOneAPI prod-global, or prod-cn for mainland China",
+            },
+            "justoneapi_token_set": {
+                "type": "boolean",
+                "description": "Write justoneapi_token; it is never read back",
+            },
+            "justoneapi_stopped": {
+                "type": "string",
+                "description": "Why refreshes through JustOneAPI are held now (empty: they are not)",
+            },
+        },
+    },
+}
+
+CONFIGURATION_PATHS: dict[str, dict[str, Any]] = {
+    "/configuration": {
+        "get": op("The global configuration", ref("Configuration")),
+        "put": op(
+            "Update the global configuration (fields left out are kept)",
+            ref("Configuration"),
+            body="Configuration",
+        ),
+    },
+}
+
+STATUS_SCHEMAS: dict[str, Any] = {
+    "Status": {
+        "type": "object",
+        "properties": {
+            "version": STR,
+            "rooms": {"type": "array", "items": {"type": "object"}},
+            "download_semaphore": INT,
+            "update_semaphore": INT,
+            "config": ref("Configuration"),
+        },
+    },
+}
+
+PROXY_AND_STATUS_PATHS: dict[str, dict[str, Any]] = {
+    "/proxy": {
+        "get": {
+            "summary": "Fetch an image from an allowed Bilibili image host",
+            "parameters": [
+                {"name": "url", "in": "query", "required": True, "schema": STR}
+            ],
+            "responses": {
+                "200": {"description": "The image"},
+                "400": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"},
+            },
+        }
+    },
+    "/status": {"get": op("Rooms, free slots and configuration", ref("Status"))},
+}
+
+DOCUMENT_PATHS: dict[str, dict[str, Any]] = {
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1"}},
+        }
+    },
+}

@@ -1,0 +1,199 @@
+"""The uploads app's part of the OpenAPI document: upload templates (biliup's upload_streamers)
+and upload jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from biliup_site.openapi.build import (
+    FLAG,
+    INT,
+    NULL_INT,
+    NULL_STR,
+    STR,
+    array,
+    id_param,
+    op,
+    ref,
+)
+
+TEMPLATE_SCHEMAS: dict[str, Any] = {
+    "UploadTemplate": {
+        "type": "object",
+        "properties": {
+            "id": NULL_INT,
+            "template_name": STR,
+            "title": STR,
+            "part_title": STR,
+            "tid": INT,
+            "tag": {
+                "type": "string",
+                "description": "Comma-separated; or send `tags` as a list",
+            },
+            "tags": {"type": "array", "items": STR},
+            "copyright": {"type": "integer", "enum": [1, 2]},
+            "source": STR,
+            "desc": STR,
+            "dynamic": STR,
+            "cover": STR,
+            "dtime": NULL_INT,
+            "dolby": FLAG,
+            "hires": FLAG,
+            "no_reprint": FLAG,
+            "open_elec": FLAG,
+            "up_selection_reply": {"type": "boolean"},
+            "up_close_reply": {"type": "boolean"},
+            "up_close_danmu": {"type": "boolean"},
+            "is_only_self": FLAG,
+            "credits": {"type": "array"},
+            "extra_fields": {"type": "object"},
+            "submit_api": {"type": ["string", "null"], "enum": ["app", "web", None]},
+            "uploader": {
+                "type": ["string", "null"],
+                "enum": ["upos", "openplatform", "Noop", None],
+            },
+            "lines": {
+                "type": "string",
+                "description": "UPOS line for this template: AUTO or a line name such as "
+                "bda2; empty uses the configuration's `lines`",
+            },
+            "user_cookie": NULL_STR,
+        },
+    },
+}
+
+TEMPLATE_PATHS: dict[str, dict[str, Any]] = {
+    "/upload_streamers": {
+        "get": op("Upload templates", array("UploadTemplate")),
+        "post": op(
+            "Create (id null) or update (id set) an upload template",
+            ref("UploadTemplate"),
+            body="UploadTemplate",
+        ),
+    },
+    "/upload_streamers/{id}": {
+        "get": op(
+            "One upload template",
+            ref("UploadTemplate"),
+            parameters=id_param("Template id"),
+        ),
+        "delete": op(
+            "Delete an upload template; returns it",
+            ref("UploadTemplate"),
+            parameters=id_param("Template id"),
+        ),
+    },
+}
+
+JOB_SCHEMAS: dict[str, Any] = {
+    "UploadRequest": {
+        "type": "object",
+        "required": ["files"],
+        "properties": {
+            "files": {"type": "array", "items": STR},
+            "params": ref("UploadTemplate"),
+        },
+    },
+    "UploadJob": {
+        "type": "object",
+        "properties": {
+            "id": INT,
+            "status": {
+                "type": "string",
+                "enum": [
+                    "queued",
+                    "running",
+                    "submitting",
+                    "waiting",
+                    "done",
+                    "failed",
+                    "cancelled",
+                ],
+            },
+            "error": STR,
+            "streamer_id": NULL_INT,
+            "streamer_info_id": NULL_INT,
+            "template_name": {"type": ["string", "null"]},
+            "uploader": {"type": "string", "enum": ["upos", "openplatform"]},
+            "title": STR,
+            "bytes_done": INT,
+            "bytes_total": INT,
+            "speed": {"type": "number", "description": "Bytes per second"},
+            "eta": {"type": ["integer", "null"], "description": "Seconds left"},
+            "line": STR,
+            "retries": INT,
+            "attempts": INT,
+            "aid": NULL_INT,
+            "bvid": STR,
+            "url": STR,
+            "finished": {"type": ["string", "null"]},
+            "visible": {
+                "type": "boolean",
+                "description": "The archive has been seen in its account's public video list",
+            },
+            "visible_since": {"type": ["string", "null"]},
+            "files": {"type": "array", "items": ref("UploadFile")},
+        },
+    },
+    "UploadFile": {
+        "type": "object",
+        "properties": {
+            "id": INT,
+            "path": STR,
+            "size": INT,
+            "bytes_done": INT,
+            "status": {
+                "type": "string",
+                "enum": ["pending", "uploading", "uploaded", "failed"],
+            },
+            "line": STR,
+            "retries": INT,
+            "chunks_total": INT,
+            "remote_filename": STR,
+            "submitted": {"type": "boolean"},
+            "error": STR,
+        },
+    },
+}
+
+JOB_PATHS: dict[str, dict[str, Any]] = {
+    "/uploads": {
+        "post": op(
+            "Queue files of the recordings folder for upload",
+            {"type": "object"},
+            body="UploadRequest",
+        )
+    },
+    "/upload_jobs": {
+        "get": op(
+            "Upload jobs with their progress, newest first (optionally one status)",
+            array("UploadJob"),
+            parameters=[
+                {
+                    "name": "status",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                }
+            ],
+        )
+    },
+    "/upload_jobs/{id}": {
+        "get": op("One upload job", ref("UploadJob"), parameters=id_param("Job id"))
+    },
+    "/upload_jobs/{id}/retry": {
+        "post": op(
+            "Queue a failed or cancelled job again; sent chunks are kept (409 otherwise)",
+            ref("UploadJob"),
+            parameters=id_param("Job id"),
+        )
+    },
+    "/upload_jobs/{id}/cancel": {
+        "post": op(
+            "Cancel a job; a running upload stops within a second (409 if finished)",
+            ref("UploadJob"),
+            parameters=id_param("Job id"),
+        )
+    },
+}
