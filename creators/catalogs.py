@@ -10,12 +10,11 @@ up to date. Each change of plays or danmaku is kept as a snapshot, for trends.
 
 Providers: Bilibili's app list (bilibili.space.app_page), falling back to the web WBI list when
 the app list fails; or JustOneAPI (bilibili.justoneapi.user_videos) with the configuration's
-token. JustOneAPI's
-business codes: 301 is retried with backoff inside the refresh; 302 (rate limit) holds every
-JustOneAPI refresh back for CATALOG_BACKOFF_SECONDS; 303 (daily quota) until the next day, China
-time; 100, 600 and 601 (the token is refused) until the user changes the token or asks for a
-refresh; 400 and 500 fail this refresh only. The reason is kept on the configuration and on
-each followed user, and shown.
+token. JustOneAPI's business codes: 301 is retried with backoff inside the refresh; 302 (rate
+limit) holds every JustOneAPI refresh back for CATALOG_BACKOFF_SECONDS; 303 (daily quota) until
+the next day, China time; 100, 600 and 601 (the token is refused) until the user changes the
+token or asks for a refresh; 400 and 500 fail this refresh only. The reason is kept on the
+configuration and on each followed user, and shown.
 """
 
 from __future__ import annotations
@@ -315,33 +314,43 @@ def _beat(creator: Creator) -> None:
 def _bilibili_pages(creator: Creator, walk: Walk) -> Iterator[SpacePage]:
     """The app list, page by page; the web list instead when the app list fails at once."""
     sess = bilibili.session()
-    web = False
     try:
         page = space.app_page(sess, creator.uid)
-    except (BilibiliError, BilibiliUnavailable) as app_error:
-        if isinstance(app_error, BilibiliError) and app_error.code == -404:
+    except BilibiliError as exc:
+        if exc.code == -404:
             raise RefreshFailed(
-                f"Bilibili has no user with UID {creator.uid} ({app_error})"
+                f"Bilibili has no user with UID {creator.uid} ({exc})"
             ) from None
-        logger.info(
-            "App list of %s failed (%s); trying the web list", creator, app_error
-        )
-        try:
-            page = space.wbi_page(sess, creator.uid, 1)
-        except (BilibiliError, BilibiliUnavailable) as exc:
-            raise RefreshFailed(
-                f"App list: {_reason(app_error)}; web list: {_reason(exc)}"
-            ) from None
-        web = True
-    walk.endpoint = "web" if web else "app"
+        logger.info("App list of %s failed (%s); trying the web list", creator, exc)
+        yield from _wbi_pages(sess, creator, walk, app_error=exc)
+        return
+    except BilibiliUnavailable as exc:
+        logger.info("App list of %s failed (%s); trying the web list", creator, exc)
+        yield from _wbi_pages(sess, creator, walk, app_error=exc)
+        return
+    walk.endpoint = "app"
     while True:
         yield page
         if not page.has_next or page.cursor is None:
             return
-        if web:
-            page = space.wbi_page(sess, creator.uid, int(page.cursor))
-        else:
-            page = space.app_page(sess, creator.uid, page.cursor)
+        page = space.app_page(sess, creator.uid, page.cursor)
+
+
+def _wbi_pages(
+    sess: bilibili.Session, creator: Creator, walk: Walk, app_error: Exception
+) -> Iterator[SpacePage]:
+    try:
+        page = space.wbi_page(sess, creator.uid, 1)
+    except (BilibiliError, BilibiliUnavailable) as exc:
+        raise RefreshFailed(
+            f"App list: {_reason(app_error)}; web list: {_reason(exc)}"
+        ) from None
+    walk.endpoint = "web"
+    while True:
+        yield page
+        if not page.has_next or page.cursor is None:
+            return
+        page = space.wbi_page(sess, creator.uid, int(page.cursor))
 
 
 def _justoneapi_pages(

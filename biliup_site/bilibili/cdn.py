@@ -24,11 +24,9 @@ import requests
 import urllib3
 from streamlink.stream.hls.m3u8 import parse_m3u8
 
-logger = logging.getLogger(__name__)
+from biliup_site.bilibili.http import Session
 
-# The session a recording pulls its streams with: requests' own, so the caller can also hand
-# over the streamlink bridge's.
-Session = requests.Session
+logger = logging.getLogger(__name__)
 
 CONNECT_SECONDS = 5
 SEGMENT_TRIES = 3
@@ -37,8 +35,9 @@ RESTART_BELOW = 1000
 
 
 def session() -> Session:
-    """A plain session for stream pulls: requests' default headers, no cookies."""
-    return requests.Session()
+    """A plain session for stream pulls: requests' default headers, no cookies (the caller can
+    also hand over the streamlink bridge's session, which is of the same type)."""
+    return Session()
 
 
 class CdnError(Exception):

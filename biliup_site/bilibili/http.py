@@ -21,6 +21,10 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+# The session type every client takes, named here so that callers outside the package can hold
+# and annotate one without importing requests.
+Session = requests.Session
+
 
 # (connect, read) seconds. Bilibili answers in well under a second; 20 s covers a slow submit.
 TIMEOUT: tuple[float, float] = (5.0, 20.0)
@@ -139,9 +143,7 @@ def _cookies(credential: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [c for c in cookies if isinstance(c, dict) and c.get("name")]
 
 
-def session(
-    credential: dict[str, Any] | None = None, *, app: bool = False
-) -> requests.Session:
+def session(credential: dict[str, Any] | None = None, *, app: bool = False) -> Session:
     """A Session with UA (browser, or app UA when app=True), Referer and the credential's cookies.
 
     `credential` is a biliup cookies.json document (§1.2); its cookie_info.cookies become
