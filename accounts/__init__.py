@@ -3,11 +3,11 @@
 What lives here: `BilibiliAccount` (a cookies.json credential, its status and expiry), API tokens
 and the sign-in rules (`signin`, the lockout shared by the API and the login page), the QR login
 workflow (`login`), the periodic credential check and cookie refresh (`health`), cookies.json
-import and export (`cookiefile`, `credentials`), and the accounts pages and API. The Bilibili
-calls themselves (passport, nav, myinfo) are `biliup_site.bilibili`'s; this app stores and
-schedules them.
+import and export (`cookiefile`, `credentials`), each account's cached category list
+(`categories`), and the accounts pages and API. The Bilibili calls themselves (passport, nav,
+myinfo, archive_pre) are `biliup_site.bilibili`'s; this app stores, caches and schedules them.
 
-Who may import it: `uploads` (an upload runs as an account), `biliup_site` (the API's token
-check, the dashboard). It imports `biliup_site` and `biliup_site.bilibili`, and no other app
-except to list categories from `uploads` for its API.
+Who may import it: `uploads` (an upload runs as an account; the template page's category
+picker), `creators`, and `biliup_site` (the API's token check, the dashboard). It imports only
+`biliup_site` and `biliup_site.bilibili`, never another app.
 """

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts import credentials, signin
+from accounts import categories, credentials, signin
 from accounts import login as qr_login
 from accounts.forms import AccountForm, LoginForm, RegisterForm, TokenForm
 from accounts.models import ApiToken, BilibiliAccount, QrLogin
@@ -18,7 +18,6 @@ from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.bilibili import account as bilibili_account
 from biliup_site.forms import bind
 from biliup_site.http import ApiRequest
-from uploads import categories
 
 
 @api("POST", auth=False)

@@ -19,12 +19,12 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts import categories
 from accounts.models import BilibiliAccount
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, upos
 from biliup_site.http import HtmxHttpRequest
 from biliup_site.models import SubmitApi
 from biliup_site.pages import render_page
-from uploads import categories
 from uploads import upload as workflow
 from uploads.forms import UploadTemplateForm
 from uploads.models import COPYRIGHT_CHOICES, UploadJob, UploadTemplate
