@@ -13,8 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from biliup_site.consumers import PageConsumer  # noqa: E402
-from uploads.consumers import ProgressConsumer  # noqa: E402
+from biliup_site.consumers import PageConsumer, ProgressConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/progress/", ProgressConsumer.as_asgi()),

@@ -1,5 +1,9 @@
-"""The pages' live updates: the same change events as /ws/progress/, sent as rendered HTML.
+"""The two WebSocket endpoints, fed by the change events of biliup_site.live.
 
+/ws/progress/ (ProgressConsumer) sends each changed row as JSON, in the API's shapes (an upload
+job, a streamer, a followed user, a new video): for scripts and biliup's own web UI.
+
+/ws/pages/ (PageConsumer) is the pages' live updates: the same events, sent as rendered HTML.
 Each message is the partial the page itself renders for that row (a streamer's state, an upload
 job), so htmx's ws extension swaps it in by id: one template for the page, the htmx swap and the
 push. The language is the one the page was rendered in (cookie, then Accept-Language).
@@ -7,18 +11,21 @@ push. The language is the one the page was rendered in (cookie, then Accept-Lang
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.generic.websocket import (
+    AsyncJsonWebsocketConsumer,
+    AsyncWebsocketConsumer,
+)
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from biliup_site import live
-from creators.models import Creator
-from recorder.models import Streamer
-from uploads.models import UploadJob
+from creators.models import Creator, CreatorDict, CreatorVideo, CreatorVideoDict
+from recorder.models import Streamer, StreamerRow
+from uploads.models import UploadJob, UploadJobDict
 
 
 def _language(scope: dict[str, Any]) -> str:
@@ -105,3 +112,92 @@ class PageConsumer(AsyncWebsocketConsumer):
         html = await _render(event.get("kind", ""), event["pk"], self.language)
         if html:
             await self.send(text_data=html)
+
+
+class UploadJobMessage(TypedDict):
+    """What the browser receives on the progress socket."""
+
+    type: Literal["upload_job"]
+    job: UploadJobDict
+
+
+class StreamerMessage(TypedDict):
+    """A streamer's row (as in GET /streamers) when its recording state changes."""
+
+    type: Literal["streamer"]
+    streamer: StreamerRow
+
+
+class CreatorMessage(TypedDict):
+    """A followed user's row (as in GET /creators) after each refresh."""
+
+    type: Literal["creator"]
+    creator: CreatorDict
+
+
+class CreatorVideoMessage(TypedDict):
+    """A video a followed user just published, found by a refresh."""
+
+    type: Literal["creator_video"]
+    video: CreatorVideoDict
+
+
+class ProgressConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes upload jobs and streamers as they change. Events name a row; it is read fresh here."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        await self.channel_layer.group_add(live.PROGRESS_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(live.PROGRESS_GROUP, self.channel_name)
+
+    async def job_changed(self, event: live.ChangeEvent) -> None:
+        if event.get("kind") == "upload_job":
+            job = await _load_job(event["pk"])
+            if job is not None:
+                message: UploadJobMessage = {"type": "upload_job", "job": job}
+                await self.send_json(message)
+        elif event.get("kind") == "streamer":
+            row = await _load_streamer(event["pk"])
+            if row is not None:
+                update: StreamerMessage = {"type": "streamer", "streamer": row}
+                await self.send_json(update)
+        elif event.get("kind") == "creator":
+            creator = await _load_creator(event["pk"])
+            if creator is not None:
+                followed: CreatorMessage = {"type": "creator", "creator": creator}
+                await self.send_json(followed)
+        elif event.get("kind") == "creator_video":
+            video = await _load_creator_video(event["pk"])
+            if video is not None:
+                found: CreatorVideoMessage = {"type": "creator_video", "video": video}
+                await self.send_json(found)
+
+
+@database_sync_to_async
+def _load_job(pk: int) -> UploadJobDict | None:
+    job = UploadJob.objects.prefetch_related("files").filter(pk=pk).first()
+    return job.to_dict() if job else None
+
+
+@database_sync_to_async
+def _load_streamer(pk: int) -> StreamerRow | None:
+    streamer = Streamer.objects.with_upload_status().filter(pk=pk).first()
+    return streamer.to_row() if streamer else None
+
+
+@database_sync_to_async
+def _load_creator(pk: int) -> CreatorDict | None:
+    creator = Creator.objects.filter(pk=pk).first()
+    return creator.to_dict() if creator else None
+
+
+@database_sync_to_async
+def _load_creator_video(pk: int) -> CreatorVideoDict | None:
+    video = CreatorVideo.objects.select_related("creator").filter(pk=pk).first()
+    return video.to_dict() if video else None

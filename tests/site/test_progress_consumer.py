@@ -6,8 +6,8 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser, User
 
+from biliup_site.consumers import ProgressConsumer
 from tests.factories import make_account
-from uploads.consumers import ProgressConsumer
 from uploads.models import UploadJob
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
