@@ -7,6 +7,7 @@
 - `biliup_site/bilibili/` imports no model and no app module: only the standard library, third
   parties, `django.conf` and itself.
 - No product module over 800 lines (migrations aside).
+- `accounts` is the bottom app: it imports the site's plumbing and the protocol, no other app.
 
 The product's packages are the ones pyproject.toml ships, so a new app is checked as soon as it
 is packaged.
@@ -203,6 +204,17 @@ def protocol_leaks(graph: Graph) -> list[str]:
     return leaks
 
 
+def app_imports(graph: Graph, app: str) -> list[str]:
+    """Imports from `app` of another app (biliup_site, the project package, is not an app)."""
+    return [
+        _where(graph, module, target)
+        for module, targets in sorted(graph.imports.items())
+        if module.split(".")[0] == app
+        for target in targets
+        if target in graph.files and target.split(".")[0] not in (app, "biliup_site")
+    ]
+
+
 def oversized(graph: Graph) -> list[str]:
     sizes = {
         module: len(path.read_text().splitlines())
@@ -234,6 +246,10 @@ def test_only_the_protocol_package_the_proxy_and_streamlink_import_requests(
 def test_the_protocol_package_imports_no_model_and_no_app(graph: Graph) -> None:
     assert any(m.startswith(PROTOCOL + ".") for m in graph.files)
     assert protocol_leaks(graph) == []
+
+
+def test_accounts_imports_no_other_app(graph: Graph) -> None:
+    assert app_imports(graph, "accounts") == []
 
 
 def test_no_product_module_is_over_800_lines(graph: Graph) -> None:
@@ -271,11 +287,15 @@ def test_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> Non
             "app/titles.py": "from . import models\n",
             "app/plain.py": "import app.models\n",
             "biliup_site/__init__.py": "",
+            "biliup_site/views.py": "from app.plain import x\n",
         },
     )
     assert sorted(cycles(graph)) == [
         ["app.models", "app.titles", "app.models"],
         ["app.runner", "app.upos", "app.runner"],
+    ]
+    assert app_imports(graph, "biliup_site") == [
+        "biliup_site/views.py:1 imports app.plain"
     ]
 
 
