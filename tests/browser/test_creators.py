@@ -17,6 +17,7 @@ from tests.browser.conftest import (
 )
 from tests.fakebili.server import FakeBilibili
 from tests.livesite import Site
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +46,13 @@ def test_following_a_uid_shows_its_catalog_and_trend(
     newest = fake.space_videos(UID)[0]
     fake.set_space_video(newest["bvid"], play=newest["play"] + 100000)
     row.get_by_role("button", name="Refresh now").click()
+    # The row keeps its OK badge until a worker claims the refresh, so the row alone cannot
+    # tell the second refresh from the first: wait for its snapshot (the chart's second point).
+    wait_for(
+        lambda: len(page.request.get(f"/api/v1/creators/{UID}/trend").json()) >= 2,
+        60,
+        "the second refresh's snapshot",
+    )
     page.wait_for_function(
         "document.querySelector('li.creator .badge-ok') !== null"
         " && !document.querySelector('li.creator .badge-running')"
