@@ -35,7 +35,7 @@ def test_myinfo_adds_the_documented_uname(credential: dict[str, Any]) -> None:
 
 def test_archive_pre_asks_each_time(fakebili: Any, credential: dict[str, Any]) -> None:
     assert bilibili_account.archive_pre(credential)["typelist"]
-    # Caching is the caller's (uploads.categories): the client always asks.
+    # Caching is the caller's (accounts.categories): the client always asks.
     fakebili.inject("/x/vupre/web/archive/pre", kind="http_status", status=500)
     with pytest.raises(BilibiliUnavailable):
         bilibili_account.archive_pre(credential)
