@@ -30,10 +30,6 @@ def hls_room(fakebili: Any) -> Any:
     return fakebili
 
 
-def _flv_url() -> str:
-    return next(u.url for u in live.play_urls(ROOM) if u.format == "flv")
-
-
 def _url(kind: str) -> str:
     return next(u.url for u in live.play_urls(ROOM) if u.format == kind)
 
@@ -51,14 +47,14 @@ def _drain(stream: cdn.Stream) -> int:
 
 
 def test_a_stream_hands_out_the_flv_body(flv_room: Any) -> None:
-    with cdn.open_stream(cdn.session(), _flv_url(), 10) as stream:
+    with cdn.open_stream(cdn.session(), _url("flv"), 10) as stream:
         assert stream.status_code == 200
         head = b"".join(itertools.islice(stream.chunks(), 4))
         assert head[:3] == b"FLV"
 
 
 def test_another_status_is_handed_back_to_the_caller(flv_room: Any) -> None:
-    url = _flv_url()
+    url = _url("flv")
     flv_room.set_hls_only(ROOM)  # the FLV stream answers 404 now
     with cdn.open_stream(cdn.session(), url, 10) as stream:
         assert stream.status_code == 404
@@ -76,7 +72,7 @@ def test_an_unreachable_cdn_is_a_cdn_error() -> None:
 def test_a_dropped_stream_is_a_cdn_error(flv_room: Any) -> None:
     flv_room.set_stream(ROOM, drop_after_bytes=200_000)
     with (
-        cdn.open_stream(cdn.session(), _flv_url(), 10) as stream,
+        cdn.open_stream(cdn.session(), _url("flv"), 10) as stream,
         pytest.raises(cdn.CdnError) as raised,
     ):
         _drain(stream)
@@ -86,7 +82,7 @@ def test_a_dropped_stream_is_a_cdn_error(flv_room: Any) -> None:
 def test_a_stalled_stream_ends_after_the_read_timeout(flv_room: Any) -> None:
     flv_room.set_stream(ROOM, stall_after_bytes=200_000)
     with (
-        cdn.open_stream(cdn.session(), _flv_url(), 0.5) as stream,
+        cdn.open_stream(cdn.session(), _url("flv"), 0.5) as stream,
         pytest.raises(cdn.CdnError) as raised,
     ):
         _drain(stream)
