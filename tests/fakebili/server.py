@@ -171,6 +171,9 @@ class Fault:
     times: int | None = 1
     # Only requests of this method (e.g. "PUT"); None: any.
     method: str | None = None
+    # How many matching requests still go through untouched before it starts spoiling: e.g.
+    # the third chunk of an upload, whatever the uploader's pipelining.
+    after: int = 0
 
     def matches(self, path: str, method: str | None = None) -> bool:
         if self.method is not None and self.method != method:
@@ -296,6 +299,9 @@ class State:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(path, method):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
@@ -515,10 +521,11 @@ class FakeBilibili(
         delay: float | None = None,
         times: int | None = 1,
         method: str | None = None,
+        after: int = 0,
     ) -> None:
         """Spoil the next `times` requests to `path` (None: until cleared; a trailing "*"
         matches a prefix), of any method or only `method` ("PUT": e.g. a bad line's chunks,
-        "/upos-bda2/*"). kinds: http_status (status, HTML page or `body`), timeout (hang
+        "/upos-bda2/*"), once `after` of them have gone through untouched. kinds: http_status (status, HTML page or `body`), timeout (hang
         `delay` s, then close), code (a Bilibili code in the envelope; -352 adds v_voucher,
         -412 comes with HTTP 412), reset (close the connection without an answer),
         drop_response (the request is handled, e.g. the archive made, then the connection is
@@ -529,6 +536,8 @@ class FakeBilibili(
             raise ControlError("a code fault needs a code")
         if times is not None and int(times) < 1:
             raise ControlError("times must be at least 1, or null")
+        if int(after) < 0:
+            raise ControlError("after must be 0 or more")
         fault = Fault(
             path=path,
             kind=kind,
@@ -536,6 +545,7 @@ class FakeBilibili(
             body=body,
             times=None if times is None else int(times),
             method=None if method is None else str(method).upper(),
+            after=int(after),
         )
         if status is not None:
             fault.status = int(status)

@@ -479,6 +479,24 @@ def test_a_reset_fault_drops_the_connection(fake: FakeBilibili) -> None:
     assert get(fake, "/x/web-interface/nav").json()["code"] == -101
 
 
+def test_a_fault_can_let_the_first_requests_through(fake: FakeBilibili) -> None:
+    post(
+        fake,
+        "/_fake/faults",
+        json={
+            "path": "/x/web-interface/nav",
+            "kind": "http_status",
+            "status": 500,
+            "times": 1,
+            "after": 2,
+        },
+    )
+    codes = [get(fake, "/x/web-interface/nav").status_code for _ in range(4)]
+    assert codes == [200, 200, 500, 200]
+    bad = post(fake, "/_fake/faults", json={"path": "/x", "kind": "reset", "after": -1})
+    assert bad.status_code == 400 and "after" in bad.json()["error"]
+
+
 # The control interface
 
 
