@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from biliup_site.models import Configuration
 from tests import media
 from tests.fakebili.server import FakeBilibili
 from tests.livesite import holder_of, register_admin, running_site
@@ -102,9 +103,16 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
         os.kill(writer, signal.SIGKILL)
 
         # The watcher sees the dead worker at its next round; a new worker repairs the
-        # half-written segment and records on in the same session.
+        # half-written segment and records on in the same session. The round under way may
+        # be the watch loop's first, which can have read the default interval before the PUT
+        # above: its 30 s, the 5 s interval's spread, then the repair.
         recovered = part.with_name(part.name.removesuffix(".part"))
-        wait_for(recovered.exists, 30, "the killed segment was not recovered")
+        default_interval = Configuration._meta.get_field("event_loop_interval").default
+        wait_for(
+            recovered.exists,
+            default_interval + 30,
+            "the killed segment was not recovered",
+        )
         wait_for(lambda: any(folder.glob("*.part")), 30, "the recording did not go on")
         fake.set_live(ROOM, 0)
         wait_for(
