@@ -7,22 +7,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tests.fakebili.strict import FIRST_WBI_KEYS
 from tests.fakebili.wire import Request, Response, fail, ok
 
 if TYPE_CHECKING:
     from tests.fakebili.server import Account, State
 
-# §7.3 test vectors: the WBI keys are the file names of nav's wbi_img URLs.
-WBI_IMG_KEY = "7cd084941338484aae1ad9425b84077c"
-WBI_SUB_KEY = "4932caff0ff746eab6f01bf08b70ac45"
+# §7.3 test vectors: the WBI keys are the file names of nav's wbi_img URLs. These are the first
+# keys; they rotate (state.wbi_keys, strict.py).
+WBI_IMG_KEY, WBI_SUB_KEY = FIRST_WBI_KEYS
 # Experience needed to reach each level (level 6 is the top: next_exp "--").
 LEVEL_EXP = [0, 1, 200, 1500, 4500, 10800, 28800]
 
 
-def wbi_img(base_url: str) -> dict[str, str]:
+def wbi_img(base_url: str, keys: tuple[str, str]) -> dict[str, str]:
+    img_key, sub_key = keys
     return {
-        "img_url": f"{base_url}/bfs/wbi/{WBI_IMG_KEY}.png",
-        "sub_url": f"{base_url}/bfs/wbi/{WBI_SUB_KEY}.png",
+        "img_url": f"{base_url}/bfs/wbi/{img_key}.png",
+        "sub_url": f"{base_url}/bfs/wbi/{sub_key}.png",
     }
 
 
@@ -62,7 +64,10 @@ def nav(state: State, req: Request) -> Response:
     session = state.session_for(req)
     if session is None:
         # §2: logged out still carries wbi_img.
-        return fail(-101, data={"isLogin": False, "wbi_img": wbi_img(req.base_url)})
+        return fail(
+            -101,
+            data={"isLogin": False, "wbi_img": wbi_img(req.base_url, state.wbi_keys)},
+        )
     account = state.account(session.mid)
     vip = _vip(account)
     return ok(
@@ -91,7 +96,7 @@ def nav(state: State, req: Request) -> Response:
             "shop_url": "",
             "is_senior_member": 0,
             "is_jury": False,
-            "wbi_img": wbi_img(req.base_url),
+            "wbi_img": wbi_img(req.base_url, state.wbi_keys),
         }
     )
 

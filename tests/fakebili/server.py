@@ -46,6 +46,7 @@ from tests.fakebili import (
     openplatform,
     passport,
     space,
+    strict,
     submit,
     upos,
 )
@@ -200,6 +201,9 @@ class State:
     def reset(self) -> None:
         with self.lock:
             self.qr_ttl, self.check_sign = self._defaults
+            # Every refusal of the real site, on (strict.py); nav's WBI keys, as first served.
+            self.rules = strict.defaults()
+            self.wbi_keys = strict.FIRST_WBI_KEYS
             self.clock_offset = 0.0
             self.accounts: dict[int, Account] = {
                 SEED_MID: Account(SEED_MID, SEED_UNAME)
@@ -580,6 +584,35 @@ class FakeBilibili(
             if check_sign is not None:
                 self.state.check_sign = bool(check_sign)
 
+    def rules(self) -> dict[str, dict[str, Any]]:
+        """Each strict rule (strict.RULES): whether it is on, and what it refuses."""
+        with self.state.lock:
+            return {
+                name: {"on": self.state.rules[name], "refuses": text}
+                for name, text in strict.RULES.items()
+            }
+
+    def set_rules(self, **rules: bool) -> dict[str, dict[str, Any]]:
+        """Switch strict rules on (True) or off (False) until the next reset."""
+        unknown = set(rules) - set(strict.RULES)
+        if unknown:
+            raise ControlError(
+                f"unknown rules: {sorted(unknown)}; known: {sorted(strict.RULES)}"
+            )
+        bad = [name for name, on in rules.items() if not isinstance(on, bool)]
+        if bad:
+            raise ControlError(f"rules take true or false: {sorted(bad)}")
+        with self.state.lock:
+            self.state.rules.update(rules)
+        return self.rules()
+
+    def rotate_wbi_keys(self) -> dict[str, str]:
+        """nav serves new WBI keys from now on; signatures made with the old ones are refused."""
+        with self.state.lock:
+            self.state.wbi_keys = strict.new_wbi_keys()
+            img_key, sub_key = self.state.wbi_keys
+        return {"img_key": img_key, "sub_key": sub_key}
+
     def snapshot(self) -> dict[str, Any]:
         """Everything the fake remembers, as JSON, for debugging."""
         with self.state.lock:
@@ -588,6 +621,8 @@ class FakeBilibili(
                 "now": now,
                 "qr_ttl": self.state.qr_ttl,
                 "check_sign": self.state.check_sign,
+                "rules": dict(self.state.rules),
+                "wbi_keys": list(self.state.wbi_keys),
                 "accounts": [asdict(a) for a in self.state.accounts.values()],
                 "sessions": [asdict(s) for s in self.state.sessions.values()],
                 "tokens": [
@@ -698,6 +733,9 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("POST", r"/_fake/clock", lambda f, b: f.advance_clock(b["advance"])),
     ("POST", r"/_fake/config", lambda f, b: f.configure(**b)),
     ("GET", r"/_fake/state", lambda f, b: f.snapshot()),
+    ("GET", r"/_fake/rules", lambda f, b: f.rules()),
+    ("POST", r"/_fake/rules", lambda f, b: f.set_rules(**b)),
+    ("POST", r"/_fake/wbi/rotate", lambda f, b: f.rotate_wbi_keys()),
     *live.CONTROL_ROUTES,
     *openplatform.CONTROL_ROUTES,
     *upos.CONTROL_ROUTES,
