@@ -107,7 +107,7 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
     """The fake Bilibili over real HTTP, fresh for each test, with every Bilibili host aimed at it."""
     from django.core.cache import cache
 
-    from biliup_site.bilibili.space import WBI_KEYS
+    from biliup_site.bilibili.risk import WBI_KEYS
 
     _fake_server.reset()
     for name in ("API", "PASSPORT", "MEMBER", "LIVE_API", "APP_API"):
