@@ -9,7 +9,9 @@ video already known, and a full walk every CATALOG_FULL_SYNC_HOURS brings older 
 up to date. Each change of plays or danmaku is kept as a snapshot, for trends.
 
 Providers: Bilibili's app list (bilibili.space.app_page), falling back to the web WBI list when
-the app list fails; or JustOneAPI (bilibili.justoneapi.user_videos) with the configuration's
+the app list fails at once; both through a session paced per host (bilibili/pace.py). Bilibili's
+risk control (-352, -412, -799) stops the refresh where it is, with the code, the page and when
+it tries again in the reason, and holds that host back for every refresh until then; or JustOneAPI (bilibili.justoneapi.user_videos) with the configuration's
 token. JustOneAPI's business codes: 301 is retried with backoff inside the refresh; 302 (rate
 limit) holds every JustOneAPI refresh back for CATALOG_BACKOFF_SECONDS; 303 (daily quota) until
 the next day, China time; 100, 600 and 601 (the token is refused) until the user changes the
@@ -24,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +38,7 @@ from django.utils import timezone
 from biliup_site import bilibili, live
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, justoneapi, space
 from biliup_site.bilibili.justoneapi import JustOneApiError
+from biliup_site.bilibili.pace import RiskControlled
 from biliup_site.bilibili.space import SpacePage, SpaceVideo
 from biliup_site.models import Configuration
 from biliup_site.workers import this_worker
@@ -67,8 +70,9 @@ class RefreshFailed(Exception):
 
 
 class Stopped(Exception):
-    """JustOneAPI refuses the token or is over its limits: no request is made until `until`
-    (None: until the user changes the token or asks again)."""
+    """JustOneAPI refuses the token or is over its limits, or Bilibili's risk control refused a
+    list: no request is made until `until` (None: until the user changes the token or asks
+    again)."""
 
     def __init__(self, reason: str, until: datetime | None) -> None:
         super().__init__(reason)
@@ -311,9 +315,18 @@ def _beat(creator: Creator) -> None:
     Creator.objects.filter(pk=creator.pk).update(heartbeat=timezone.now())
 
 
+def _risk_stop(exc: RiskControlled, what: str, page: int) -> Stopped:
+    until = datetime.fromtimestamp(exc.until, tz=UTC)
+    reason = (
+        f"Stopped by Bilibili risk control ({exc.code}) at page {page} of the {what};"
+        f" next try at {timezone.localtime(until):%H:%M}."
+    )
+    return Stopped(reason, until)
+
+
 def _bilibili_pages(creator: Creator, walk: Walk) -> Iterator[SpacePage]:
     """The app list, page by page; the web list instead when the app list fails at once."""
-    sess = bilibili.session()
+    sess = space.session()
     try:
         page = space.app_page(sess, creator.uid)
     except BilibiliError as exc:
@@ -329,11 +342,16 @@ def _bilibili_pages(creator: Creator, walk: Walk) -> Iterator[SpacePage]:
         yield from _wbi_pages(sess, creator, walk, app_error=exc)
         return
     walk.endpoint = "app"
+    number = 1
     while True:
         yield page
         if not page.has_next or page.cursor is None:
             return
-        page = space.app_page(sess, creator.uid, page.cursor)
+        number += 1
+        try:
+            page = space.app_page(sess, creator.uid, page.cursor)
+        except RiskControlled as exc:
+            raise _risk_stop(exc, "app list", number) from None
 
 
 def _wbi_pages(
@@ -342,15 +360,28 @@ def _wbi_pages(
     try:
         page = space.wbi_page(sess, creator.uid, 1)
     except (BilibiliError, BilibiliUnavailable) as exc:
+        if isinstance(app_error, RiskControlled) and not (
+            isinstance(exc, RiskControlled) and exc.sent
+        ):
+            # The app list's refusal is what holds us back (the web list was held back by it,
+            # or failed for a lesser reason).
+            raise _risk_stop(app_error, "app list", 1) from None
+        if isinstance(exc, RiskControlled):
+            raise _risk_stop(exc, "web list", 1) from None
         raise RefreshFailed(
             f"App list: {_reason(app_error)}; web list: {_reason(exc)}"
         ) from None
     walk.endpoint = "web"
+    number = 1
     while True:
         yield page
         if not page.has_next or page.cursor is None:
             return
-        page = space.wbi_page(sess, creator.uid, int(page.cursor))
+        number += 1
+        try:
+            page = space.wbi_page(sess, creator.uid, int(page.cursor))
+        except RiskControlled as exc:
+            raise _risk_stop(exc, "web list", number) from None
 
 
 def _justoneapi_pages(
@@ -568,7 +599,7 @@ def _succeeded(creator: Creator, walk: Walk, full: bool, first_sync: bool) -> No
 
 def _card(creator: Creator) -> dict[str, str]:
     try:
-        card = space.card(bilibili.session(), creator.uid)
+        card = space.card(space.session(), creator.uid)
     except (BilibiliError, BilibiliUnavailable) as exc:
         # Name and face are a courtesy: the list is what matters.
         logger.info("No user card for %s: %s", creator, exc)

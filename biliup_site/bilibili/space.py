@@ -4,35 +4,44 @@ One function per endpoint, each answering a SpacePage of SpaceVideo whatever the
 the catalog code (creators/catalogs.py) pages through any provider the same way. JustOneAPI
 (justoneapi.py, next to this module) wraps the app answer, and reuses parse_app_page().
 
-Reference: bilibili-protocol.md §7.1 (app cursor endpoint, no login), §7.2 (web endpoint),
-§7.3 (WBI signing), §2 (nav's wbi_img, logged out too). The user card
-(/x/web-interface/card) is not in the reference: it is the public endpoint the web space page
-uses for name and face, read here for those two fields only.
+As the real site wants them today: the app list app-signed with the TV key and sent with the app
+User-Agent (a bare call is -400); arc/search WBI-signed through risk.py's shared key cache, with
+the dm_* parameters, platform=web, the space page's web_location and a buvid3 cookie (without
+them: -352). Take the session from session(): it is paced per host (pace.py), and a -352, -412
+or -799 holds the host back and comes out as pace.RiskControlled.
+
+Reference: bilibili-2026.md "Space lists"; bilibili-protocol.md §0 (APP sign), §7.1 (app cursor
+endpoint, no login), §7.2 (web endpoint), §7.3 (WBI signing), §2 (nav's wbi_img, logged out
+too). The user card (/x/web-interface/card) is not in the reference: it is the public endpoint
+the web space page uses for name and face, read here for those two fields only.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
+from biliup_site.bilibili import http, risk
 from biliup_site.bilibili.http import (
+    APP_UA,
     BilibiliError,
     BilibiliUnavailable,
     api_url,
     app_url,
     call,
 )
-from biliup_site.bilibili.sign import wbi_keys_from_urls, wbi_mixin_key, wbi_sign
+from biliup_site.bilibili.pace import PACE, paced
+from biliup_site.bilibili.sign import APP_KEYS, app_sign
 
 APP_PAGE_SIZE = 20
 WBI_PAGE_SIZE = 30
-# §7.3: the keys change about daily; biliup re-reads them every 2 h.
-WBI_KEYS_SECONDS = 2 * 3600
+# The app list is signed as the TV client signs (§0 "APP sign"; the reference's evidence).
+APP_KEY = APP_KEYS["BiliTV"]
+# The app sends no Referer (None drops the session's).
+APP_HEADERS: dict[str, str | None] = {"User-Agent": APP_UA, "Referer": None}
 
 
 @dataclass(frozen=True)
@@ -128,78 +137,48 @@ def parse_app_page(data: Any, what: str = "app space list") -> SpacePage:
     )
 
 
+def session() -> requests.Session:
+    """A browser session paced per host (pace.py): the one to pass to this module's calls."""
+    return paced(http.session())
+
+
 def app_page(sess: requests.Session, mid: int, cursor: str | None = None) -> SpacePage:
     """One page of §7.1, newest first; `cursor` is the previous page's last aid."""
-    # Reference: §7.1 space/archive/cursor (app host, no login).
+    # Reference: §7.1 space/archive/cursor (app host, no login), app-signed (§0; 2026: a bare
+    # call is -400).
     params: dict[str, Any] = {"vmid": mid, "order": "pubdate", "ps": APP_PAGE_SIZE}
     if cursor:
         params["aid"] = cursor
-    data = call(
-        sess,
-        "GET",
-        app_url("/x/v2/space/archive/cursor"),
-        params=params,
+    url = app_url("/x/v2/space/archive/cursor")
+    data = PACE.guarded(
+        url,
+        lambda: call(
+            sess, "GET", url, params=app_sign(params, APP_KEY), headers=APP_HEADERS
+        ),
     )
     return parse_app_page(data)
 
 
-class _WbiKeys:
-    """nav's WBI mixin key, shared by the threads of a process and re-read every 2 h."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.mixin: str | None = None
-        self.read_at = 0.0
-
-    def get(self, sess: requests.Session, fresh: bool = False) -> str:
-        with self.lock:
-            expired = time.monotonic() - self.read_at > WBI_KEYS_SECONDS
-            if self.mixin is None or expired or fresh:
-                self.mixin = _read_mixin(sess)
-                self.read_at = time.monotonic()
-            return self.mixin
-
-    def forget(self) -> None:
-        with self.lock:
-            self.mixin = None
-
-
-WBI_KEYS = _WbiKeys()
-
-
-def _read_mixin(sess: requests.Session) -> str:
-    # Reference: §2 nav (wbi_img), §7.3 (the mixin key).
-    try:
-        data = call(sess, "GET", api_url("/x/web-interface/nav"))
-    except BilibiliError as exc:
-        # §2: logged out, nav answers -101 and still carries wbi_img.
-        if exc.code != -101:
-            raise
-        data = exc.data
-    wbi = data.get("wbi_img") if isinstance(data, dict) else None
-    if not isinstance(wbi, dict) or not wbi.get("img_url") or not wbi.get("sub_url"):
-        raise _unexpected("nav endpoint", "no wbi_img keys")
-    img_key, sub_key = wbi_keys_from_urls(wbi["img_url"], wbi["sub_url"])
-    try:
-        return wbi_mixin_key(img_key, sub_key)
-    except ValueError as exc:
-        raise _unexpected("nav endpoint", str(exc)) from None
-
-
 def wbi_page(sess: requests.Session, mid: int, pn: int = 1) -> SpacePage:
-    """One page of §7.2, newest first. A signature refused once (-403, -352) is retried with
-    keys read afresh: they change about daily."""
-    # Reference: §7.2 space/wbi/arc/search, signed as §7.3 says.
-    params = {"mid": mid, "pn": pn, "ps": WBI_PAGE_SIZE, "order": "pubdate"}
+    """One page of §7.2, newest first. A signature refused (-403, -352) is retried once with
+    keys read afresh (risk.wbi_call): they change about daily."""
+    # Reference: §7.2 space/wbi/arc/search, signed as §7.3 says, with what bilibili-2026.md
+    # says the site wants beside WBI (dm_*, platform, web_location, buvid3).
+    params: dict[str, Any] = {
+        "mid": mid,
+        "pn": pn,
+        "ps": WBI_PAGE_SIZE,
+        "order": "pubdate",
+        "platform": "web",
+        "web_location": risk.SPACE_WEB_LOCATION,
+        **risk.dm_params(),
+    }
     url = api_url("/x/space/wbi/arc/search")
-    try:
-        data = call(sess, "GET", url, params=wbi_sign(params, WBI_KEYS.get(sess)))
-    except BilibiliError as exc:
-        if exc.code not in (-403, -352):
-            raise
-        mixin = WBI_KEYS.get(sess, fresh=True)
-        data = call(sess, "GET", url, params=wbi_sign(params, mixin))
-    return _parse_wbi_page(data, pn)
+    risk.ensure_buvid3(sess)
+    # Inside guarded: a voucher in a code-0 answer is a -352 too.
+    return PACE.guarded(
+        url, lambda: _parse_wbi_page(risk.wbi_call(sess, url, params), pn)
+    )
 
 
 def _parse_wbi_page(data: Any, pn: int) -> SpacePage:
@@ -259,7 +238,8 @@ class Card:
 def card(sess: requests.Session, mid: int) -> Card:
     """The user's name and face from the public user card."""
     # Reference: none (see the module's docstring): web-interface/card, public.
-    data = call(sess, "GET", api_url("/x/web-interface/card"), params={"mid": mid})
+    url = api_url("/x/web-interface/card")
+    data = PACE.guarded(url, lambda: call(sess, "GET", url, params={"mid": mid}))
     info = data.get("card") if isinstance(data, dict) else None
     if not isinstance(info, dict):
         raise _unexpected("user card", "no card object")

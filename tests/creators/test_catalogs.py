@@ -83,6 +83,8 @@ def test_following_walks_every_page_of_the_app_list(
     assert video.cover.endswith(f"{video.bvid}.jpg")
     assert video.category and video.duration > 0
     assert creator.next_refresh > timezone.now() + timedelta(minutes=59)
+    # The strict fake refused nothing: the list was app-signed, the card paced.
+    assert fakebili.space_refusals() == []
 
 
 def test_an_incremental_refresh_reads_only_the_new_videos(
@@ -175,20 +177,28 @@ def test_the_web_list_recovers_from_stale_wbi_keys(
     fakebili: Any, api: JsonClient, run: Run
 ) -> None:
     fakebili.add_space_videos(UID, count=3)
-    fakebili.inject("/x/v2/space/archive/cursor", "code", code=-352, times=None)
-    fakebili.inject("/x/space/wbi/arc/search", "code", code=-403, times=1)
-
+    fakebili.inject("/x/v2/space/archive/cursor", "code", code=-400, times=None)
     run(api.post, "/api/v1/creators", {"uid": UID})
+    assert Creator.objects.get(uid=UID).provider_used == "web"
+    assert fakebili.space_refusals() == []
+
+    # nav serves new keys: the cached ones sign wrongly (-403) until read again.
+    fakebili.rotate_wbi_keys()
+    fakebili.add_space_videos(UID, count=2)
+    refresh_now(api, run)
 
     creator = Creator.objects.get(uid=UID)
-    assert (creator.status, creator.videos.count()) == ("ok", 3)
+    assert (creator.status, creator.videos.count()) == ("ok", 5)
+    assert fakebili.space_refusals() == [
+        {"endpoint": "wbi", "rule": "space_wbi_dm", "code": -403}
+    ]
 
 
 def test_when_both_lists_fail_the_reason_is_kept_and_the_next_try_backs_off(
     fakebili: Any, api: JsonClient, run: Run, settings: Any
 ) -> None:
     fakebili.add_space_videos(UID, count=3)
-    fakebili.inject("/x/v2/space/archive/cursor", "code", code=-412, times=None)
+    fakebili.inject("/x/v2/space/archive/cursor", "http_status", status=502, times=None)
     fakebili.inject("/x/space/wbi/arc/search", "http_status", status=503, times=None)
 
     before = timezone.now()
@@ -196,7 +206,7 @@ def test_when_both_lists_fail_the_reason_is_kept_and_the_next_try_backs_off(
 
     body = api.get(f"/api/v1/creators/{UID}").json()
     assert body["status"] == "error"
-    assert "App list: Bilibili error -412" in body["status_reason"]
+    assert "App list: Bilibili could not be reached: HTTP 502" in body["status_reason"]
     assert "web list: Bilibili could not be reached: HTTP 503" in body["status_reason"]
     creator = Creator.objects.get(uid=UID)
     assert creator.failures == 1

@@ -16,11 +16,8 @@ A user is known if they are an account, were added with add_space_user, or have 
 anyone else is -404 "啥都木有" on all three endpoints. Every listing request (these two and
 justoneapi.py's) is logged for tests: endpoint, mid, cursor and pn, never a token.
 
-WBI: a request without w_rid or wts is -352 with data.v_voucher (and the x-bili-gaia-vvoucher
-header, as §8 has it); w_rid is recomputed with the fake's nav keys (api.WBI_IMG_KEY/SUB_KEY) over
-every other parameter, spaces encoded as %20 or as "+" (§7.3: both are in use), and a mismatch is
--403. wts's age is not checked. The bilibili-api extras (dm_img_*, w_webid…) are signed like any
-other parameter and otherwise ignored.
+What the endpoints refuse (the app list unsigned, arc/search without WBI or the dm_* parameters,
+a burst of calls) is space_guard.py's, one strict rule each (strict.py).
 
 Reference: /work/shared/reference/bilibili-protocol.md §7.1, §7.2, §7.3, §8 and §9 (IDs);
 justoneapi-user-videos-v2.txt (its example is a real app cursor answer: the item fields beyond
@@ -40,17 +37,14 @@ justoneapi-user-videos-v2.txt (its example is a real app cursor answer: the item
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import random
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl, quote, quote_plus
 
-from tests.fakebili.api import WBI_IMG_KEY, WBI_SUB_KEY
+from tests.fakebili import space_guard
 from tests.fakebili.member import CATEGORIES
 from tests.fakebili.submit import Archive, av2bv
 from tests.fakebili.wire import ControlError, Request, Response, fail, ok
@@ -84,15 +78,6 @@ MAX_ADD = 10_000
 # How many logged requests the snapshot shows.
 SNAPSHOT_REQUESTS = 20
 
-# §7.3: the order in which the 64 characters of img_key + sub_key are mixed.
-WBI_MIXIN_TABLE = (
-    46, 47, 18, 2, 53, 8, 23, 32, 15, 50, 10, 31, 58, 3, 45, 35,
-    27, 43, 5, 49, 33, 9, 42, 19, 29, 28, 14, 39, 12, 38, 41, 13,
-    37, 48, 7, 16, 24, 55, 40, 61, 26, 17, 0, 1, 60, 51, 30, 4,
-    22, 25, 54, 21, 56, 59, 6, 63, 57, 62, 11, 36, 20, 34, 44, 52,
-)  # fmt: skip
-WBI_STRIPPED = str.maketrans("", "", "!'()*")
-
 ORDERS = [
     {"title": "最新发布", "value": "pubdate"},
     {"title": "最多播放", "value": "click"},
@@ -102,15 +87,6 @@ LAST_WATCHED_LOCATOR = {
     "insert_ranking": 6,
     "text": "定位至上次观看",
 }
-
-
-def wbi_mixin_key(img_key: str, sub_key: str) -> str:
-    """§7.3 step 2: the 32-character key mixed from nav's img_key and sub_key."""
-    raw = img_key + sub_key
-    return "".join(raw[i] for i in WBI_MIXIN_TABLE)[:32]
-
-
-MIXIN_KEY = wbi_mixin_key(WBI_IMG_KEY, WBI_SUB_KEY)
 
 
 @dataclass
@@ -182,6 +158,7 @@ class SpaceState:
         self.deleted_archives: set[int] = set()
         self.review_seconds = 0.0
         self.requests: list[dict[str, Any]] = []
+        self.guard = space_guard.Guard()
         self.next_aid = AID_BASE + random.randrange(100_000_000)
         self.next_cid = CID_BASE + random.randrange(100_000_000)
 
@@ -396,39 +373,18 @@ def cursor_page(
 
 
 def archive_cursor(state: State, req: Request) -> Response:
-    """GET /x/v2/space/archive/cursor?vmid=&aid=&order=&ps= (app host; APP sign optional)."""
+    """GET /x/v2/space/archive/cursor?vmid=&aid=&order=&ps=&appkey=&ts=&sign= (app host)."""
     state.space.log(
         "app", _digits(req.query.get("vmid")), cursor=req.query.get("aid") or None
     )
+    refusal = space_guard.refusal(state, req, "app")
+    if refusal is not None:
+        return refusal
     data = cursor_page(state, req.base_url, req.query)
     return fail(data) if isinstance(data, int) else ok(data)
 
 
 # §7.2 Web list, §7.3 WBI
-
-
-def _risk_control() -> Response:
-    # §8: -352 carries a voucher for the captcha flow, in data and in a header.
-    voucher = f"voucher_{uuid.uuid4()}"
-    response = fail(-352, data={"v_voucher": voucher})
-    response.headers.append(("x-bili-gaia-vvoucher", voucher))
-    return response
-
-
-def check_wbi(req: Request) -> Response | None:
-    """None if the query's w_rid is good (§7.3), else the refusal."""
-    params = dict(parse_qsl(req.query_string, keep_blank_values=True))
-    w_rid = params.pop("w_rid", "").lower()
-    if not w_rid or not params.get("wts"):
-        return _risk_control()
-    signed = sorted((k, v.translate(WBI_STRIPPED)) for k, v in params.items())
-    for quote_via in (quote, quote_plus):
-        query = "&".join(
-            f"{quote_via(k, safe='')}={quote_via(v, safe='')}" for k, v in signed
-        )
-        if hashlib.md5((query + MIXIN_KEY).encode()).hexdigest() == w_rid:
-            return None
-    return fail(-403)
 
 
 def _length(seconds: int) -> str:
@@ -474,7 +430,7 @@ def arc_search(state: State, req: Request) -> Response:
     mid = _digits(query.get("mid"))
     pn = _digits(query.get("pn") or "1")
     state.space.log("wbi", mid, pn=pn)
-    refusal = check_wbi(req)
+    refusal = space_guard.refusal(state, req, "wbi")
     if refusal is not None:
         return refusal
     ps = _digits(query.get("ps") or str(WBI_PS))
@@ -539,6 +495,9 @@ def fans(mid: int) -> int:
 
 def card(state: State, req: Request) -> Response:
     """GET /x/web-interface/card?mid= (api host, no login)."""
+    refusal = space_guard.refusal(state, req, "card")
+    if refusal is not None:
+        return refusal
     mid = _digits(req.query.get("mid"))
     if mid is None:
         return fail(-400)
@@ -766,6 +725,12 @@ class SpaceControls:
         with self.state.lock:
             self.state.space.requests.clear()
 
+    def space_refusals(self) -> list[dict[str, Any]]:
+        """Every space call refused by a strict rule so far, oldest first: {endpoint ("app",
+        "wbi" or "card"), rule, code}."""
+        with self.state.lock:
+            return [dict(r) for r in self.state.space.guard.refused]
+
     def space_snapshot(self) -> dict[str, Any]:
         """The space section of snapshot()."""
         with self.state.lock:
@@ -788,6 +753,7 @@ class SpaceControls:
                 "review_seconds": space.review_seconds,
                 "requests": [dict(r) for r in space.requests[-SNAPSHOT_REQUESTS:]],
                 "request_count": len(space.requests),
+                "refusals": [dict(r) for r in space.guard.refused],
             }
 
 
@@ -815,4 +781,5 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("POST", r"/_fake/space/review", lambda f, b: f.set_space_review(b["seconds"])),
     ("GET", r"/_fake/space/requests", lambda f, b: {"requests": f.space_requests()}),
     ("DELETE", r"/_fake/space/requests", lambda f, b: f.clear_space_requests()),
+    ("GET", r"/_fake/space/refusals", lambda f, b: {"refusals": f.space_refusals()}),
 ]

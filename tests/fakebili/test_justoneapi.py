@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from biliup_site.bilibili.sign import APP_KEYS, app_sign
 from tests.fakebili.justoneapi import PATH, china_day
 from tests.fakebili.server import FakeBilibili
 
@@ -71,9 +72,11 @@ def test_a_call_wraps_the_app_list_as_the_reference_shows(
     assert all(set(item) == ITEM_KEYS for item in inner["data"]["item"])
     assert inner["data"]["count"] == 45 and inner["data"]["has_prev"] is False
     assert inner["data"]["item"][0]["author"] == "巫师财经"
-    # The app list's own answer, but for its message.
+    # The app list's own answer (app-signed, as the app list wants), but for its message.
     app = requests.get(
-        fake.url + "/x/v2/space/archive/cursor", params={"vmid": UP}, timeout=TIMEOUT
+        fake.url + "/x/v2/space/archive/cursor",
+        params=app_sign({"vmid": UP}, APP_KEYS["BiliTV"]),
+        timeout=TIMEOUT,
     ).json()
     assert {**inner, "message": "0"} == app
 

@@ -1,21 +1,32 @@
 """The fake's published-video lists over real HTTP: the app cursor list (§7.1), the WBI web list
-(§7.2, §7.3), the user card, submitted archives showing up after review, and the controls."""
+(§7.2, §7.3), the user card, submitted archives showing up after review, and the controls; and
+what they refuse, as the real site does (space_guard.py): the app list unsigned, arc/search
+without WBI or the dm_* parameters, a burst of calls.
+
+The helpers call as a good client does (app-signed; WBI with the dm_* parameters). Most tests
+here make many calls at once, so the burst rule is off unless a test is about it."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
 import requests
 
 from biliup_site.bilibili import wbi_keys_from_urls, wbi_mixin_key, wbi_sign
+from biliup_site.bilibili.risk import SPACE_WEB_LOCATION, dm_params
+from biliup_site.bilibili.sign import APP_KEYS, AppKey, app_sign
+from tests.fakebili import space_guard, strict
 from tests.fakebili.api import WBI_IMG_KEY, WBI_SUB_KEY
 from tests.fakebili.server import SEED_MID, SEED_UNAME, FakeBilibili
-from tests.fakebili.space import MIXIN_KEY
 from tests.fakebili.submit import av2bv
 from tests.fakebili.test_submit import Account, studio
+from tests.fakebili.wire import Request
 
 TIMEOUT = 5
 UP = 777001
@@ -41,13 +52,28 @@ VLIST_FIELDS = {
 }  # fmt: skip
 
 
+# The mixin key of the keys nav serves until rotate_wbi_keys(): §7.3's test vectors.
+MIXIN_KEY = strict.mixin_key(*strict.FIRST_WBI_KEYS)
+TV = APP_KEYS["BiliTV"]
+# What arc/search wants beside WBI, as biliup-site sends it.
+WEB_PARAMS = {"platform": "web", "web_location": SPACE_WEB_LOCATION, **dm_params()}
+
+
+@pytest.fixture(autouse=True)
+def _no_burst_rule(fake: FakeBilibili) -> Iterator[None]:
+    fake.set_rules(space_burst=False)
+    yield
+
+
 def cursor(fake: FakeBilibili, **params: Any) -> dict[str, Any]:
-    return requests.get(fake.url + CURSOR, params=params, timeout=TIMEOUT).json()
+    """The app list, app-signed with the TV key."""
+    signed = app_sign(params, TV)
+    return requests.get(fake.url + CURSOR, params=signed, timeout=TIMEOUT).json()
 
 
 def search(fake: FakeBilibili, **params: Any) -> dict[str, Any]:
-    """The WBI list, signed as biliup-site signs it."""
-    signed = wbi_sign(params, MIXIN_KEY)
+    """The WBI list, with the dm_* parameters, signed as biliup-site signs it."""
+    signed = wbi_sign({**params, **WEB_PARAMS}, MIXIN_KEY)
     return requests.get(fake.url + SEARCH, params=signed, timeout=TIMEOUT).json()
 
 
@@ -196,7 +222,8 @@ def test_the_web_list_takes_a_signature_made_with_nav_keys(fake: FakeBilibili) -
     # Logged out, nav still hands out the keys (§2, §7.3).
     nav = requests.get(fake.url + "/x/web-interface/nav", timeout=TIMEOUT).json()
     img_key, sub_key = wbi_keys_from_urls(**nav["data"]["wbi_img"])
-    signed = wbi_sign({"mid": UP, "order": "pubdate"}, wbi_mixin_key(img_key, sub_key))
+    params = {"mid": UP, "order": "pubdate", **WEB_PARAMS}
+    signed = wbi_sign(params, wbi_mixin_key(img_key, sub_key))
     r = requests.get(fake.url + SEARCH, params=signed, timeout=TIMEOUT).json()
     assert r["code"] == 0
     assert len(r["data"]["list"]["vlist"]) == 2
@@ -222,18 +249,29 @@ def test_the_web_list_refuses_a_bad_or_missing_signature(fake: FakeBilibili) -> 
         assert resp.headers["x-bili-gaia-vvoucher"] == voucher
 
 
-def test_the_reference_vector_request_is_accepted(fake: FakeBilibili) -> None:
+def test_the_reference_vector_request_is_signed_right_but_lacks_the_dm_parameters(
+    fake: FakeBilibili,
+) -> None:
     fake.add_space_user(946974, "影视飓风")
     query = "mid=946974&order=pubdate&pn=1&ps=30&wts=1702204169"
     query += "&w_rid=7031da523fbf36234ce7079f069ed937"
-    r = requests.get(f"{fake.url}{SEARCH}?{query}", timeout=TIMEOUT).json()
-    assert r["code"] == 0
+    req = Request.parse("GET", f"{SEARCH}?{query}", {}, b"")
+    assert strict.wbi_valid(fake.state, req)
+    url = f"{fake.url}{SEARCH}?{query}"
+    assert requests.get(url, timeout=TIMEOUT).json()["code"] == -352
+    fake.set_rules(space_wbi_dm=False)
+    assert requests.get(url, timeout=TIMEOUT).json()["code"] == 0
 
 
 def test_a_space_in_a_signed_value_is_accepted_either_way(fake: FakeBilibili) -> None:
     fake.add_space_videos(UP, title="one one four")
     fake.add_space_videos(UP, title="something else")
-    params = {"mid": str(UP), "keyword": "one one four", "wts": "1702204169"}
+    params = {
+        "mid": str(UP),
+        "keyword": "one one four",
+        "wts": "1702204169",
+        **WEB_PARAMS,
+    }
     pairs = sorted(params.items())
     for encoded in (
         # encodeURIComponent, as §7.3 says and wbi_sign does: %20.
@@ -435,3 +473,135 @@ def test_faults_reach_the_listing_endpoints(fake: FakeBilibili) -> None:
     )
     assert resp.status_code == 503
     assert search(fake, mid=UP)["code"] == 0
+
+
+# What the real site refuses (space_guard.py)
+
+
+def test_a_bare_app_list_call_is_refused_and_a_signed_one_passes(
+    fake: FakeBilibili,
+) -> None:
+    fake.add_space_videos(UP, 2)
+
+    def answer(params: dict[str, Any]) -> dict[str, Any]:
+        return requests.get(fake.url + CURSOR, params=params, timeout=TIMEOUT).json()
+
+    bare = answer({"vmid": UP})
+    assert (bare["code"], bare["message"], bare["data"]) == (-400, "请求错误", None)
+    assert answer(app_sign({"vmid": UP}, TV))["code"] == 0
+    assert answer(app_sign({"vmid": UP}, APP_KEYS["Android"]))["code"] == 0
+    forged = {**app_sign({"vmid": UP}, TV), "sign": "0" * 32}
+    assert (answer(forged)["code"], answer(forged)["message"]) == (
+        -3,
+        "API校验密匙错误",
+    )
+    tampered = {**app_sign({"vmid": UP}, TV), "vmid": str(OTHER)}
+    assert answer(tampered)["code"] == -3
+    unsigned = {"vmid": UP, "appkey": TV.appkey, "ts": "1700000000"}
+    assert answer(unsigned)["code"] == -3
+    stranger = app_sign({"vmid": UP}, AppKey("0123456789abcdef", "0" * 32))
+    assert answer(stranger)["code"] == -1
+    assert [r["code"] for r in fake.space_refusals()] == [-400, -3, -3, -3, -3, -1]
+    assert {r["rule"] for r in fake.space_refusals()} == {"space_app_sign"}
+
+    # With the rule off, the old bare call passes.
+    fake.set_rules(space_app_sign=False)
+    assert answer({"vmid": UP})["code"] == 0
+
+
+def test_arc_search_without_the_dm_parameters_is_risk_controlled(
+    fake: FakeBilibili,
+) -> None:
+    fake.add_space_videos(UP, 2)
+
+    def answer(params: dict[str, Any]) -> requests.Response:
+        signed = wbi_sign(params, MIXIN_KEY)
+        return requests.get(fake.url + SEARCH, params=signed, timeout=TIMEOUT)
+
+    old_form = {"mid": UP, "pn": 1, "ps": 30, "order": "pubdate"}
+    refused = answer(old_form)
+    body = refused.json()
+    assert (body["code"], body["message"]) == (-352, "风控校验失败")
+    assert body["data"]["v_voucher"].startswith("voucher_")
+    assert refused.headers["x-bili-gaia-vvoucher"] == body["data"]["v_voucher"]
+    for left_out in [*space_guard.DM_PARAMS, "platform", "web_location"]:
+        params = {k: v for k, v in {**old_form, **WEB_PARAMS}.items() if k != left_out}
+        assert answer(params).json()["code"] == -352, left_out
+    assert answer({**old_form, **WEB_PARAMS, "platform": "h5"}).json()["code"] == -352
+    ok = answer({**old_form, **WEB_PARAMS}).json()
+    assert ok["code"] == 0 and len(ok["data"]["list"]["vlist"]) == 2
+    assert {r["rule"] for r in fake.space_refusals()} == {"space_wbi_dm"}
+
+    # With the rule off, the old form passes, and so does an unsigned call.
+    fake.set_rules(space_wbi_dm=False)
+    assert answer(old_form).json()["code"] == 0
+    bare = requests.get(fake.url + SEARCH, params={"mid": UP}, timeout=TIMEOUT)
+    assert bare.json()["code"] == 0
+
+
+def test_a_signature_made_with_rotated_keys_is_refused(fake: FakeBilibili) -> None:
+    fake.add_space_videos(UP)
+    assert search(fake, mid=UP)["code"] == 0
+    keys = fake.rotate_wbi_keys()
+    assert search(fake, mid=UP)["code"] == -403
+    mixin = wbi_mixin_key(keys["img_key"], keys["sub_key"])
+    signed = wbi_sign({"mid": UP, **WEB_PARAMS}, mixin)
+    r = requests.get(fake.url + SEARCH, params=signed, timeout=TIMEOUT).json()
+    assert r["code"] == 0
+
+
+def test_a_burst_of_calls_gets_352_then_the_ip_is_blocked_with_412(
+    fake: FakeBilibili,
+) -> None:
+    fake.set_rules(space_burst=True)
+    fake.add_space_videos(UP)
+    url = fake.url + CURSOR
+    sess = requests.Session()
+
+    def call() -> requests.Response:
+        return sess.get(url, params=app_sign({"vmid": UP}, TV), timeout=TIMEOUT)
+
+    # Back to back, as a loop without a pace sends them: the first BURST_CALLS pass whatever
+    # the timing; then risk control, within as many calls as a slow machine could need.
+    answers = [call() for _ in range(space_guard.BURST_CALLS)]
+    assert [r.json()["code"] for r in answers] == [0] * space_guard.BURST_CALLS
+    codes = [call().json()["code"] for _ in range(10)]
+    assert -352 in codes, codes
+    refused = [r for r in (call() for _ in range(30)) if r.status_code == 412]
+    assert refused, "the IP was never blocked"
+    assert refused[0].json()["code"] == -412
+    # The block covers every space endpoint, until its time is up.
+    card = sess.get(fake.url + CARD, params={"mid": UP}, timeout=TIMEOUT)
+    assert (card.status_code, card.json()["code"]) == (412, -412)
+    assert search(fake, mid=UP)["code"] == -412
+    assert {r["rule"] for r in fake.space_refusals()} == {"space_burst"}
+    fake.advance_clock(space_guard.BLOCK_SECONDS)
+    assert call().json()["code"] == 0
+
+    # With the rule off, a burst passes.
+    fake.set_rules(space_burst=False)
+    assert {call().json()["code"] for _ in range(20)} == {0}
+
+
+def test_the_burst_rule_counts_per_ip_and_spares_a_paced_client(
+    fake: FakeBilibili,
+) -> None:
+    fake.set_rules(space_burst=True)
+
+    def refusals(client: str, gap: float, calls: int) -> list[int]:
+        """The codes of `calls` calls from `client`, `gap` seconds apart on the fake's clock."""
+        req = Request.parse("GET", f"{CURSOR}?vmid={UP}", {}, b"")
+        req.client = client
+        codes = []
+        for _ in range(calls):
+            with fake.state.lock:
+                response = space_guard.burst_refusal(fake.state, req)
+            codes.append(0 if response is None else json.loads(response.body)["code"])
+            fake.advance_clock(gap)
+        return codes
+
+    # A quarter of a second apart (biliup-site paces 0.35 s or more) is never refused.
+    assert refusals("10.0.0.1", 0.25, 40) == [0] * 40
+    # A tenth of a second apart is, and only for that IP.
+    assert -352 in refusals("10.0.0.2", 0.1, 12)
+    assert refusals("10.0.0.3", 0.25, 8) == [0] * 8
