@@ -152,7 +152,9 @@ def baseline(path: Path, threads: int, credential: Path, fake_url: str) -> None:
     resp.raise_for_status()
     pre = resp.json()
     key = pre["upos_uri"].removeprefix("upos://")
-    url = f"http:{pre['endpoint']}/{key}"
+    # The endpoint names a real UPOS host; the fake serves it with the host as the path's first
+    # segment, as BILIUP_BILIBILI_UPOS_URL makes the product do.
+    url = f"{fake_url}/{pre['endpoint'].removeprefix('//')}/{key}"
     auth = {"X-Upos-Auth": pre["auth"]}
     resp = http.post(f"{url}?uploads&output=json", headers=auth, timeout=30)
     resp.raise_for_status()

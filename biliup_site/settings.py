@@ -322,6 +322,14 @@ BILIBILI_LIVE_API_URL = envurl(
 BILIBILI_APP_API_URL = envurl("BILIUP_BILIBILI_APP_API_URL", "https://app.bilibili.com")
 # UPOS hands out scheme-less endpoints ("//upos-cs-upcdnbda2.bilivideo.com"); clients add https.
 BILIBILI_UPOS_SCHEME = envstr("BILIUP_BILIBILI_UPOS_SCHEME", "https")
+# Set, every UPOS host preupload names is reached under this base instead, the host kept as the
+# first path segment (<base>/upos-cs-upcdnbda2.bilivideo.com/ugcfx2lf/…): a stand-in on one port
+# then sees which line was chosen. Empty (the default): the real hosts.
+BILIBILI_UPOS_URL = (
+    envurl("BILIUP_BILIBILI_UPOS_URL", "")
+    if os.getenv("BILIUP_BILIBILI_UPOS_URL")
+    else ""
+)
 BILIBILI_OPENUPOS_URL = envurl(
     "BILIUP_BILIBILI_OPENUPOS_URL", "https://openupos.bilivideo.com"
 )

@@ -35,6 +35,8 @@ from uploads.models import UploadChunk, UploadFile, UploadJob, UploadTemplate
 logger = logging.getLogger(__name__)
 
 SUBMIT_ATTEMPTS = 6
+# biliup-rs's tag when the template has none and Bilibili recommends none (1 to 10 are needed).
+FALLBACK_TAG = "录播"
 COVER_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -346,13 +348,21 @@ class Runner:
             return
         files = list(self.job.files.filter(submitted=False).order_by("position"))
         title = self.title()
-        body = submit.studio(
-            self.params,
-            title,
-            self._parts(files),
-            self.cover(),
-            with_cid=self.submit_api == "web",
-        )
+        parts = self._parts(files)
+        try:
+            body = submit.studio(
+                self.params,
+                title,
+                parts,
+                self.cover(),
+                with_cid=self.submit_api == "web",
+                tags=self._tags(title, parts),
+            )
+        except submit.ScheduleRefused as exc:
+            raise JobFailed(
+                f"{exc}: change the template's scheduled publishing time, then retry the job"
+                " (the files are uploaded and stay so)"
+            ) from None
         self._submit_once(
             lambda: submit.add(self.credential, self.submit_api, body),
             title,
@@ -361,6 +371,31 @@ class Runner:
         self.job.params = {**self.job.params, "archive_title": title}
         self.job.save(update_fields=("params", "updated"))
         self.job.files.filter(pk__in=[f.pk for f in files]).update(submitted=True)
+
+    def _tags(self, title: str, parts: Sequence[submit.Part]) -> list[str]:
+        """The template's tags; without any, the ones Bilibili recommends for this archive (an
+        archive needs 1 to 10), kept in the job's params so later appends send the same."""
+        tags = list(self.params.get("tags") or [])
+        if tags:
+            return tags
+        try:
+            tags = submit.recommend_tags(
+                self.credential,
+                int(self.params.get("tid") or 171),
+                title,
+                parts[0].filename if parts else "",
+            )[: submit.TAGS_MAX]
+        except (BilibiliError, BilibiliUnavailable) as exc:
+            logger.warning(
+                "Upload job %s: no recommended tags (%s); using %s",
+                self.job.pk,
+                exc,
+                FALLBACK_TAG,
+            )
+        tags = tags or [FALLBACK_TAG]
+        self.params = self.job.params = {**self.job.params, "tags": tags}
+        self.job.save(update_fields=("params", "updated"))
+        return tags
 
     def _submit_once(
         self, call: Callable[[], submit.Archive], title: str, filenames: list[str]
@@ -454,6 +489,7 @@ class Runner:
                         [*existing, *new],
                         cover,
                         with_cid=self.submit_api == "web",
+                        edit=True,
                     )
                     body["aid"] = self.job.aid
                     submit.edit(self.credential, self.submit_api, body)

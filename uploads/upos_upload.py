@@ -3,8 +3,8 @@
 The UPOS session preupload hands out (endpoint, upos_uri, auth, upload id) is stored on the
 UploadFile, so a worker killed mid-file resumes it with the chunks on record; a session past its
 life, or one UPOS no longer accepts, starts the file again. Preupload is retried by kind of
-failure: a rate limit (601, 上传过快) pauses the whole account, a network error backs off, a
-logged-out account fails the job.
+failure: a rate limit (601 or HTTP 406, 上传过快; about 20 files an hour per account) pauses
+the whole account, a network error backs off, a logged-out account fails the job.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def _session(run: JobRun, file: UploadFile) -> upos.Session:
 
 def _preupload(run: JobRun, file: UploadFile) -> upos.Session:
     sess = bilibili.session(run.credential)
-    limited = 0
+    limited, why = 0, ""
     try:
         for attempt in range(1, PREUPLOAD_ATTEMPTS + 1):
             run.wait_for_account()
@@ -116,7 +116,7 @@ def _preupload(run: JobRun, file: UploadFile) -> upos.Session:
                 run.job.line = chosen.name
                 return upos.preupload(sess, chosen, Path(file.path).name, file.size)
             except upos.RateLimited as exc:
-                limited += 1
+                limited, why = limited + 1, exc.message
                 wait = chunks.backoff(
                     limited, settings.UPLOAD_RATE_LIMIT_SECONDS, chunks.WAIT_CAP
                 )
@@ -139,8 +139,8 @@ def _preupload(run: JobRun, file: UploadFile) -> upos.Session:
                     f"Preupload failed ({message})",
                 )
         raise JobFailed(
-            f"Bilibili kept saying uploads are too fast ({PREUPLOAD_ATTEMPTS} tries);"
-            " the job can be retried later"
+            f"{why}, {PREUPLOAD_ATTEMPTS} times in a row (it takes about 20 files an hour"
+            " per account); the files already uploaded are kept: retry the job later"
         )
     finally:
         sess.close()

@@ -1,9 +1,10 @@
 """Submitting archives: the Studio body, app and web submit and edit, cover upload, and looking
 an archive up (to tell whether a submit whose answer was lost went through).
 
-Reference: bilibili-protocol.md §3.9 (cover), §4.1 (body), §4.2 (web), §4.3 (app), §4.4 (edit,
-view, list), §8 (codes). One function per endpoint; the job's runner (uploads/runner.py) decides
-when.
+Reference: bilibili-protocol.md §3.9 (cover), §3.10 (recommended tags), §4.1 (body), §4.2 (web),
+§4.3 (app), §4.4 (edit, view, list), §8 (codes); bilibili-2026.md "Upload and submit" (the dtime
+window; the legacy client submit and edit routes are closed, so nothing here uses them). One
+function per endpoint; the job's runner (uploads/runner.py) decides when.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from biliup_site.bilibili.sign import APP_KEYS, app_sign
 TOO_FAST_CODES = frozenset({21566, 137022, 21070, -702, -799})
 TITLE_MAX = 80
 DESC_MAX = 2000
-# §4.1: a scheduled publish time must be at least 4 h ahead (the Python client's rule).
-DTIME_MIN_AHEAD = 14400
+TAGS_MAX = 10  # §4.1
+# bilibili-2026.md: a scheduled publish time is 2 h to 15 days ahead (else 21006).
+DTIME_MIN_AHEAD = 2 * 3600
+DTIME_MAX_AHEAD = 15 * 86400
 APP_QUERY = {
     "build": "7800300",
     "c_locale": "zh-Hans_CN",
@@ -61,14 +64,45 @@ class Archive:
     bvid: str
 
 
+class ScheduleRefused(ValueError):
+    """The scheduled publish time (dtime) is outside what Bilibili takes; the message says so."""
+
+
+def check_dtime(dtime: int, now: float | None = None) -> None:
+    """Raise ScheduleRefused unless `dtime` is 2 h to 15 days after `now` (default: now)."""
+    now = time.time() if now is None else now
+    ahead = dtime - now
+    if DTIME_MIN_AHEAD <= ahead <= DTIME_MAX_AHEAD:
+        return
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(dtime))
+    if ahead < DTIME_MIN_AHEAD:
+        distance = (
+            f"{-ahead / 3600:.1f} h ago"
+            if ahead < 0
+            else f"only {ahead / 3600:.1f} h ahead"
+        )
+    else:
+        distance = f"{ahead / 86400:.1f} days ahead"
+    raise ScheduleRefused(
+        f"The scheduled publish time {when} is {distance}; Bilibili takes 2 hours to"
+        " 15 days ahead"
+    )
+
+
 def studio(
     params: Mapping[str, Any],
     title: str,
     parts: Sequence[Part],
     cover: str = "",
     with_cid: bool = False,
+    edit: bool = False,
+    tags: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """§4.1: the archive's body from a job's settings (an UploadTemplate.to_dict() snapshot)."""
+    """§4.1: the archive's body from a job's settings (an UploadTemplate.to_dict() snapshot).
+
+    A dtime outside 2 h to 15 days ahead raises ScheduleRefused rather than being dropped
+    (the archive would go public at once); an edit sends the archive's dtime as it is, since
+    Bilibili keeps an unchanged one. `tags`, if given, replace the template's."""
     desc = str(params.get("desc") or "")[:DESC_MAX]
     body: dict[str, Any] = {
         "copyright": int(params.get("copyright") or 1),
@@ -81,7 +115,7 @@ def studio(
         "desc_v2": [{"raw_text": desc, "biz_id": "", "type": 1}] if desc else [],
         "dynamic": str(params.get("dynamic") or ""),
         "subtitle": {"open": 0, "lan": ""},
-        "tag": ",".join(params.get("tags") or []),
+        "tag": ",".join(params.get("tags") or [] if tags is None else tags),
         "videos": [p.to_video(with_cid) for p in parts],
         "open_subtitle": False,
         "interactive": 0,
@@ -97,7 +131,9 @@ def studio(
         "up_close_danmu": bool(params.get("up_close_danmu")),
     }
     dtime = params.get("dtime")
-    if dtime and int(dtime) >= time.time() + DTIME_MIN_AHEAD:
+    if dtime:
+        if not edit:
+            check_dtime(int(dtime))
         body["dtime"] = int(dtime)
     if body["copyright"] != 2:
         body["source"] = ""
@@ -156,6 +192,33 @@ def add(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
 def edit(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
     """§4.4: replace an archive's body (with `aid`); used to append parts."""
     return _post_archive(credential, api, "/x/vu/web/edit", "/x/vu/app/edit/full", body)
+
+
+def recommend_tags(
+    credential: dict[str, Any], tid: int, title: str, filename: str = ""
+) -> list[str]:
+    """§3.10: the tags Bilibili's creator centre suggests for an archive like this, best first
+    (biliup-rs fills an empty tag list from them)."""
+    with http.session(credential) as sess:
+        data = http.call(
+            sess,
+            "GET",
+            http.member_url("/x/vupre/web/tag/recommend"),
+            params={
+                "upload_id": "",
+                "subtype_id": tid,
+                "title": title,
+                "filename": filename,
+                "description": "",
+                "cover_url": "",
+                "t": int(time.time() * 1000),
+            },
+        )
+    return [
+        str(item["tag"])
+        for item in data or []
+        if isinstance(item, dict) and str(item.get("tag") or "").strip()
+    ]
 
 
 def view_parts(credential: dict[str, Any], aid: int) -> list[Part] | None:

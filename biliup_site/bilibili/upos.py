@@ -1,9 +1,12 @@
 """UPOS, Bilibili's upload protocol: lines, preupload, init, chunk PUTs, complete.
 
-Reference: bilibili-protocol.md §3.1–3.7 and §8. Preupload is on the member host with the
-account's cookies; everything after it goes to the endpoint preupload names, authenticated by
-the `X-Upos-Auth` header it hands out (valid 5 days). UPOS answers {"OK":1,…}, not the usual
-envelope, and throttles preupload with OK:0 "上传过快" or code 601.
+Reference: bilibili-protocol.md §3.1–3.7 and §8, bilibili-2026.md "Upload and submit".
+Preupload is on the member host with the account's cookies; everything after it goes to the
+endpoint preupload names (a host of its own per line, "//upos-cs-upcdnbda2.bilivideo.com"; the
+BILIUP_BILIBILI_UPOS_URL setting, when set, stands in for those hosts), authenticated by the
+`X-Upos-Auth` header it hands out (valid 5 days). UPOS answers {"OK":1,…}, not the usual
+envelope, and throttles preupload (about 20 files an hour per account) with HTTP 406
+{"OK":0,"info":"您上传视频过快…"} or code 601 "上传过快".
 
 A pure client: it takes a requests session for the member host (cookies), a file path and the
 preupload's answer, and raises UposError and its kinds; the job side (resuming a stored session,
@@ -78,7 +81,8 @@ class UposError(Exception):
 
 
 class RateLimited(UposError):
-    """Preupload said 上传过快 (code 601): this account uploads too fast; wait, then retry."""
+    """Preupload said 上传过快 (code 601, or HTTP 406): this account uploads too fast; wait,
+    then retry."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retry=True)
@@ -189,7 +193,11 @@ def choose_line(sess: requests.Session, setting: str) -> Line:
 
 
 def upos_url(endpoint: str, path: str = "") -> str:
-    """A scheme-less UPOS address ("//host/…") as a URL (https, or the configured scheme)."""
+    """A scheme-less UPOS address ("//host/…") as a URL: https (or the configured scheme) on
+    that host, or, with BILIBILI_UPOS_URL set, that base with the host as the path's first
+    segment, so the line chosen stays visible to whatever serves the base."""
+    if settings.BILIBILI_UPOS_URL:
+        return f"{settings.BILIBILI_UPOS_URL}/{endpoint.removeprefix('//')}{path}"
     return f"{settings.BILIBILI_UPOS_SCHEME}:{endpoint}{path}"
 
 
@@ -229,6 +237,10 @@ def preupload(sess: requests.Session, chosen: Line, name: str, size: int) -> Ses
         body = resp.json()
     except ValueError:
         body = None
+    # bilibili-2026.md: HTTP 406 is the hourly budget's refusal, whatever the body says.
+    if resp.status_code == 406:
+        info = str(body.get("info") or "") if isinstance(body, dict) else ""
+        raise RateLimited(f"Bilibili says uploads are too fast ({info or 'HTTP 406'})")
     if not isinstance(body, dict):
         raise BilibiliUnavailable(
             f"preupload on line {chosen.name}: HTTP {resp.status_code}, not JSON"
@@ -389,7 +401,7 @@ def complete(upload: Session, name: str, upload_id: str, parts: int) -> None:
 
 def line_name(endpoint: str) -> str:
     """The line an endpoint belongs to, for display: "bda2" of //upos-cs-upcdnbda2…"""
-    match = re.search(r"upcdn([a-z0-9]+)|/upos-([a-z0-9]+)$", endpoint)
+    match = re.search(r"upcdn([a-z0-9]+)", endpoint)
     if match:
-        return match.group(1) or match.group(2)
+        return match.group(1)
     return endpoint.lstrip("/")

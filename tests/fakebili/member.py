@@ -1,17 +1,90 @@
-"""The member host (creator centre): archive/pre, the category list.
+"""The member host (creator centre): archive/pre and the category list, and the calls biliup's
+clients make around a submit: the tag check, recommended tags and geetest/pre/add.
 
-Reference: /work/shared/reference/bilibili-protocol.md §3.10. Only typelist's shape is documented;
-industry_list, showtype_list, staff_activity_conf and neutral_mark are plausible stand-ins.
+The creator centre's routes (these and submit.py's) are logged (MemberState.calls: method, path,
+the code answered), so a test can show which submit route a client used and which it never did.
+
+Shapes: archive/pre as §3.10; the tag check as bilibili-API-collect's creativecenter/upload.md
+(`data:{code,content}`; a refused tag answers 16025 "tag已经被封印了~"), recommended tags the
+same (`data:[{tag,checked,request_id}]` and a request_id beside data), as biliup-rs calls them
+(/x/vupre/web/tag/recommend?upload_id=&subtype_id=&title=&filename=&description=&cover_url=&t=).
+geetest/pre/add is called by biliup's Python uploader before each submit, which ignores the
+answer. All need the web cookies (-101).
+
+Reference: /work/shared/reference/bilibili-protocol.md §3.10. Invented where the sources are
+silent: industry_list, showtype_list, staff_activity_conf and neutral_mark; which tags the site
+refuses (none, until a test bans some); how tags are recommended (the partition's name and its
+parent's, then words of the title); geetest/pre/add's data (a geetest challenge, shaped like
+geetest's own register answer).
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tests.fakebili.wire import Request, Response, fail, ok
+from tests.fakebili.wire import Request, Response, fail, json_response, ok
 
 if TYPE_CHECKING:
     from tests.fakebili.server import State
+
+Handler = Callable[["State", Request], Response]
+
+TAG_BANNED = (16025, "tag已经被封印了~")
+RECOMMEND_MAX = 5
+# Title words worth recommending: runs of CJK or latin letters, 2 to 10 of them.
+TITLE_WORD = re.compile(r"[\u4e00-\u9fff]{2,10}|[A-Za-z]{2,10}")
+
+
+@dataclass
+class Call:
+    """One call to a creator-centre route: what was asked, what the envelope's code was."""
+
+    method: str
+    path: str
+    code: int | None  # None: the answer was not a JSON envelope
+    at: float  # the fake's clock
+
+
+@dataclass
+class MemberState:
+    """What the creator centre remembers besides archives: every call to its routes, when each
+    account last submitted (submit.py, rule "submit_interval"), and the tags it refuses."""
+
+    calls: list[Call] = field(default_factory=list)
+    last_submit: dict[int, float] = field(default_factory=dict)
+    banned_tags: set[str] = field(default_factory=set)
+
+    def calls_as_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(call) for call in self.calls]
+
+
+def _code(response: Response) -> int | None:
+    try:
+        code = json.loads(response.body).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
+def logged(handler: Handler) -> Handler:
+    """`handler`, its calls written to state.member.calls."""
+
+    @functools.wraps(handler)
+    def call(state: State, req: Request) -> Response:
+        response = handler(state, req)
+        state.member.calls.append(
+            Call(req.method, req.path, _code(response), state.now())
+        )
+        return response
+
+    return call
+
 
 # (id, name, rank, children [(id, name, rank, description)]), real ids and names.
 CATEGORIES = [
@@ -121,4 +194,70 @@ def archive_pre(state: State, req: Request) -> Response:
     )
 
 
-ROUTES = {("GET", "/x/vupre/web/archive/pre"): archive_pre}
+def tag_check(state: State, req: Request) -> Response:
+    """GET /x/vupre/web/topic/tag/check?tag=: may an archive carry this tag?"""
+    if state.session_for(req) is None:
+        return fail(-101)
+    if req.query.get("tag", "").strip() in state.member.banned_tags:
+        code, message = TAG_BANNED
+        return fail(code, message, {"code": 1, "content": "服务器错误"})
+    return ok({"code": 0, "content": ""})
+
+
+def _category(tid: int | None) -> tuple[str, str] | None:
+    """The (name, parent name) of a second-level partition."""
+    for _, parent, _, children in CATEGORIES:
+        for child_id, name, _, _ in children:
+            if child_id == tid:
+                return name, parent
+    return None
+
+
+def recommend_tags(state: State, req: Request) -> Response:
+    """GET /x/vupre/web/tag/recommend?subtype_id=&title=…: tags for an archive like this one."""
+    if state.session_for(req) is None:
+        return fail(-101)
+    try:
+        tid: int | None = int(req.query.get("subtype_id") or "")
+    except ValueError:
+        tid = None
+    found = _category(tid)
+    words = [*(found or ()), *TITLE_WORD.findall(req.query.get("title", ""))]
+    tags: list[str] = []
+    for word in words:
+        if word not in tags and word not in state.member.banned_tags:
+            tags.append(word)
+    request_id = f"TAG_{int(state.now() * 1000)}_{secrets.randbelow(10000)}"
+    return json_response(
+        {
+            "code": 0,
+            "data": [
+                {"tag": tag, "checked": 0, "request_id": request_id if i == 0 else ""}
+                for i, tag in enumerate(tags[:RECOMMEND_MAX])
+            ],
+            "message": "0",
+            "request_id": request_id,
+        }
+    )
+
+
+def geetest_pre_add(state: State, req: Request) -> Response:
+    """GET /x/geetest/pre/add: what biliup's Python uploader asks before each submit."""
+    if state.session_for(req) is None:
+        return fail(-101)
+    return ok(
+        {
+            "gt": secrets.token_hex(16),
+            "challenge": secrets.token_hex(16),
+            "success": 1,
+            "new_captcha": True,
+        }
+    )
+
+
+ROUTES = {
+    ("GET", "/x/vupre/web/archive/pre"): logged(archive_pre),
+    ("GET", "/x/vupre/web/topic/tag/check"): logged(tag_check),
+    ("GET", "/x/vupre/web/tag/recommend"): logged(recommend_tags),
+    ("GET", "/x/geetest/pre/add"): logged(geetest_pre_add),
+}

@@ -7,18 +7,30 @@ must be a completed UPOS upload (upos.py) of the same account. Edit replaces an 
 keeping its parts first (§4.4); view and list read the archives back.
 
 Checks, with their codes: a title of 1 to 80 characters (21103), a tid among member.CATEGORIES'
-children, 1 to 10 tags, copyright 1 or 2, a repost's source, a non-empty videos list, a dtime at
-least 4 hours ahead (all 21001), and each new video's file (-616). On edit: an unknown aid is
--404, another account's -403, and videos must start with the archive's parts, in order (21001).
-Submit-rate refusals (21566, 137022) are not modelled: tests inject them as faults.
+children, 1 to 10 tags, copyright 1 or 2, a repost's source, a non-empty videos list (all 21001),
+and each new video's file (-616). On edit: an unknown aid is -404, another account's -403, and
+videos must start with the archive's parts, in order (21001).
+
+Strict rules (strict.py; bilibili-2026.md "Upload and submit"), each switchable:
+- "client_add_closed": the legacy client routes, /x/vu/client/add and /x/vu/client/edit, answer
+  21590 "投稿工具已停用" (closed 2025-07-15). Off, they take §4.3's old form (the Studio JSON,
+  `access_key` in the query, no sign), as they did.
+- "submit_interval": a submit (app, web or client add; not an edit) within SUBMIT_INTERVAL
+  seconds of the same account's last accepted one, on the fake's clock, answers 21566.
+  137022 is left to injected faults.
+- "dtime_window": a dtime less than 2 h or more than 15 days ahead of the fake's clock answers
+  21006 "发布时间离当前时间必须≥2小时且≤15天，请重新选择" (an edit keeping the archive's dtime
+  passes). Off, any dtime that is a number passes.
 
 Every archive is open at once (state 0) and counts as "pubed" in the list's status filter.
 
 Reference: /work/shared/reference/bilibili-protocol.md §3.9 (cover), §4 (submit, edit, view,
-list), §8 (codes) and §9 (IDs, auth). Invented where the sources are silent: the messages of
-21001 and 21103 for each check (Bilibili's own wording is unknown), an empty title answering
-21103, which archive fields view adds defaults for, and that the view's sign is checked only if
-one is sent.
+list), §8 (codes) and §9 (IDs, auth); bilibili-2026.md (the strict rules; 21006's wording is
+biliup#221/#257's with the web's 2-hour minimum of biliup-app#39/#76 and biliAPI#3, the 30 s
+between submits is the creator centre's "30秒一稿"). Invented where the sources are silent: the
+messages of 21001 and 21103 for each check (Bilibili's own wording is unknown), an empty title
+answering 21103, which archive fields view adds defaults for, that the view's sign is checked
+only if one is sent, that only accepted submits start the 30 s, and that edits are not limited.
 """
 
 from __future__ import annotations
@@ -32,8 +44,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tests.fakebili.member import CATEGORIES
-from tests.fakebili.wire import Request, Response, check_app_sign, fail, ok
+from tests.fakebili.member import CATEGORIES, logged
+from tests.fakebili.wire import (
+    ControlError,
+    Request,
+    Response,
+    check_app_sign,
+    fail,
+    ok,
+)
 
 if TYPE_CHECKING:
     from tests.fakebili.server import State
@@ -46,8 +65,13 @@ BV_ALPHABET = "FcwAPNKTMug3GV5Lj7EJnHpWsx4tb8haYeviqBz6rkCy12mUSDQX9RdoZf"
 
 TITLE_MAX = 80
 TAGS_MAX = 10  # §4.1
-# §4.1: a scheduled publish time is at least 4 h ahead.
-DTIME_AHEAD = 14400
+# bilibili-2026.md: a scheduled publish time is 2 h to 15 days ahead.
+DTIME_MIN_AHEAD = 2 * 3600
+DTIME_MAX_AHEAD = 15 * 86400
+DTIME_REFUSED = (21006, "发布时间离当前时间必须≥2小时且≤15天，请重新选择")
+# The creator centre takes one submit per account every 30 s.
+SUBMIT_INTERVAL = 30.0
+CLIENT_CLOSED = (21590, "投稿工具已停用")
 TIDS = {child[0] for _, _, _, children in CATEGORIES for child in children}
 COVER_DATA_URL = re.compile(r"data:image/(?:jpeg|jpg|png);base64,(?P<data>.*)", re.S)
 # The fields view always gives, whatever the Studio held.
@@ -145,6 +169,16 @@ def _app_mid(state: State, req: Request) -> int | Response:
     return token.mid
 
 
+def _client_mid(state: State, req: Request) -> int | Response:
+    """§4.3 (legacy client): the mid of the query's access_key; there is no sign."""
+    if state.rules["client_add_closed"]:
+        return fail(*CLIENT_CLOSED)
+    token = state.live_token(req.query.get("access_key", ""))
+    if token is None:
+        return fail(-101)
+    return token.mid
+
+
 def _web_mid(state: State, req: Request) -> int | Response:
     """§4.2: the mid of the cookies, if csrf (query or form) is their bili_jct."""
     session = state.session_for(req)
@@ -211,9 +245,13 @@ def _check_studio(
         return fail(21001, "转载稿件须填写来源")
     if body.get("dtime") not in (None, 0):
         dtime = _int(body["dtime"])
+        if dtime is None:
+            return fail(21001, "dtime 须为 unix 时间（秒）")
         unchanged = archive is not None and dtime == archive.dtime
-        if dtime is None or (dtime < state.now() + DTIME_AHEAD and not unchanged):
-            return fail(21001, "定时发布时间须在当前时间4小时之后")
+        ahead = dtime - state.now()
+        in_window = DTIME_MIN_AHEAD <= ahead <= DTIME_MAX_AHEAD
+        if state.rules["dtime_window"] and not in_window and not unchanged:
+            return fail(*DTIME_REFUSED)
     videos = body.get("videos")
     if not isinstance(videos, list) or not videos:
         return fail(21001, "videos 不能为空")
@@ -253,6 +291,15 @@ def _add(state: State, req: Request, mid: int | Response) -> Response:
     parts = _check_studio(state, mid, body)
     if isinstance(parts, Response):
         return parts
+    now = state.now()
+    last = state.member.last_submit.get(mid)
+    if (
+        state.rules["submit_interval"]
+        and last is not None
+        and now - last < SUBMIT_INTERVAL
+    ):
+        return fail(21566)
+    state.member.last_submit[mid] = now
     aid = secrets.randbelow(2**50) + 1
     while aid in state.archives:
         aid = secrets.randbelow(2**50) + 1
@@ -260,7 +307,7 @@ def _add(state: State, req: Request, mid: int | Response) -> Response:
         aid=aid,
         bvid=av2bv(aid),
         mid=mid,
-        ctime=int(state.now()),
+        ctime=int(now),
         body=body,
         videos=parts,
     )
@@ -293,6 +340,14 @@ def app_add(state: State, req: Request) -> Response:
 
 def web_add(state: State, req: Request) -> Response:
     return _add(state, req, _web_mid(state, req))
+
+
+def client_add(state: State, req: Request) -> Response:
+    return _add(state, req, _client_mid(state, req))
+
+
+def client_edit(state: State, req: Request) -> Response:
+    return _edit(state, req, _client_mid(state, req))
 
 
 def app_edit(state: State, req: Request) -> Response:
@@ -383,15 +438,21 @@ def archives_list(state: State, req: Request) -> Response:
 
 
 ROUTES = {
-    ("POST", "/x/vu/web/cover/up"): cover_up,
-    ("POST", "/x/vu/app/add"): app_add,
-    ("POST", "/x/vu/web/add/v3"): web_add,
-    # §4.2: the older web submit takes the same body.
-    ("POST", "/x/vu/web/add"): web_add,
-    ("POST", "/x/vu/app/edit/full"): app_edit,
-    ("POST", "/x/vu/web/edit"): web_edit,
-    ("GET", "/x/client/archive/view"): archive_view,
-    ("GET", "/x/web/archives"): archives_list,
+    key: logged(handler)
+    for key, handler in {
+        ("POST", "/x/vu/web/cover/up"): cover_up,
+        ("POST", "/x/vu/app/add"): app_add,
+        ("POST", "/x/vu/web/add/v3"): web_add,
+        # §4.2: the older web submit takes the same body.
+        ("POST", "/x/vu/web/add"): web_add,
+        # §4.3, §4.4: the legacy client routes, closed (rule "client_add_closed").
+        ("POST", "/x/vu/client/add"): client_add,
+        ("POST", "/x/vu/client/edit"): client_edit,
+        ("POST", "/x/vu/app/edit/full"): app_edit,
+        ("POST", "/x/vu/web/edit"): web_edit,
+        ("GET", "/x/client/archive/view"): archive_view,
+        ("GET", "/x/web/archives"): archives_list,
+    }.items()
 }
 
 
@@ -399,7 +460,8 @@ ROUTES = {
 
 
 class SubmitControls:
-    """The archives, for tests: mixed into FakeBilibili (which provides `state`)."""
+    """The archives, the creator centre's call log and its refused tags, for tests: mixed into
+    FakeBilibili (which provides `state`)."""
 
     state: State
 
@@ -408,8 +470,25 @@ class SubmitControls:
         with self.state.lock:
             return [a.to_dict() for a in self.state.archives.values()]
 
+    def member_calls(self) -> list[dict[str, Any]]:
+        """Every call to a creator-centre route (member.py, submit.py), oldest first: method,
+        path, the code answered (None if not an envelope) and when (the fake's clock)."""
+        with self.state.lock:
+            return self.state.member.calls_as_dicts()
+
+    def ban_tags(self, tags: list[str]) -> list[str]:
+        """The tag check refuses these tags (16025) from now on, and recommendations skip
+        them; returns every refused tag."""
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ControlError("tags must be a list of strings")
+        with self.state.lock:
+            self.state.member.banned_tags.update(t.strip() for t in tags)
+            return sorted(self.state.member.banned_tags)
+
 
 # (method, path pattern, action(fake, json body, **groups)), as in server.CONTROL_ROUTES.
 CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("GET", r"/_fake/archives", lambda f, b: f.archives()),
+    ("GET", r"/_fake/member/calls", lambda f, b: f.member_calls()),
+    ("POST", r"/_fake/member/banned_tags", lambda f, b: f.ban_tags(**b)),
 ]

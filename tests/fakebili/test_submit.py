@@ -1,4 +1,6 @@
-"""The fake's creator endpoints over real HTTP: cover, app and web submit, edit, view, list."""
+"""The fake's creator endpoints over real HTTP: cover, app and web submit, edit, view, list, the
+tag check, recommended tags and geetest/pre/add; and the strict rules on submit (strict.py):
+client_add_closed, submit_interval, dtime_window, each shown both ways."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from biliup_site.bilibili import APP_KEYS, app_sign
 from tests.fakebili.images import JPEG, PNG
 from tests.fakebili.server import SEED_MID, FakeBilibili
 from tests.fakebili.submit import av2bv, bv2av
+from tests.fakebili.upos import local_url
 
 TIMEOUT = 5
 OTHER_MID = 20002
@@ -42,7 +45,8 @@ class Account:
             cookies=self.cookies,
             timeout=TIMEOUT,
         ).json()
-        target = "http:{}/{}".format(pre["endpoint"], pre["upos_uri"][len("upos://") :])
+        key = pre["upos_uri"].removeprefix("upos://")
+        target = local_url(url, pre["endpoint"], f"/{key}")
         auth = {"X-Upos-Auth": pre["auth"]}
         upload_id = requests.post(
             target + "?uploads&output=json", headers=auth, timeout=TIMEOUT
@@ -270,7 +274,7 @@ def test_a_web_submit_makes_an_archive(fake: FakeBilibili, alice: Account) -> No
         ({"copyright": 2, "source": ""}, 21001),
         ({"videos": []}, 21001),
         ({"dtime": "soon"}, 21001),
-        ("dtime+100", 21001),
+        ("dtime+100", 21006),
         ("unknown file", -616),
         ("another account's file", -616),
         ("unfinished file", -616),
@@ -454,3 +458,222 @@ def test_the_archive_list_pages_newest_first(
     assert page()["data"]["page"] == {"pn": 1, "ps": 10, "count": 3}
     anonymous = requests.get(fake.url + "/x/web/archives", timeout=TIMEOUT)
     assert anonymous.json()["code"] == -101
+
+
+# Strict rules (bilibili-2026.md "Upload and submit")
+
+
+def client(alice: Account, path: str, body: Any) -> dict[str, Any]:
+    """§4.3's legacy client form: the JSON body, access_key in the query, no sign."""
+    return requests.post(
+        alice.fake.url + path,
+        params={"access_key": alice.access_key},
+        json=body,
+        timeout=TIMEOUT,
+    ).json()
+
+
+def test_the_client_routes_are_closed(fake: FakeBilibili, alice: Account) -> None:
+    filename, _ = alice.upload()
+    for path in ("/x/vu/client/add", "/x/vu/client/edit"):
+        r = client(alice, path, studio(filename))
+        assert (r["code"], r["message"]) == (21590, "投稿工具已停用")
+    assert fake.archives() == []
+    calls = [(c["path"], c["code"]) for c in fake.member_calls()]
+    assert calls[-2:] == [("/x/vu/client/add", 21590), ("/x/vu/client/edit", 21590)]
+
+
+def test_with_the_rule_off_the_client_routes_take_the_old_form(
+    fake: FakeBilibili, alice: Account
+) -> None:
+    fake.set_rules(client_add_closed=False)
+    first, _ = alice.upload()
+    r = client(alice, "/x/vu/client/add", studio(first))
+    assert r["code"] == 0
+    second, _ = alice.upload()
+    edit = {**studio(first, second), "aid": r["data"]["aid"]}
+    assert client(alice, "/x/vu/client/edit", edit)["code"] == 0
+    assert len(fake.archives()[0]["videos"]) == 2
+    assert client(Account(fake, OTHER_MID), "/x/vu/client/add", {})["code"] != 0
+
+
+def test_a_submit_within_30_s_of_the_last_is_refused(
+    fake: FakeBilibili, alice: Account
+) -> None:
+    first, second, third = (alice.upload()[0] for _ in range(3))
+    aid = alice.app("/x/vu/app/add", studio(first))["data"]["aid"]
+    fake.advance_clock(29)
+    # Whatever the route: the limit is the account's.
+    for r in (
+        alice.web("/x/vu/web/add/v3", studio(second)),
+        alice.app("/x/vu/app/add", studio(second)),
+    ):
+        assert (r["code"], r["message"]) == (
+            21566,
+            "投稿过于频繁，建议将APP升级至最新版本后再试",
+        )
+    # Another account, and an edit, are not held up.
+    bob = Account(fake, OTHER_MID)
+    assert bob.web("/x/vu/web/add/v3", studio(bob.upload()[0]))["code"] == 0
+    edit = {**studio(first, third), "aid": aid}
+    assert alice.app("/x/vu/app/edit/full", edit)["code"] == 0
+    # Refusals do not restart the 30 s.
+    fake.advance_clock(1)
+    assert alice.web("/x/vu/web/add/v3", studio(second))["code"] == 0
+    assert len(fake.archives()) == 3
+
+
+def test_with_the_rule_off_submits_may_follow_at_once(
+    fake: FakeBilibili, alice: Account
+) -> None:
+    fake.set_rules(submit_interval=False)
+    for _ in range(3):
+        assert alice.web("/x/vu/web/add/v3", studio(alice.upload()[0]))["code"] == 0
+    assert len(fake.archives()) == 3
+
+
+@pytest.mark.parametrize(
+    ("ahead", "code"),
+    [
+        (-60, 21006),
+        (2 * 3600 - 60, 21006),
+        (2 * 3600 + 60, 0),
+        (15 * 86400 - 60, 0),
+        (15 * 86400 + 60, 21006),
+    ],
+)
+def test_a_dtime_must_be_2_hours_to_15_days_ahead(
+    fake: FakeBilibili, alice: Account, ahead: int, code: int
+) -> None:
+    dtime = int(fake.state.now()) + ahead
+    r = alice.app("/x/vu/app/add", studio(alice.upload()[0], dtime=dtime))
+    assert r["code"] == code, r
+    if code:
+        assert r["message"] == "发布时间离当前时间必须≥2小时且≤15天，请重新选择"
+    assert len(fake.archives()) == (0 if code else 1)
+
+
+def test_an_edit_may_keep_a_dtime_that_is_now_near(
+    fake: FakeBilibili, alice: Account
+) -> None:
+    first, second = alice.upload()[0], alice.upload()[0]
+    dtime = int(fake.state.now()) + 3 * 3600
+    aid = alice.app("/x/vu/app/add", studio(first, dtime=dtime))["data"]["aid"]
+    fake.advance_clock(2 * 3600)
+    body = {**studio(first, second, dtime=dtime), "aid": aid}
+    assert alice.app("/x/vu/app/edit/full", body)["code"] == 0
+    moved = {**body, "dtime": dtime + 60}
+    assert alice.app("/x/vu/app/edit/full", moved)["code"] == 21006
+
+
+def test_with_the_rule_off_any_dtime_passes(fake: FakeBilibili, alice: Account) -> None:
+    fake.set_rules(dtime_window=False)
+    dtime = int(fake.state.now()) + 3600
+    assert (
+        alice.app("/x/vu/app/add", studio(alice.upload()[0], dtime=dtime))["code"] == 0
+    )
+
+
+# §3.10 Tags, geetest/pre/add
+
+
+def test_the_tag_check_answers_as_bilibili_does(
+    fake: FakeBilibili, alice: Account
+) -> None:
+    def check(tag: str, cookies: dict[str, str] | None = None) -> dict[str, Any]:
+        return requests.get(
+            fake.url + "/x/vupre/web/topic/tag/check",
+            params={"tag": tag},
+            cookies=alice.cookies if cookies is None else cookies,
+            timeout=TIMEOUT,
+        ).json()
+
+    assert check("直播回放") == {
+        "code": 0,
+        "message": "0",
+        "ttl": 1,
+        "data": {"code": 0, "content": ""},
+    }
+    assert check("直播回放", cookies={})["code"] == -101
+    r = requests.post(
+        fake.url + "/_fake/member/banned_tags",
+        json={"tags": ["封印的标签"]},
+        timeout=TIMEOUT,
+    )
+    assert r.json() == ["封印的标签"]
+    bad = requests.post(
+        fake.url + "/_fake/member/banned_tags", json={"tags": "x"}, timeout=TIMEOUT
+    )
+    assert bad.status_code == 400
+    assert check("封印的标签") == {
+        "code": 16025,
+        "message": "tag已经被封印了~",
+        "ttl": 1,
+        "data": {"code": 1, "content": "服务器错误"},
+    }
+
+
+def test_recommended_tags_come_from_the_partition_and_the_title(
+    fake: FakeBilibili, alice: Account
+) -> None:
+    def recommend(cookies: dict[str, str] | None = None) -> dict[str, Any]:
+        # biliup-rs's query.
+        return requests.get(
+            fake.url + "/x/vupre/web/tag/recommend",
+            params={
+                "upload_id": "",
+                "subtype_id": 171,
+                "title": "【直播回放】今晚的比赛",
+                "filename": "",
+                "description": "",
+                "cover_url": "",
+                "t": "",
+            },
+            cookies=alice.cookies if cookies is None else cookies,
+            timeout=TIMEOUT,
+        ).json()
+
+    body = recommend()
+    assert body["code"] == 0 and body["message"] == "0"
+    assert [t["tag"] for t in body["data"]] == [
+        "电子竞技",
+        "游戏",
+        "直播回放",
+        "今晚的比赛",
+    ]
+    assert body["request_id"].startswith("TAG_")
+    assert body["data"][0] == {
+        "tag": "电子竞技",
+        "checked": 0,
+        "request_id": body["request_id"],
+    }
+    assert {t["request_id"] for t in body["data"][1:]} == {""}
+    fake.ban_tags(["游戏"])
+    assert "游戏" not in [t["tag"] for t in recommend()["data"]]
+    assert recommend(cookies={})["code"] == -101
+
+
+def test_geetest_pre_add_answers_a_logged_in_account(
+    fake: FakeBilibili, alice: Account
+) -> None:
+    url = fake.url + "/x/geetest/pre/add"
+    body = requests.get(url, cookies=alice.cookies, timeout=TIMEOUT).json()
+    assert body["code"] == 0
+    assert set(body["data"]) == {"gt", "challenge", "success", "new_captcha"}
+    assert requests.get(url, timeout=TIMEOUT).json()["code"] == -101
+
+
+def test_the_creator_centre_logs_its_calls(fake: FakeBilibili, alice: Account) -> None:
+    filename, _ = alice.upload()
+    fake.advance_clock(5)
+    alice.web("/x/vu/web/add/v3", studio(filename))
+    alice.web("/x/vu/web/add/v3", studio(filename))
+    calls = requests.get(fake.url + "/_fake/member/calls", timeout=TIMEOUT).json()
+    assert calls == fake.member_calls()
+    assert [(c["method"], c["path"], c["code"]) for c in calls] == [
+        ("POST", "/x/vu/web/add/v3", 0),
+        ("POST", "/x/vu/web/add/v3", 21566),
+    ]
+    assert calls[0]["at"] >= time.time() + 4
+    fake.reset()
+    assert fake.member_calls() == []

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.fakebili.server import SEED_MID, FakeBilibili
+from tests.fakebili.upos import local_url
 from tests.polling import wait_for
 
 TIMEOUT = 5
@@ -59,7 +60,7 @@ class Upload:
 
     def url(self, endpoint: str | None = None) -> str:
         key = self.pre["upos_uri"].removeprefix("upos://")
-        return f"http:{endpoint or self.pre['endpoint']}/{key}"
+        return local_url(self.fake.url, endpoint or self.pre["endpoint"], f"/{key}")
 
     @property
     def auth(self) -> dict[str, str]:
@@ -149,7 +150,6 @@ def test_the_probe_lists_lines_that_answer_ok(fake: FakeBilibili) -> None:
     r = requests.get(fake.url + "/preupload", params={"r": "probe"}, timeout=TIMEOUT)
     body = r.json()
     assert body["OK"] == 1 and body["probe"] == {"post": 0.1}
-    host = fake.url.removeprefix("http:")
     assert [line["query"] for line in body["lines"]] == [
         f"probe_version=20221109&upcdn={name}&zone=cs"
         for name in ("bda2", "bldsa", "tx", "txa", "alia")
@@ -157,14 +157,18 @@ def test_the_probe_lists_lines_that_answer_ok(fake: FakeBilibili) -> None:
     assert body["lines"][0] == {
         "os": "upos",
         "query": "probe_version=20221109&upcdn=bda2&zone=cs",
-        "probe_url": f"{host}/upos-bda2/OK",
+        "probe_url": "//upos-cs-upcdnbda2.bilivideo.com/OK",
     }
     for line in body["lines"]:
         posted = requests.post(
-            "http:" + line["probe_url"], data=bytes(104857), timeout=TIMEOUT
+            local_url(fake.url, line["probe_url"]), data=bytes(104857), timeout=TIMEOUT
         )
         assert (posted.status_code, posted.text) == (200, "OK")
-    assert requests.get(f"{fake.url}/upos-cnbd/OK", timeout=TIMEOUT).text == "OK"
+    # Any line is served, offered or not; a path that is no UPOS host is not.
+    cnbd = local_url(fake.url, "//upos-cs-upcdncnbd.bilivideo.com/OK")
+    assert requests.get(cnbd, timeout=TIMEOUT).text == "OK"
+    old_form = requests.get(f"{fake.url}/upos-cnbd/OK", timeout=TIMEOUT)
+    assert old_form.status_code == 404
 
 
 def test_a_slow_line_answers_its_probe_late_without_holding_up_others(
@@ -180,13 +184,16 @@ def test_a_slow_line_answers_its_probe_late_without_holding_up_others(
 
     def probe_slow_line() -> None:
         started = time.monotonic()
-        requests.get(f"{fake.url}/upos-bda2/OK", timeout=TIMEOUT)
+        requests.get(
+            local_url(fake.url, "//upos-cs-upcdnbda2.bilivideo.com/OK"), timeout=TIMEOUT
+        )
         slow.append(time.monotonic() - started)
 
     thread = threading.Thread(target=probe_slow_line)
     thread.start()
     started = time.monotonic()
-    assert requests.get(f"{fake.url}/upos-tx/OK", timeout=TIMEOUT).text == "OK"
+    tx = local_url(fake.url, "//upos-cs-upcdntx.bilivideo.com/OK")
+    assert requests.get(tx, timeout=TIMEOUT).text == "OK"
     assert time.monotonic() - started < 0.3
     thread.join()
     assert slow[0] >= 0.5
@@ -221,12 +228,16 @@ def test_preupload_hands_out_an_upload_shaped_like_bilibilis(
         "uip",
         "upos_uri",
     }
-    host = fake.url.removeprefix("http:")
     assert body["OK"] == 1
-    assert body["endpoint"] == f"{host}/upos-txa"
+    # Shaped like the real ones: scheme-less, a host per line.
+    assert body["endpoint"] == "//upos-cs-upcdntxa.bilivideo.com"
     assert body["endpoints"][0] == body["endpoint"] and len(body["endpoints"]) == 3
-    assert all(e.startswith(f"{host}/upos-") for e in body["endpoints"])
+    assert all(
+        re.fullmatch(r"//upos-cs-upcdn[a-z0-9]+\.bilivideo\.com", e)
+        for e in body["endpoints"]
+    )
     assert len(set(body["endpoints"])) == 3
+    assert "cdn=%2F%2Fupos-cs-upcdntxa.bilivideo.com&" in body["auth"]
     assert (body["chunk_size"], body["chunk_retry"], body["chunk_retry_delay"]) == (
         10485760,
         10,
@@ -246,7 +257,7 @@ def test_preupload_hands_out_an_upload_shaped_like_bilibilis(
     plain = sess.get(
         fake.url + "/preupload", params={"r": "upos", "name": "a.flv", "size": 1}
     ).json()
-    assert plain["endpoint"] == f"{host}/upos-bda2"
+    assert plain["endpoint"] == "//upos-cs-upcdnbda2.bilivideo.com"
     assert plain["upos_uri"].endswith(".flv")
 
 
@@ -273,6 +284,40 @@ def test_preupload_throttles_in_either_style(fake: FakeBilibili) -> None:
         fake.url + "/_fake/upos/rate_limit", json={"style": "429"}, timeout=TIMEOUT
     )
     assert bad.status_code == 400
+
+
+def test_more_than_20_preuploads_an_hour_are_refused(fake: FakeBilibili) -> None:
+    """Rule "preupload_budget" (bilibili-2026.md): about 20 files an hour per account."""
+    sess = web(fake)
+    for _ in range(20):
+        assert preupload(sess, fake, 100).json()["OK"] == 1
+    r = preupload(sess, fake, 100)
+    assert r.status_code == 406
+    assert r.json() == {"OK": 0, "info": "您上传视频过快，请您稍作休息…"}
+    # The budget is the account's: another one preuploads.
+    assert preupload(web(fake, 20002), fake, 100).json()["OK"] == 1
+    # In the 601 style, when the controls set it.
+    fake.upos_rate_limit(times=0, style="601")
+    assert preupload(sess, fake, 100).json() == {
+        "code": 601,
+        "message": "上传过快",
+        "OK": 0,
+    }
+    # Refusals do not count: an hour after the first grants, there is room again.
+    fake.advance_clock(3601)
+    for _ in range(20):
+        assert preupload(sess, fake, 100).json()["OK"] == 1
+    assert preupload(sess, fake, 100).json()["code"] == 601
+
+
+def test_with_the_budget_rule_off_preuploads_go_on(fake: FakeBilibili) -> None:
+    fake.set_rules(preupload_budget=False)
+    sess = web(fake)
+    for _ in range(25):
+        assert preupload(sess, fake, 100).json()["OK"] == 1
+    # Counted all along: switched on again, the account is over its budget.
+    fake.set_rules(preupload_budget=True)
+    assert preupload(sess, fake, 100).status_code == 406
 
 
 # §3.4–§3.7 Init, chunks, complete
@@ -331,6 +376,11 @@ def test_it_takes_a_file_in_chunks_out_of_order_and_over_two_lines(
             "chunks": 3,
             "puts": 4,
             "puts_by_part": {"1": 1, "2": 2, "3": 1},
+            # Chunk 1 went over the second endpoint's line.
+            "puts_by_line": {
+                "bda2": 3,
+                up.pre["endpoints"][1].removeprefix("//upos-cs-upcdn").split(".")[0]: 1,
+            },
             "received_parts": [1, 2, 3],
             "complete": True,
         }
@@ -382,7 +432,11 @@ def test_it_answers_404_for_an_unknown_upload_id_or_object(fake: FakeBilibili) -
     up.init()
     assert up.put("no-such-id", 0).status_code == 404
     r = requests.post(
-        f"{fake.url}/upos-bda2/ugcfx2lf/n000000nothing.mkv?uploads&output=json",
+        local_url(
+            fake.url,
+            up.pre["endpoint"],
+            "/ugcfx2lf/n000000nothing.mkv?uploads&output=json",
+        ),
         headers=up.auth,
         timeout=TIMEOUT,
     )
@@ -535,14 +589,19 @@ def test_fault_controls_check_their_arguments(fake: FakeBilibili) -> None:
 
 def test_a_generic_fault_can_target_one_method_on_one_line(fake: FakeBilibili) -> None:
     up = three_chunks(fake)
-    fake.inject("/upos-bda2/*", "http_status", status=502, method="PUT", times=None)
+    bda2 = "/upos-cs-upcdnbda2.bilivideo.com/*"
+    fake.inject(bda2, "http_status", status=502, method="PUT", times=None)
     upload_id = up.init().json()["upload_id"]
     assert up.put(upload_id, 0).status_code == 502
-    tx = up.pre["endpoint"].replace("/upos-bda2", "/upos-tx")
+    tx = "//upos-cs-upcdntx.bilivideo.com"
     assert up.put(upload_id, 0, tx).status_code == 200
     r = requests.post(
         fake.url + "/_fake/faults",
-        json={"path": "/upos-tx/*", "kind": "reset", "method": "put"},
+        json={
+            "path": "/upos-cs-upcdntx.bilivideo.com/*",
+            "kind": "reset",
+            "method": "put",
+        },
         timeout=TIMEOUT,
     )
     assert r.json() == {"ok": True}

@@ -1,16 +1,20 @@
 """UPOS, the upload CDN (upos-cs-upcdn<line>.bilivideo.com), and member's /preupload.
 
-Every line is served on the fake's own port under /upos-<line>/ (any name of [a-z0-9]+; the probe
-offers PROBE_LINES), and preupload hands out scheme-less endpoints `//<Host header>/upos-<line>`:
-the client puts its own scheme in front. The lines are fronts of one store, so any line serves any
-upload, and a client may switch lines in the middle of a file.
+Preupload hands out endpoints shaped like the real ones, `//upos-cs-upcdn<line>.bilivideo.com`
+(the probe's probe_urls too). They are not reachable from a test, so the client aims them at the
+fake with its host setting, BILIUP_BILIBILI_UPOS_URL=<the fake's URL>, which keeps the host as the
+first path segment: `<fake>/upos-cs-upcdnbda2.bilivideo.com/ugcfx2lf/n….mkv` (local_url() does
+the same for tests). The fake serves every line on its one port from that path, so it sees which
+line the client chose and where it sent each chunk (Upload.puts_by_line); any line name of
+[a-z0-9]+ is served, the probe offers PROBE_LINES, and the lines are fronts of one store: any line
+serves any upload, and a client may switch lines in the middle of a file.
 
 Flow (§3): GET /preupload?r=probe → GET /preupload (web cookies: an upos_uri, its X-Upos-Auth and
 chunk_size) → POST <endpoint>/<bucket>/<key>?uploads&output=json (an upload id) → PUT chunks, in
 any order and at once → POST …?output=json&uploadId=…&biz_id=… (complete). The completed file is
 then known to submit (submit.py) by its filename, the stem of upos_uri, for its owner's mid.
 
-Every call under /upos-<line>/ but the probe's /OK needs `X-Upos-Auth` equal to that upos_uri's
+Every call to a UPOS host but the probe's /OK needs `X-Upos-Auth` equal to that upos_uri's
 auth (HTTP 403 otherwise); once the auth is over 5 days old (the fake's clock) the answer is 403
 with the header `X-Upos-Auth: AUTH_TS_GT_5DAY`. Chunks are checked against the preupload (part
 number, offsets, sizes, totals: HTTP 400 with the reason as plain text; an unknown upload id: 404)
@@ -19,15 +23,23 @@ reset and stop). The chunk PUT, the probe and complete run without the fake's lo
 taking it around their bookkeeping only: a 1 GiB upload sends 8 chunks at once, a slow line's
 probe sleeps, and complete hashes the whole file.
 
+Strict rule "preupload_budget" (strict.py; bilibili-2026.md "Upload and submit"): more than
+PREUPLOAD_BUDGET preuploads granted to one account within an hour of the fake's clock are refused
+in the rate-limit style set by upos_rate_limit (HTTP 406 by default, or 601). Refused ones do not
+count; with the rule off they are counted but never refused.
+
 Controls (UposControls, mixed into FakeBilibili, and CONTROL_ROUTES): chunk faults (a failure
 rate, the next N, given part numbers, a delay, cut connections), per-line probe delays, the
 chunk size, preupload's rate limit in either style, and the uploads and completed files.
 
 Reference: /work/shared/reference/bilibili-protocol.md §3.1–§3.7, §8 (the upload rate limit) and
-§9 "UPOS". Invented where the sources are silent: the auth string's sign, uip and uport; the
-object name's random part (25 characters, as in the example) and its date (China time); the
-answers to bad calls (404/400/403 bodies, OK:0 infos, a missing size); init answering JSON even
-without output=json; a second complete of the same upload id answering OK:1 again.
+§9 "UPOS"; bilibili-2026.md (the hourly budget). Invented where the sources are silent: the auth
+string's sign, uip and uport; the object name's random part (25 characters, as in the example)
+and its date (China time); the answers to bad calls (404/400/403 bodies, OK:0 infos, a missing
+size); init answering JSON even without output=json; a second complete of the same upload id
+answering OK:1 again; the host of a line the probe does not offer (upos-cs-upcdn<line>
+.bilivideo.com, though biliup's cn*/an*/at* lines live on other domains); a budget of exactly 20
+in a sliding hour.
 """
 
 from __future__ import annotations
@@ -68,12 +80,19 @@ BUCKET = "ugcfx2lf"
 PROBE_LINES = ("bda2", "bldsa", "tx", "txa", "alia")
 DEFAULT_LINE = "bda2"
 LINE_NAME = re.compile(r"[a-z0-9]+")
-UPOS_PATH = re.compile(r"/upos-(?P<line>[a-z0-9]+)/(?P<rest>.*)")
+# §3.1: a line's host; the fake serves it at /<host>/… (local_url).
+UPOS_HOST = "upos-cs-upcdn{line}.bilivideo.com"
+UPOS_PATH = re.compile(
+    r"/upos-(?P<zone>[a-z]+)-upcdn(?P<line>[a-z0-9]+)\.bilivideo\.com/(?P<rest>.*)"
+)
 DEFAULT_CHUNK_SIZE = 10485760
 # §3.3: the auth is good for 5 days.
 AUTH_SECONDS = 5 * 86400
 RATE_LIMIT_INFO = "您上传视频过快，请您稍作休息…"
 RATE_LIMIT_STYLES = ("406", "601")
+# bilibili-2026.md: about 20 files an hour per account since 2025-12.
+PREUPLOAD_BUDGET = 20
+BUDGET_SECONDS = 3600.0
 UIP = "127.0.0.1"
 NAME_CHARS = string.ascii_lowercase + string.digits
 
@@ -115,12 +134,15 @@ class Upload:
     parts: dict[int, int] = field(default_factory=dict)  # part number → bytes written
     puts: int = 0  # chunk PUTs received, re-sends and failed ones included
     puts_by_part: dict[int, int] = field(default_factory=dict)
+    # Which line (the host the client chose, after its host setting) each PUT came in on.
+    puts_by_line: dict[str, int] = field(default_factory=dict)
     complete: bool = False
 
-    def count_put(self, part: int | None) -> None:
+    def count_put(self, part: int | None, line: str) -> None:
         self.puts += 1
         if part is not None:
             self.puts_by_part[part] = self.puts_by_part.get(part, 0) + 1
+        self.puts_by_line[line] = self.puts_by_line.get(line, 0) + 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +155,7 @@ class Upload:
             "chunks": self.file.chunks,
             "puts": self.puts,
             "puts_by_part": dict(sorted(self.puts_by_part.items())),
+            "puts_by_line": dict(sorted(self.puts_by_line.items())),
             "received_parts": sorted(self.parts),
             "complete": self.complete,
         }
@@ -209,6 +232,8 @@ class UposState:
             self.faults = ChunkFaults()
             self.rate_limit = 0
             self.rate_limit_style = "406"
+            # When each account's granted preuploads were made (the fake's clock).
+            self.granted: dict[int, list[float]] = {}
             self._remove_files()
 
     def close(self) -> None:
@@ -253,8 +278,15 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _endpoint(req: Request, line: str) -> str:
-    return f"//{req.headers.get('host', '127.0.0.1')}/upos-{line}"
+def endpoint(line: str) -> str:
+    """§3.3: a line's endpoint as the real preupload gives it, scheme-less."""
+    return "//" + UPOS_HOST.format(line=line)
+
+
+def local_url(base_url: str, endpoint: str, path: str = "") -> str:
+    """Where the fake at `base_url` serves a scheme-less UPOS address: what the product's
+    BILIUP_BILIBILI_UPOS_URL=<base_url> makes of it (the host becomes the first path segment)."""
+    return f"{base_url}/{endpoint.removeprefix('//')}{path}"
 
 
 def _line_query(line: str) -> str:
@@ -271,7 +303,7 @@ def preupload(state: State, req: Request) -> Response:
             {
                 "os": "upos",
                 "query": _line_query(line),
-                "probe_url": f"{_endpoint(req, line)}/OK",
+                "probe_url": f"{endpoint(line)}/OK",
             }
             for line in PROBE_LINES
         ]
@@ -280,11 +312,14 @@ def preupload(state: State, req: Request) -> Response:
     if session is None:
         return fail(-101)
     upos = state.upos
+    now = state.now()
     if upos.rate_limit > 0:
         upos.rate_limit -= 1
-        if upos.rate_limit_style == "601":
-            return json_response({"code": 601, "message": "上传过快", "OK": 0})
-        return json_response({"OK": 0, "info": RATE_LIMIT_INFO}, status=406)
+        return _throttled(upos.rate_limit_style)
+    granted = [t for t in upos.granted.get(session.mid, []) if now - t < BUDGET_SECONDS]
+    upos.granted[session.mid] = granted
+    if state.rules["preupload_budget"] and len(granted) >= PREUPLOAD_BUDGET:
+        return _throttled(upos.rate_limit_style)
     size = _int(req.query.get("size"))
     if size is None or size < 0:
         return json_response({"OK": 0, "info": "size 参数错误"}, status=400)
@@ -292,16 +327,15 @@ def preupload(state: State, req: Request) -> Response:
     if not LINE_NAME.fullmatch(line):
         line = DEFAULT_LINE
     name = req.query.get("name", "")
-    now = state.now()
     # §3.3: n<yymmdd><random>.<ext>; the date is China's (UTC+8).
     day = time.strftime("%y%m%d", time.gmtime(now + 8 * 3600))
     random_part = "".join(secrets.choice(NAME_CHARS) for _ in range(25))
     key = f"n{day}{random_part}{PurePosixPath(name).suffix.lower()}"
-    endpoint = _endpoint(req, line)
+    chosen = endpoint(line)
     auth = "&".join(
         [
             "ak=1494471752",
-            f"cdn={quote(endpoint, safe='')}",
+            f"cdn={quote(chosen, safe='')}",
             "os=upos",
             f"sign={secrets.token_hex(16)}",
             f"timestamp={now:.3f}",
@@ -321,6 +355,7 @@ def preupload(state: State, req: Request) -> Response:
         chunk_size=upos.chunk_size,
         created_at=now,
     )
+    granted.append(now)
     others = [other for other in PROBE_LINES if other != line][:2]
     return json_response(
         {
@@ -330,8 +365,8 @@ def preupload(state: State, req: Request) -> Response:
             "chunk_retry": 10,
             "chunk_retry_delay": 3,
             "chunk_size": file.chunk_size,
-            "endpoint": endpoint,
-            "endpoints": [endpoint, *(_endpoint(req, other) for other in others)],
+            "endpoint": chosen,
+            "endpoints": [chosen, *(endpoint(other) for other in others)],
             "expose_params": None,
             "put_query": "os=upos&profile=ugcupos%2Fbup",
             "threads": 3,
@@ -342,7 +377,14 @@ def preupload(state: State, req: Request) -> Response:
     )
 
 
-# The UPOS host: /upos-<line>/OK, init, chunks, complete
+def _throttled(style: str) -> Response:
+    """§3.3, §8: preupload's "too fast", in the style the controls set."""
+    if style == "601":
+        return json_response({"code": 601, "message": "上传过快", "OK": 0})
+    return json_response({"OK": 0, "info": RATE_LIMIT_INFO}, status=406)
+
+
+# The UPOS hosts, at /upos-<zone>-upcdn<line>.bilivideo.com/: OK, init, chunks, complete
 
 
 def _authorize(state: State, req: Request, rest: str) -> Preupload | Response:
@@ -362,7 +404,7 @@ def _authorize(state: State, req: Request, rest: str) -> Preupload | Response:
 
 
 def serve(state: State, req: Request) -> Response:
-    """GET|POST /upos-<line>/…: the probe target, init and complete. Lock not held."""
+    """GET|POST /<upos host>/…: the probe target, init and complete. Lock not held."""
     match = UPOS_PATH.fullmatch(req.path)
     if match is None:
         return _text(404, "no such line")
@@ -496,7 +538,7 @@ def _check_chunk(upload: Upload, req: Request) -> dict[str, int] | str:
 
 
 def put_chunk(state: State, req: Request) -> Response:
-    """PUT /upos-<line>/<bucket>/<key>?partNumber=…: one chunk. Lock not held: the bytes are
+    """PUT /<upos host>/<bucket>/<key>?partNumber=…: one chunk. Lock not held: the bytes are
     written outside it, so chunks of a big file go in at once."""
     match = UPOS_PATH.fullmatch(req.path)
     if match is None:
@@ -509,7 +551,7 @@ def put_chunk(state: State, req: Request) -> Response:
         upload = upos.uploads.get(req.query.get("uploadId", ""))
         if upload is None or upload.file is not file:
             return _text(404, "no such upload")
-        upload.count_put(_int(req.query.get("partNumber")))
+        upload.count_put(_int(req.query.get("partNumber")), match["line"])
         failed = upos.faults.take(_int(req.query.get("partNumber")))
         delay = upos.faults.delay
         checked = _check_chunk(upload, req)
@@ -545,14 +587,16 @@ def _write_at(path: Path, offset: int, data: bytes) -> None:
 def take_cut(state: State, target: str) -> bool:
     """Whether the chunk PUT to `target` (path and query) is one of the next `cut_next`: the
     server then reads half its body and resets the connection. It counts as a PUT."""
-    query = dict(parse_qsl(target.partition("?")[2], keep_blank_values=True))
+    path, _, query_string = target.partition("?")
+    query = dict(parse_qsl(query_string, keep_blank_values=True))
+    match = UPOS_PATH.fullmatch(path)
     with state.lock:
         faults = state.upos.faults
         upload = state.upos.uploads.get(query.get("uploadId", ""))
-        if faults.cut_next <= 0 or upload is None:
+        if faults.cut_next <= 0 or upload is None or match is None:
             return False
         faults.cut_next -= 1
-        upload.count_put(_int(query.get("partNumber")))
+        upload.count_put(_int(query.get("partNumber")), match["line"])
         return True
 
 
@@ -627,7 +671,8 @@ class UposControls:
             self.state.upos.faults = ChunkFaults()
 
     def set_upos_line(self, line: str, *, probe_delay: float) -> None:
-        """The line's probe target (/upos-<line>/OK) answers after `probe_delay` seconds."""
+        """The line's probe target (//upos-cs-upcdn<line>.bilivideo.com/OK) answers after
+        `probe_delay` seconds."""
         if not LINE_NAME.fullmatch(str(line)):
             raise ControlError(f"bad line name {line!r}: [a-z0-9]+")
         if float(probe_delay) < 0:
@@ -644,7 +689,9 @@ class UposControls:
 
     def upos_rate_limit(self, times: int = 1, style: str = "406") -> None:
         """The next `times` preuploads are throttled (§3.3): style "406" answers HTTP 406
-        {"OK":0,"info":"您上传视频过快…"}, "601" HTTP 200 {"code":601,"message":"上传过快","OK":0}."""
+        {"OK":0,"info":"您上传视频过快…"}, "601" HTTP 200 {"code":601,"message":"上传过快","OK":0}.
+        The style is also the one the hourly budget (rule "preupload_budget") answers in: set
+        it with times=0 to change only that."""
         if str(style) not in RATE_LIMIT_STYLES:
             raise ControlError('style must be "406" or "601"')
         if int(times) < 0:

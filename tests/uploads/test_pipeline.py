@@ -118,7 +118,13 @@ def test_a_failing_line_is_left_for_another(
     config.lines = "bda2"
     config.save()
     control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
-    fakebili.inject("/upos-bda2/*", "http_status", status=502, times=None, method="PUT")
+    fakebili.inject(
+        "/upos-cs-upcdnbda2.bilivideo.com/*",
+        "http_status",
+        status=502,
+        times=None,
+        method="PUT",
+    )
     path = recordings / "line.flv"
     md5 = random_file(path, 8 * MiB)
 

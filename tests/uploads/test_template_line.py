@@ -85,7 +85,13 @@ def broken_bda2(fakebili: Any) -> None:
     config = Configuration.load()
     config.lines = "bda2"
     config.save()
-    fakebili.inject("/upos-bda2/*", "http_status", status=502, times=None, method="PUT")
+    fakebili.inject(
+        "/upos-cs-upcdnbda2.bilivideo.com/*",
+        "http_status",
+        status=502,
+        times=None,
+        method="PUT",
+    )
 
 
 def test_the_uploader_uses_the_templates_line(
