@@ -3,15 +3,19 @@
 (issue 4, item 9).
 
 Everything runs on loopback against the fake Bilibili (tests/fakebili), in this process's
-threads. Each room loops a noisy 720p H.264 + AAC clip made here by ffmpeg (its measured
-bitrate is printed) at real time, and ends its broadcast after --seconds of stream time, so
-every recorder gets the same seconds of the same stream.
+threads, with every strict rule on (WBI-signed play info, a CDN that wants browser headers and
+sends FLV close-delimited from its second host). Each room loops a noisy 720p H.264 + AAC clip
+made here by ffmpeg (its measured bitrate is printed) at real time, and ends its broadcast after
+--seconds of stream time, so every recorder gets the same seconds of the same stream. The rooms
+alternate between the two CDN hosts, the close-delimited one first: with --streams 1 the stream
+comes close-delimited, with more half of them do and half come chunked.
 
 - ours: one process per stream, as a django-q2 worker records one streamer, running the
-  loop of Recorder._pump_flv (recorder/recording.py) without the database:
-  requests.get(stream=True) → ChunkStream → flv.FlvReader → flv.Segmenter (split_time 3600)
-  writing to a temp dir.
-- ffmpeg: `ffmpeg -v error -i <url> -c copy -f flv <out>`, one process per stream.
+  loop of Recorder._pump_flv (recorder/recording.py) without the database: the product's CDN
+  client (cdn.session(), open_stream, Stream.chunks: bounded reads, whatever the framing) →
+  ChunkStream → flv.FlvReader → flv.Segmenter (split_time 3600) writing to a temp dir.
+- ffmpeg: `ffmpeg -v error -user_agent … -referer … -i <url> -c copy -f flv <out>`, one process
+  per stream.
 
 Per process: total CPU (user + system, from wait4), the steady CPU rate (from /proc/<pid>/stat,
 from a second after its first output bytes to a second before its stream ends; start-up and
@@ -34,6 +38,7 @@ from __future__ import annotations
 # imported inside the functions that use them, so that a worker holds what a recording needs.
 import itertools
 import json
+import math
 import os
 import sys
 import time
@@ -87,12 +92,11 @@ class Run:
 def worker(url: str, directory: Path) -> None:
     """Record `url` until it ends; print what was recorded as one JSON line.
 
-    The loop is Recorder._pump_flv's: response chunks counted (Recorder._counted), ChunkStream,
-    FlvReader, Segmenter.feed, and per tag Recorder._beat's clock check (its database write is
-    every few seconds).
+    The loop is Recorder._pump_flv's: the CDN client's chunks counted (Recorder._counted),
+    ChunkStream, FlvReader, Segmenter.feed, and per tag Recorder._beat's clock check (its
+    database write is every few seconds).
     """
-    import requests
-
+    from biliup_site.bilibili import cdn
     from recorder import flv
     from recorder.chunks import ChunkStream
 
@@ -112,12 +116,11 @@ def worker(url: str, directory: Path) -> None:
         flv.Segmenter(
             lambda: next(names), split_time=3600, on_closed=segments.append
         ) as segmenter,
-        requests.get(
-            url, stream=True, timeout=(5, 10), headers={"Referer": ""}
-        ) as response,
+        cdn.open_stream(cdn.session(), url, 10) as stream,
     ):
-        response.raise_for_status()
-        chunks = counted(response.iter_content(chunk_size=None))
+        if stream.status_code != 200:
+            raise SystemExit(f"the CDN answered HTTP {stream.status_code}")
+        chunks = counted(stream.chunks())
         for tag in flv.FlvReader(ChunkStream(chunks)):
             segmenter.feed(tag)
             tags += 1
@@ -194,26 +197,40 @@ def make_clip(path: Path, bitrate: str) -> float:
     return path.stat().st_size * 8 / media.probe(path, decode=False).duration / 1e6
 
 
-def stream_url(api: str, room_id: int) -> str:
-    """The room's first HTTP-FLV URL from play info (host + base_url + extra, §6.4)."""
+def stream_url(api: str, room_id: int, host: int) -> str:
+    """The room's HTTP-FLV URL on CDN host `host` (0: chunked, 1: close-delimited) from play
+    info (host + base_url + extra, §6.4), asked for WBI-signed with nav's keys (§7.3)."""
     import requests
 
+    from biliup_site.bilibili import http
+    from biliup_site.bilibili.sign import wbi_keys_from_urls, wbi_mixin_key, wbi_sign
+
+    wbi = requests.get(f"{api}/x/web-interface/nav", timeout=10).json()["data"][
+        "wbi_img"
+    ]
+    mixin = wbi_mixin_key(*wbi_keys_from_urls(wbi["img_url"], wbi["sub_url"]))
+    params = {
+        "room_id": room_id,
+        "protocol": "0,1",
+        "format": "0,1,2",
+        "codec": "0,1",
+        "qn": 10000,
+        "platform": "web",
+        "web_location": "444.8",
+    }
     response = requests.get(
         f"{api}/xlive/web-room/v2/index/getRoomPlayInfo",
-        params={
-            "room_id": room_id,
-            "protocol": "0,1",
-            "format": "0,1,2",
-            "codec": "0,1",
-            "qn": 10000,
-            "platform": "web",
-        },
+        params=wbi_sign(params, mixin),
+        headers={"User-Agent": http.BROWSER_UA, "Referer": http.LIVE_REFERER},
         timeout=10,
     )
     response.raise_for_status()
-    playurl = response.json()["data"]["playurl_info"]["playurl"]
+    body = response.json()
+    if body["code"] != 0:
+        raise RuntimeError(f"play info of room {room_id}: {body}")
+    playurl = body["data"]["playurl_info"]["playurl"]
     codec = playurl["stream"][0]["format"][0]["codec"][0]
-    info = codec["url_info"][0]
+    info = codec["url_info"][host % len(codec["url_info"])]
     return f"{info['host']}{codec['base_url']}{info['extra']}"
 
 
@@ -226,7 +243,7 @@ def compile_worker() -> None:
     """
     import py_compile
 
-    for name in ("recorder/__init__.py", "recorder/flv.py", "recorder/chunks.py", "bench/record.py"):  # fmt: skip
+    for name in ("recorder/__init__.py", "recorder/flv.py", "recorder/amf.py", "recorder/chunks.py", "bench/record.py", "biliup_site/bilibili/cdn.py", "biliup_site/bilibili/http.py"):  # fmt: skip
         py_compile.compile(str(ROOT / name), doraise=True)
 
 
@@ -235,8 +252,12 @@ def spawn(tool: str, url: str, directory: Path) -> Run:
 
     directory.mkdir(parents=True)
     if tool == "ffmpeg":
+        from biliup_site.bilibili import http
+
         out = directory / "out.flv"
-        argv = ["ffmpeg", "-nostdin", "-v", "error", "-i", url, "-c", "copy", "-f", "flv", str(out)]  # fmt: skip
+        # The headers the CDN wants (cdn.session() sends the same).
+        headers = ["-user_agent", http.BROWSER_UA, "-referer", http.LIVE_REFERER]
+        argv = ["ffmpeg", "-nostdin", "-v", "error", *headers, "-i", url, "-c", "copy", "-f", "flv", str(out)]  # fmt: skip
     else:
         # As a module, not a script: its code then comes from the .pyc (compile_worker()).
         argv = [sys.executable, "-m", "bench.record", "--worker", url, str(directory)]
@@ -326,7 +347,8 @@ def measure(
         fake.set_live(room, 0)  # end whatever a previous phase left running
         fake.set_live(room, 1)
         fake.set_stream(room, offline_after_seconds=seconds)
-    urls = [stream_url(fake.url, room) for room in rooms]
+    # The first stream (and every other one) from the close-delimited host.
+    urls = [stream_url(fake.url, room, i + 1) for i, room in enumerate(rooms)]
     phase = workdir / f"{tool}-{len(rooms)}"
     phase.mkdir()
     start = time.monotonic()
@@ -445,6 +467,14 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _ratio(ours: dict[str, Any], base: dict[str, Any], key: str) -> float:
+    """ours / ffmpeg; nan when ffmpeg's figure is 0 (a short --seconds leaves its steady window
+    with no CPU tick at all) or unknown."""
+    if not base[key] or math.isnan(base[key]):
+        return float("nan")
+    return ours[key] / base[key]
+
+
 def print_table(
     counts: list[int], results: dict[tuple[int, str], dict[str, Any]], seconds: float
 ) -> None:
@@ -467,8 +497,8 @@ def print_table(
             ratios = ""
             if tool == "ours":
                 ratios = (
-                    f" {r['cpu'] / base['cpu']:6.2f} {r['rate'] / base['rate']:8.2f} "
-                    f"{r['rss'] / base['rss']:5.2f} {r['anon'] / base['anon']:6.2f}"
+                    f" {_ratio(r, base, 'cpu'):6.2f} {_ratio(r, base, 'rate'):8.2f} "
+                    f"{_ratio(r, base, 'rss'):5.2f} {_ratio(r, base, 'anon'):6.2f}"
                 )
             print(
                 f"{n:>7} {tool:6} {r['cpu']:6.3f} {r['rate'] * 100:8.2f} {r['rss']:6.1f} "

@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 import math
 import struct
+import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
 
-from recorder import files
+from recorder import amf, files
 from recorder.files import Segment
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,12 @@ READ_SIZE = 256 * 1024
 # Each segment file's write buffer: about ten writes a second at 6 Mbit/s instead of one per
 # frame. A killed recorder loses at most this (finalize_part trims to the last whole tag).
 WRITE_BUFFER = 64 * 1024
+# ...and at most this much time: a low-bitrate stream (an audio room) fills 64 KiB in seconds,
+# and the file on disk should grow while the room is live.
+FLUSH_SECONDS = 0.5
+# The frames of the last GOP remembered to recognise it when a CDN resends it after a reconnect;
+# a stream without keyframes (audio only) starts over at this many.
+MAX_GOP_FRAMES = 2048
 
 
 class FlvError(ValueError):
@@ -233,125 +241,12 @@ class FlvReader:
         return b"".join(parts), start
 
 
-# --- AMF0 script data -------------------------------------------------------------------
-
-
-class _AmfError(ValueError):
-    pass
-
-
-def parse_script(data: bytes) -> tuple[str, dict[str, object]]:
-    """A script tag's name ("onMetaData") and properties, as far as they parse.
-
-    Encoders disagree on details (missing end markers, odd types), so whatever parsed before
-    the first problem is kept rather than dropping the whole tag.
-    """
-    name: object = ""
-    props: dict[str, object] = {}
-    try:
-        name, pos = _amf_value(data, 0, 0)
-        if data[pos] in (3, 8):  # object, or ECMA array (whose count we need not trust)
-            _amf_properties(data, pos + (5 if data[pos] == 8 else 1), 1, props)
-    except (_AmfError, IndexError, struct.error):
-        pass
-    return (name if isinstance(name, str) else ""), props
-
-
-def _amf_value(buf: bytes, pos: int, depth: int) -> tuple[object, int]:
-    if depth > 16:
-        raise _AmfError("AMF0 nested too deep")
-    marker = buf[pos]
-    pos += 1
-    if marker == 0:  # number
-        return _DOUBLE.unpack_from(buf, pos)[0], pos + 8
-    if marker == 1:  # boolean
-        return buf[pos] != 0, pos + 1
-    if marker in (2, 12):  # string, long string
-        width = 2 if marker == 2 else 4
-        end = pos + width + int.from_bytes(buf[pos : pos + width])
-        return buf[pos + width : end].decode("utf-8", "replace"), end
-    if marker in (3, 8):  # object, ECMA array (which has a count we need not trust)
-        props: dict[str, object] = {}
-        pos = _amf_properties(buf, pos + (4 if marker == 8 else 0), depth + 1, props)
-        return props, pos
-    if marker in (5, 6):  # null, undefined
-        return None, pos
-    if marker == 10:  # strict array
-        count = _U32.unpack_from(buf, pos)[0]
-        pos += 4
-        items = []
-        for _ in range(count):  # a bogus count runs out of bytes: IndexError
-            item, pos = _amf_value(buf, pos, depth + 1)
-            items.append(item)
-        return items, pos
-    if marker == 11:  # date: ms since the epoch and a time zone nobody uses
-        return _DOUBLE.unpack_from(buf, pos)[0], pos + 10
-    raise _AmfError(f"unsupported AMF0 type {marker}")
-
-
-def _amf_properties(
-    buf: bytes,
-    pos: int,
-    depth: int,
-    props: dict[str, object],
-    numbers: dict[str, int] | None = None,
-) -> int:
-    """Read key/value pairs into props up to the end marker; numbers gets value offsets."""
-    while pos < len(buf):  # some encoders leave out the end marker
-        n = int.from_bytes(buf[pos : pos + 2])
-        if n == 0 and buf[pos + 2] == 9:
-            return pos + 3
-        key = buf[pos + 2 : pos + 2 + n].decode("utf-8", "replace")
-        pos += 2 + n
-        if numbers is not None and buf[pos] == 0:
-            numbers[key] = pos + 1
-        props[key], pos = _amf_value(buf, pos, depth)
-    return pos
-
-
-def _metadata_offsets(data: bytes) -> dict[str, int]:
-    """Offsets in an onMetaData tag's data of its top-level numbers (to patch in place)."""
-    numbers: dict[str, int] = {}
-    try:
-        name, pos = _amf_value(data, 0, 0)
-        if name == "onMetaData" and data[pos] in (3, 8):
-            _amf_properties(data, pos + (5 if data[pos] == 8 else 1), 1, {}, numbers)
-    except (_AmfError, IndexError, struct.error):
-        pass
-    return numbers
-
-
-def _metadata_tag(
-    values: dict[str, float | bool | str],
-) -> tuple[bytes, dict[str, int]]:
-    """onMetaData as an ECMA array, and where each number's 8 bytes sit in it.
-
-    AMF0 numbers are fixed-width doubles, so duration and filesize can be written as 0 now and
-    overwritten in place at close without changing the tag's size.
-    """
-    out = bytearray(b"\x02\x00\x0aonMetaData\x08" + _U32.pack(len(values)))
-    offsets: dict[str, int] = {}
-    for key, value in values.items():
-        name = key.encode()
-        out += len(name).to_bytes(2) + name
-        if isinstance(value, bool):
-            out += b"\x01" + bytes([value])
-        elif isinstance(value, int | float):
-            offsets[key] = len(out) + 1
-            out += b"\x00" + _DOUBLE.pack(value)
-        else:
-            text = value.encode()
-            out += b"\x02" + len(text).to_bytes(2) + text
-    out += b"\x00\x00\x09"
-    return bytes(out), offsets
-
-
 def read_metadata(path: Path) -> dict[str, object]:
     """The onMetaData properties of an FLV file ({} if it has none before its first frame)."""
     with open(path, "rb") as f:
         for tag in FlvReader(f):
             if tag.is_script:
-                name, props = parse_script(tag.data)
+                name, props = amf.parse_script(tag.data)
                 if name == "onMetaData":
                     return props
             elif not tag.is_sequence_header:
@@ -441,6 +336,7 @@ class _Output:
     meta_at: dict[str, int] = field(default_factory=dict)  # file offsets of the numbers
     # The last timestamp written, per kind.
     last: dict[int, int] = field(default_factory=dict)
+    flushed: float = 0.0  # monotonic time of the last flush to disk
 
 
 class Segmenter:
@@ -454,7 +350,9 @@ class Segmenter:
     start; it may raise to refuse one (a disk guard).
 
     Feeding the tags of a reconnected stream into the same Segmenter continues the segment:
-    the timestamp repair joins the two.
+    the timestamp repair joins the two. Call reconnected() before a new connection's tags: a
+    CDN starts a new pull with the last GOP it sent the previous one (same frames, same
+    timestamps), and those frames are dropped rather than recorded twice.
     """
 
     def __init__(
@@ -476,6 +374,18 @@ class Segmenter:
         self._metadata_fresh = False
         self._out: _Output | None = None
         self._closed = False
+        # The frames since the last keyframe, as (kind, wire timestamp, size, CRC-32); after a
+        # reconnect, the ones a resent GOP repeats, until the first frame that is new.
+        self._gop: set[tuple[int, int, int, int]] = set()
+        self._resent: set[tuple[int, int, int, int]] | None = None
+        self.resent_frames = 0  # frames dropped as resent after a reconnect
+        self.resent_bytes = 0
+
+    def reconnected(self) -> None:
+        """The next tags come from a new connection to the stream: those at its start that
+        repeat the last GOP fed so far (kind, timestamp and bytes) are dropped, up to the first
+        frame that does not."""
+        self._resent = set(self._gop)
 
     def __enter__(self) -> Segmenter:
         return self
@@ -517,13 +427,16 @@ class Segmenter:
             return
         if packet == 2 and kind == VIDEO:
             return  # an end-of-sequence marker mid-stream makes players stop
+        keyframe = kind == VIDEO and (data[0] >> 4) & 0x07 == 1  # Tag.is_keyframe
+        if not self._is_new(kind, tag.timestamp, data, keyframe):
+            return
         # Repair every frame, written or not, so the timeline stays continuous across gaps.
         if self._origin is None:
             self._origin = tag.timestamp
         timestamp = self._tracks[kind].repair(tag.timestamp - self._origin)
         if packet is not None and kind not in self._headers:
             return  # AVC/HEVC/AAC frames cannot be decoded before their sequence header
-        if kind == VIDEO and (data[0] >> 4) & 0x07 == 1:  # a keyframe (Tag.is_keyframe)
+        if keyframe:
             reason = "start" if self._out is None else self._split_reason(timestamp)
             if reason:
                 if self._out is not None:
@@ -531,6 +444,20 @@ class Segmenter:
                 self._open(timestamp)
         if self._out is not None:
             self._write(kind, timestamp - self._out.base, data)
+
+    def _is_new(self, kind: int, timestamp: int, data: bytes, keyframe: bool) -> bool:
+        """False for a frame of a GOP resent after a reconnect; remembers the others."""
+        key = (kind, timestamp, len(data), zlib.crc32(data))
+        if self._resent is not None:
+            if key in self._resent:
+                self.resent_frames += 1
+                self.resent_bytes += len(data)
+                return False
+            self._resent = None
+        if keyframe or len(self._gop) >= MAX_GOP_FRAMES:
+            self._gop = set()
+        self._gop.add(key)
+        return True
 
     def close(self) -> None:
         """Close and rename the current segment. Safe to call again, and after an error."""
@@ -549,7 +476,7 @@ class Segmenter:
         return None
 
     def _take_metadata(self, tag: Tag) -> None:
-        name, props = parse_script(tag.data)
+        name, props = amf.parse_script(tag.data)
         if name != "onMetaData":
             return  # other script data (cue points, text) is not carried over
         self._metadata = {
@@ -604,7 +531,7 @@ class Segmenter:
         try:
             file.write(file_header(audio=AUDIO in self._headers, video=True))
             out.size = 13
-            data, offsets = _metadata_tag(self._metadata_values())
+            data, offsets = amf.metadata_tag(self._metadata_values())
             out.meta_at = {key: 13 + 11 + offset for key, offset in offsets.items()}
             self._write_tag(out, SCRIPT, 0, data)
             for kind in (VIDEO, AUDIO):
@@ -619,12 +546,17 @@ class Segmenter:
         assert self._out is not None
         # Audio that was captured just before the opening keyframe would be negative: 0 instead.
         timestamp = max(timestamp, 0)
+        out = self._out
         try:
-            self._write_tag(self._out, kind, timestamp, data)
+            self._write_tag(out, kind, timestamp, data)
+            now = time.monotonic()
+            if now - out.flushed >= FLUSH_SECONDS:
+                out.file.flush()
+                out.flushed = now
         except OSError:
             self._salvage()
             raise
-        self._out.last[kind] = timestamp
+        out.last[kind] = timestamp
 
     @staticmethod
     def _write_tag(out: _Output, kind: int, timestamp: int, data: bytes) -> None:
@@ -745,7 +677,7 @@ def _scan(path: Path) -> _Scan | None:
                 if tag.is_script and frames == 0 and not meta_at:
                     start = reader.position - len(tag.data)
                     meta_at = {
-                        k: start + v for k, v in _metadata_offsets(tag.data).items()
+                        k: start + v for k, v in amf.metadata_offsets(tag.data).items()
                     }
                 elif not tag.is_script and tag.data and tag.packet_type not in (0, 2):
                     frames += 1

@@ -101,8 +101,9 @@ class HlsSegmenter:
             raise
         out.size += len(data)
         out.duration += media.duration
+        # Each segment reaches the disk as it comes, before the index says where it ends (TS).
+        out.file.flush()
         if out.index is not None:
-            out.file.flush()
             out.index.write(_OFFSET.pack(out.size))
             out.index.flush()
         self._elapsed += media.duration

@@ -2,14 +2,22 @@
 
 `open_stream` opens an HTTP-FLV pull and hands its body out as it arrives; `HlsReader` follows a
 live HLS playlist and yields each new media segment once, in order. Both work on a session the
-caller holds for the whole recording (session(), or the streamlink bridge's with its plugin's
-headers and cookies), since other platforms' streams come the same way. Network failures leave
-as CdnError; HlsReader ends instead, as a dropped FLV connection does, and the caller reconnects.
-What the bytes are (FLV tags, TS or fMP4 segments) and where they go is the recorder's.
+caller holds for the whole recording: session() for Bilibili's CDN, or the streamlink bridge's
+(with its plugin's headers and cookies), since other platforms' streams come the same way.
+Network failures leave as CdnError; HlsReader ends instead, as a dropped FLV connection does,
+and the caller reconnects. What the bytes are (FLV tags, TS or fMP4 segments) and where they go
+is the recorder's.
+
+The CDN refuses (403) a request without a browser User-Agent and the live Referer, FLV, playlist
+and every segment alike, so session() sends both, and the account's cookies. Some CDN nodes
+send FLV close-delimited (no length, not chunked: the body ends when the connection closes), so
+the body is read with one socket read at a time, at most CHUNK_BYTES: whatever the framing, the
+bytes are handed on as soon as they arrive and memory stays flat however long the stream.
 
 Playlists are parsed by streamlink's M3U8 parser (a dependency already, for other platforms).
 
-Reference: ../shared/reference/bilibili-protocol.md §6.4 (a play URL is fetched with a plain GET).
+Reference: ../shared/reference/bilibili-protocol.md §6.4 (a play URL is fetched with a plain
+GET); bilibili-2026.md "Live rooms and the stream CDN" (headers, close-delimited FLV).
 """
 
 from __future__ import annotations
@@ -19,12 +27,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 import urllib3
-from streamlink.stream.hls.m3u8 import parse_m3u8
 
-from biliup_site.bilibili.http import Session
+from biliup_site.bilibili.http import LIVE_REFERER, Session
+from biliup_site.bilibili.http import session as web_session
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +41,29 @@ CONNECT_SECONDS = 5
 SEGMENT_TRIES = 3
 # Sequence numbers this far below the last one written mean a new stream, not an old window.
 RESTART_BELOW = 1000
+# The most one read of a stream body takes (a socket read returns less when less has come).
+CHUNK_BYTES = 64 * 1024
+# A playlist or a segment bigger than this is not one (a 2 s segment at 100 Mbit/s is 25 MB):
+# refused rather than held in memory.
+MAX_PLAYLIST_BYTES = 1024 * 1024
+MAX_SEGMENT_BYTES = 64 * 1024 * 1024
 
 
-def session() -> Session:
-    """A plain session for stream pulls: requests' default headers, no cookies (the caller can
-    also hand over the streamlink bridge's session, which is of the same type)."""
-    return Session()
+def session(
+    credential: dict[str, Any] | None = None, room: int | None = None
+) -> Session:
+    """A session for Bilibili's stream CDN: a browser User-Agent, the room's page as Referer
+    (the live site's when no room is given) and the credential's cookies, as the web player
+    sends them; without them the CDN answers 403 (bilibili-2026.md "Live rooms and the stream
+    CDN"). The streamlink bridge hands over its own session instead, of the same type."""
+    sess = web_session(credential)
+    sess.headers["Referer"] = f"{LIVE_REFERER}{room}" if room else LIVE_REFERER
+    return sess
 
 
 class CdnError(Exception):
     """The stream's connection failed or dropped: refused, reset, cut off mid-body, or silent
-    for longer than the read timeout. `cause` names what went wrong (e.g. ReadTimeout)."""
+    for longer than the read timeout. `cause` names what went wrong (e.g. ReadTimeoutError)."""
 
     def __init__(self, cause: BaseException) -> None:
         self.cause = type(cause).__name__
@@ -60,10 +81,19 @@ class Stream:
         self.status_code = response.status_code
 
     def chunks(self) -> Iterator[bytes]:
-        """The body in the chunks the network delivers them (no fixed size). Raises CdnError
-        when the connection drops or stays silent for the read timeout."""
+        """The body as it arrives, in pieces of at most CHUNK_BYTES, whatever its framing
+        (chunked, Content-Length or close-delimited). Raises CdnError when the connection drops
+        or stays silent for the read timeout.
+
+        Not requests' iter_content(): with chunk_size=None it reads a body that is neither
+        chunked nor sized to its end before yielding anything, and with a size it waits until
+        that many bytes have come. read1() does one socket read (http.client decodes chunked
+        framing under it), so a slow stream's bytes are handed on at once.
+        """
+        raw = self._response.raw
         try:
-            yield from self._response.iter_content(chunk_size=None)
+            while data := raw.read1(CHUNK_BYTES, decode_content=True):
+                yield data
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise CdnError(exc) from exc
 
@@ -81,6 +111,20 @@ def open_stream(http: Session, url: str, read_timeout: float) -> Iterator[Stream
         raise CdnError(exc) from exc
     with response:
         yield Stream(response)
+
+
+def read_body(response: requests.Response, limit: int) -> bytes | None:
+    """A whole (small) body, read CHUNK_BYTES at a time; None when it is bigger than `limit`.
+    Network failures raise as requests' exceptions."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK_BYTES):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 # --- HLS -------------------------------------------------------------------------------------
@@ -156,18 +200,30 @@ class HlsReader:
             time.sleep(min(max((playlist.targetduration or 2) / 2, 0.2), 5))
 
     def _playlist(self):  # noqa: ANN202 (streamlink's M3U8 is generic)
+        # Imported here: a recorder that pulls only FLV need not load streamlink.
+        from streamlink.stream.hls.m3u8 import parse_m3u8
+
         try:
-            response = self.http.get(self.url, timeout=(CONNECT_SECONDS, self.timeout))
+            with self.http.get(
+                self.url, stream=True, timeout=(CONNECT_SECONDS, self.timeout)
+            ) as response:
+                # Read whatever the answer, an error page too: the connection stays usable.
+                body = read_body(response, MAX_PLAYLIST_BYTES)
+                url = response.url
+                if response.status_code != 200:
+                    logger.info(
+                        "Playlist %s answered HTTP %s", self.url, response.status_code
+                    )
+                    return None
         except requests.RequestException as exc:
             logger.info("Playlist %s: %s", self.url, exc.__class__.__name__)
             return None
-        if response.status_code != 200:
-            logger.info("Playlist %s answered HTTP %s", self.url, response.status_code)
-            return None
-        text = response.text
+        if body is None:
+            raise HlsError(f"a playlist of more than {MAX_PLAYLIST_BYTES} bytes")
+        text = body.decode("utf-8", "replace")
         if not text.startswith("#EXTM3U"):
             raise HlsError(f"not an M3U8 playlist: {text[:40]!r}")
-        playlist = parse_m3u8(text, base_uri=response.url)
+        playlist = parse_m3u8(text, base_uri=url)
         if playlist.is_master:
             # A multivariant playlist: follow its best variant from now on.
             variants = sorted(
@@ -195,11 +251,18 @@ class HlsReader:
         return fresh
 
     def _get(self, uri: str) -> bytes | None:
+        """A segment (or init section), retried on failures; None when it cannot be had.
+        One segment at a time is held in memory, and at most MAX_SEGMENT_BYTES of it."""
         for attempt in range(SEGMENT_TRIES):
             try:
-                response = self.http.get(uri, timeout=(CONNECT_SECONDS, self.timeout))
-                if response.status_code == 200:
-                    return response.content
+                with self.http.get(
+                    uri, stream=True, timeout=(CONNECT_SECONDS, self.timeout)
+                ) as response:
+                    data = read_body(response, MAX_SEGMENT_BYTES)
+                    if response.status_code == 200:
+                        if data is None:
+                            logger.warning("Segment %s is too big: skipped", uri)
+                        return data
                 logger.info("Segment %s answered HTTP %s", uri, response.status_code)
                 if response.status_code == 404:
                     return None  # gone from the CDN: retrying won't bring it back

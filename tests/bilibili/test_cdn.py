@@ -1,14 +1,17 @@
-"""Pulling live streams from the fake's CDN: an HTTP-FLV body as it arrives, its failures as
-CdnError, and HlsReader following a live playlist."""
+"""Pulling live streams from the fake's CDN (strict: browser headers, expiring URLs,
+close-delimited FLV on cn-gotcha04): an HTTP-FLV body as it arrives, in bounded pieces whatever
+its framing, its failures as CdnError, and HlsReader following a live playlist."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
+import requests
 
-from biliup_site.bilibili import cdn, live
+from biliup_site.bilibili import cdn, http, live
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +79,7 @@ def test_a_dropped_stream_is_a_cdn_error(flv_room: Any) -> None:
         pytest.raises(cdn.CdnError) as raised,
     ):
         _drain(stream)
-    assert raised.value.cause == "ChunkedEncodingError"
+    assert raised.value.cause == "ProtocolError"
 
 
 def test_a_stalled_stream_ends_after_the_read_timeout(flv_room: Any) -> None:
@@ -86,8 +89,52 @@ def test_a_stalled_stream_ends_after_the_read_timeout(flv_room: Any) -> None:
         pytest.raises(cdn.CdnError) as raised,
     ):
         _drain(stream)
-    assert raised.value.cause == "ConnectionError"
+    assert raised.value.cause == "ReadTimeoutError"
     flv_room.set_stream(ROOM, clear=True)
+
+
+def test_the_session_sends_what_the_cdn_asks_of_a_browser(flv_room: Any) -> None:
+    credential = flv_room.login()
+    with cdn.session(credential, ROOM).get(_url("flv"), stream=True, timeout=10) as r:
+        assert r.status_code == 200
+        sent = r.request.headers
+    assert sent["User-Agent"] == http.BROWSER_UA
+    assert sent["Referer"] == f"https://live.bilibili.com/{ROOM}"
+    assert "SESSDATA=" in sent["Cookie"]
+    assert cdn.session().headers["Referer"] == "https://live.bilibili.com/"
+    # What the CDN says to python-requests' defaults (tests/fakebili/test_cdn_strict.py).
+    with requests.get(_url("flv"), stream=True, timeout=10) as r:
+        assert r.status_code == 403
+
+
+@pytest.mark.parametrize("host", ["cn-gotcha04", "cn-gotcha01"])
+def test_every_byte_before_a_stall_is_handed_out_whatever_the_framing(
+    flv_room: Any, host: str
+) -> None:
+    """cn-gotcha04 sends FLV close-delimited, cn-gotcha01 chunked: either way the bytes come
+    out as they arrive, in pieces of at most CHUNK_BYTES, none held back waiting for more."""
+    flv_room.set_cdn(hosts=[host])
+    flv_room.set_stream(ROOM, stall_after_bytes=300_000)  # not a multiple of 64 KiB
+    pieces = []
+    with (
+        cdn.open_stream(cdn.session(), _url("flv"), 1) as stream,
+        pytest.raises(cdn.CdnError) as raised,
+    ):
+        for chunk in stream.chunks():
+            pieces.append(len(chunk))
+    assert raised.value.cause == "ReadTimeoutError"
+    assert sum(pieces) == 300_000
+    assert max(pieces) <= cdn.CHUNK_BYTES
+    flv_room.set_stream(ROOM, clear=True)
+
+
+def test_a_close_delimited_stream_ends_where_the_connection_does(flv_room: Any) -> None:
+    flv_room.set_cdn(hosts=["cn-gotcha04"])
+    flv_room.set_stream(ROOM, offline_after_seconds=3)
+    with cdn.open_stream(cdn.session(), _url("flv"), 10) as stream:
+        data = b"".join(stream.chunks())
+    assert data[:3] == b"FLV"
+    assert len(data) > 50_000
 
 
 # --- HLS -----------------------------------------------------------------------------------
@@ -119,3 +166,31 @@ def test_segments_gone_from_the_cdn_are_counted_as_missed(hls_room: Any) -> None
     reader, got = _read(_url("ts"), 5)
     assert reader.missed == 2
     assert len(got) == 5
+
+
+def test_a_reader_without_browser_headers_gets_nothing(hls_room: Any) -> None:
+    reader = cdn.HlsReader(requests.Session(), _url("ts"))
+    assert list(reader) == []
+    assert hls_room.cdn_log()["refused_headers"] == 1
+
+
+def test_a_body_too_big_to_hold_is_refused(hls_room: Any) -> None:
+    sess = cdn.session()
+    playlist = _url("ts")
+    first = next(
+        line
+        for line in sess.get(playlist, timeout=10).text.splitlines()
+        if line.endswith(".ts")
+    )
+    segment = urljoin(playlist, first)
+    with sess.get(segment, stream=True, timeout=10) as response:
+        size = int(response.headers["Content-Length"])
+        assert cdn.read_body(response, size - 1) is None
+    with sess.get(segment, stream=True, timeout=10) as response:
+        assert len(cdn.read_body(response, size) or b"") == size
+    # A body of no stated length is cut off once it passes the limit, not read to its end.
+    hls_room.set_hls_only(ROOM, False)
+    hls_room.set_cdn(hosts=["cn-gotcha04"])
+    with sess.get(_url("flv"), stream=True, timeout=10) as response:
+        assert "Content-Length" not in response.headers
+        assert cdn.read_body(response, 100_000) is None

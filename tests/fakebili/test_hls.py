@@ -16,19 +16,36 @@ import requests
 from tests import media
 from tests.fakebili import flvloop, hls
 from tests.fakebili.server import FakeBilibili
+from tests.fakebili.signing import BROWSER_HEADERS, wbi_signed
 from tests.fakebili.wire import ControlError
 
 TIMEOUT = 5
 ROOM = 23058
 PLAY_INFO = "/xlive/web-room/v2/index/getRoomPlayInfo"
 PARAMS = {"protocol": "0,1", "format": "0,1,2", "codec": "0,1", "qn": 10000}
+# What the CDN wants of every request (strict rule cdn_headers), as a browser sends it.
+BROWSER = BROWSER_HEADERS
+
+
+def play_info(fake: FakeBilibili, room_id: int = ROOM, **params: Any) -> Any:
+    """getRoomPlayInfo's data, WBI-signed with the keys nav serves (strict rule live_wbi)."""
+    query = {"room_id": room_id, "platform": "web", **PARAMS, **params}
+    signed = wbi_signed(fake, {**query, "web_location": "444.8"})
+    answer = requests.get(
+        fake.url + PLAY_INFO, params=signed, headers=BROWSER, timeout=TIMEOUT
+    ).json()
+    assert answer["code"] == 0, answer
+    return answer["data"]
+
+
+def cdn_get(url: str, **kwargs: Any) -> requests.Response:
+    """A CDN request as a browser sends it."""
+    return requests.get(url, headers=BROWSER, timeout=TIMEOUT, **kwargs)
 
 
 def hls_formats(fake: FakeBilibili, room_id: int = ROOM) -> dict[str, str]:
     """format name → playlist URL (first CDN), as play info offers them."""
-    params = {"room_id": room_id, "platform": "web", **PARAMS}
-    info = requests.get(fake.url + PLAY_INFO, params=params, timeout=TIMEOUT).json()
-    streams = info["data"]["playurl_info"]["playurl"]["stream"]
+    streams = play_info(fake, room_id)["playurl_info"]["playurl"]["stream"]
     urls = {}
     for stream in streams:
         if stream["protocol_name"] == "http_hls":
@@ -79,14 +96,14 @@ def parse(text: str) -> Playlist:
 
 
 def playlist(url: str) -> Playlist:
-    r = requests.get(url, timeout=TIMEOUT)
+    r = cdn_get(url)
     assert r.status_code == 200, r.status_code
     assert r.headers["Content-Type"] == "application/vnd.apple.mpegurl"
     return parse(r.text)
 
 
 def fetch(url: str) -> bytes:
-    r = requests.get(url, timeout=TIMEOUT)
+    r = cdn_get(url)
     assert r.status_code == 200, (url, r.status_code)
     return r.content
 
@@ -135,7 +152,7 @@ def test_play_info_offers_the_rooms_hls_formats(fake: FakeBilibili) -> None:
     assert fake.set_hls(ROOM, formats="fmp4")["hls_formats"] == "fmp4"
     assert list(hls_formats(fake)) == ["fmp4"]
     # The format no longer offered is not served either.
-    assert requests.get(urls["ts"], timeout=TIMEOUT).status_code == 404
+    assert cdn_get(urls["ts"]).status_code == 404
     fake.add_room(ROOM, hls_formats=["fmp4", "ts"])
     assert list(hls_formats(fake)) == ["ts", "fmp4"]
     with pytest.raises(ControlError):
@@ -145,9 +162,8 @@ def test_play_info_offers_the_rooms_hls_formats(fake: FakeBilibili) -> None:
 def test_an_hls_only_room_serves_hls_and_no_flv(fake: FakeBilibili) -> None:
     url = go_live(fake, "ts")
     assert playlist(url).segments
-    params = {"room_id": ROOM, **PARAMS, "protocol": "0"}
-    info = requests.get(fake.url + PLAY_INFO, params=params, timeout=TIMEOUT).json()
-    assert info["data"]["playurl_info"]["playurl"]["stream"] == []
+    info = play_info(fake, protocol="0")
+    assert info["playurl_info"]["playurl"]["stream"] == []
 
 
 def test_the_http_controls_set_formats_and_faults(fake: FakeBilibili) -> None:
@@ -214,7 +230,7 @@ def test_the_window_slides_with_time(fake: FakeBilibili) -> None:
     )
     fetch(urljoin(url, ten.segments[0][2]))
     ahead = urljoin(url, f"{ten.segments[-1][0] + 3}.m4s")
-    assert requests.get(ahead, timeout=TIMEOUT).status_code == 404
+    assert cdn_get(ahead).status_code == 404
 
     # Twice as fast from here: 5 s more bring 10 segments.
     fake.set_stream(ROOM, speed=2)
@@ -225,7 +241,7 @@ def test_the_window_slides_with_time(fake: FakeBilibili) -> None:
 
     fake.advance_clock(hls.KEEP)
     old = urljoin(url, ten.segments[0][2])
-    assert requests.get(old, timeout=TIMEOUT).status_code == 404
+    assert cdn_get(old).status_code == 404
 
 
 def test_past_the_end_of_the_media_it_wraps_after_a_discontinuity(
@@ -262,33 +278,34 @@ def test_an_offline_room_answers_404(fake: FakeBilibili) -> None:
     listed = playlist(url)
     segment = urljoin(url, listed.segments[0][2])
     init = urljoin(url, listed.init or "")
-    assert requests.get(segment, timeout=TIMEOUT).status_code == 200
+    assert cdn_get(segment).status_code == 200
     fake.set_live(ROOM, 0)
     for address in (url, segment, init):
-        assert requests.get(address, timeout=TIMEOUT).status_code == 404
+        assert cdn_get(address).status_code == 404
 
 
-def test_signs_are_checked_and_loose(fake: FakeBilibili) -> None:
+def test_signs_are_checked_and_segments_need_no_query(fake: FakeBilibili) -> None:
     url = go_live(fake, "ts")
     query = url.partition("?")[2]
     bad = url.replace("sign=", "sign=0")
-    assert requests.get(bad, timeout=TIMEOUT).status_code == 403
+    assert cdn_get(bad).status_code == 403
     segment = urljoin(url, playlist(url).segments[0][2])
-    assert requests.get(f"{segment}?{query}", timeout=TIMEOUT).status_code == 200
+    assert cdn_get(f"{segment}?{query}").status_code == 200
     bad_segment = f"{segment}?{query.replace('sign=', 'sign=0')}"
-    assert requests.get(bad_segment, timeout=TIMEOUT).status_code == 403
-    assert requests.get(segment, timeout=TIMEOUT).status_code == 200
+    assert cdn_get(bad_segment).status_code == 403
+    # The playlist's URIs are relative and carry no query, as Bilibili's do.
+    assert cdn_get(segment).status_code == 200
 
 
 def test_hls_faults_spoil_the_next_requests_then_pass(fake: FakeBilibili) -> None:
     url = go_live(fake, "fmp4")
     fake.set_hls(ROOM, fail_playlists=1, fail_segments=2, status=500)
-    assert requests.get(url, timeout=TIMEOUT).status_code == 500
+    assert cdn_get(url).status_code == 500
     listed = playlist(url)
     # Init segments are spared.
     fetch(urljoin(url, listed.init or ""))
     segment = urljoin(url, listed.segments[0][2])
-    statuses = [requests.get(segment, timeout=TIMEOUT).status_code for _ in range(3)]
+    statuses = [cdn_get(segment).status_code for _ in range(3)]
     assert statuses == [500, 500, 200]
 
 

@@ -194,6 +194,65 @@ def test_it_joins_a_reconnected_stream_into_the_same_segment(
     assert assert_plays(segments[0]).duration == pytest.approx(SECONDS, abs=0.5)
 
 
+@pytest.mark.parametrize("told", [True, False])
+def test_a_gop_resent_after_a_reconnect_is_written_once(
+    clip: Path, tmp_path: Path, told: bool
+) -> None:
+    """A CDN starts a new pull with the last GOP it sent the previous one, same timestamps
+    (bilibili-2026.md): told of the reconnect, the segmenter drops those frames; not told, it
+    would keep both copies."""
+    tags = read_tags(clip)
+    headers = [t for t in tags if t.is_script or t.is_sequence_header]
+    media_tags = [
+        t
+        for t in tags
+        if not (t.is_script or t.is_sequence_header or t.is_end_of_sequence)
+    ]
+    cut = next(i for i, t in enumerate(media_tags) if t.timestamp >= 6500)
+    gop = max(i for i, t in enumerate(media_tags[:cut]) if t.is_keyframe)
+    resent = media_tags[gop:cut]
+
+    segments: list[Segment] = []
+    with Segmenter(numbered(tmp_path), on_closed=segments.append) as segmenter:
+        flv.record(as_stream(headers + media_tags[:cut]), segmenter)
+        if told:
+            segmenter.reconnected()
+        flv.record(as_stream(headers + resent + media_tags[cut:]), segmenter)
+
+    [segment] = segments
+    video = [t.data for t in frames(segment.path) if t.is_video]
+    source = [t.data for t in media_tags if t.is_video]
+    if told:
+        assert video == source
+        assert segmenter.resent_frames == len(resent)
+        assert segment.jumps == 0
+        assert assert_plays(segment).duration == pytest.approx(SECONDS, abs=0.1)
+    else:
+        assert len(video) == len(source) + sum(t.is_video for t in resent)
+        assert segmenter.resent_frames == 0
+
+
+def test_a_reconnect_that_resends_nothing_loses_nothing(
+    clip: Path, tmp_path: Path
+) -> None:
+    tags = read_tags(clip)
+    headers = [t for t in tags if t.is_script or t.is_sequence_header]
+    media_tags = [
+        t
+        for t in tags
+        if not (t.is_script or t.is_sequence_header or t.is_end_of_sequence)
+    ]
+    half = len(media_tags) // 2
+    segments: list[Segment] = []
+    with Segmenter(numbered(tmp_path), on_closed=segments.append) as segmenter:
+        flv.record(as_stream(headers + media_tags[:half]), segmenter)
+        segmenter.reconnected()
+        flv.record(as_stream(headers + media_tags[half:]), segmenter)
+    assert segmenter.resent_frames == 0
+    video = [t for t in frames(segments[0].path) if t.is_video]
+    assert len(video) == sum(t.is_video for t in media_tags)
+
+
 def ffprobe_size(path: Path) -> tuple[int, int]:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "json", str(path)],

@@ -1,5 +1,6 @@
 """The recorder's pieces end to end, before the recording job exists: a live room's play URL from
-the fake Bilibili, its HTTP-FLV stream through FlvReader into a Segmenter, and ffprobe's verdict."""
+the (strict) fake Bilibili, its HTTP-FLV stream pulled by the CDN client through FlvReader into a
+Segmenter, and ffprobe's verdict."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from biliup_site.bilibili import live
+from biliup_site.bilibili import cdn, live
 from recorder import flv
+from recorder.chunks import ChunkStream
 from tests import media
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +44,10 @@ def test_a_live_room_is_recorded_into_decodable_segments(
         split_time=4,
         on_closed=closed.append,
     )
-    with requests.get(url.url, stream=True, timeout=10) as response:
-        response.raise_for_status()
-        for tag in _tags_until(iter(flv.FlvReader(response.raw)), 12):
+    with cdn.open_stream(cdn.session(room=ROOM), url.url, 10) as stream:
+        assert stream.status_code == 200
+        tags = flv.FlvReader(ChunkStream(stream.chunks()))
+        for tag in _tags_until(iter(tags), 12):
             segmenter.feed(tag)
     segmenter.close()
 
