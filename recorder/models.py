@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from biliup_site import live
@@ -50,6 +51,11 @@ class RecordingProgress(TypedDict, total=False):
     duration: float  # seconds of media recorded in the session's closed segments and the open one
     segments: int  # segments closed so far
     file: str  # the segment being written
+    # Bilibili rooms: the stream's quality against the room's best (see StreamerInfo).
+    stream: str  # format/codec, e.g. "flv/avc", "fmp4/hevc"
+    qn: int
+    origin_qn: int
+    logged_out: bool  # recorded without an account's cookies
 
 
 class StreamerRow(TypedDict):
@@ -59,8 +65,24 @@ class StreamerRow(TypedDict):
     upload_status: str
     state: str
     state_detail: str
+    restriction: str  # why a live cannot be recorded (Streamer.Restriction), or ""
     progress: RecordingProgress
     inner: StreamerDict
+
+
+def quality_note(qn: int, origin_qn: int, logged_out: bool) -> str:
+    """What to tell the user when a recording is below the room's best quality; "" when not.
+    qn values are opaque (accept_qn ranks them): only "different from the best" is told."""
+    if not qn or not origin_qn or qn == origin_qn:
+        return ""
+    if logged_out:
+        return gettext(
+            "Recording qn %(qn)s of %(origin)s: log in the upload template's account "
+            "for the original"
+        ) % {"qn": qn, "origin": origin_qn}
+    return gettext(
+        "Recording qn %(qn)s of %(origin)s: Bilibili offers this account no better"
+    ) % {"qn": qn, "origin": origin_qn}
 
 
 class Streamer(models.Model):
@@ -71,7 +93,18 @@ class Streamer(models.Model):
         CHECKING = "checking", _("Checking")
         WAITING = "waiting", _("Live, waiting for a download slot")
         RECORDING = "recording", _("Recording")
+        RESTRICTED = "restricted", _("Live, cannot be recorded")
         ERROR = "error", _("Error")
+
+    class Restriction(models.TextChoices):
+        """Lives that cannot be recorded (bilibili-2026.md "Special lives")."""
+
+        PAID = "paid", _("Paid live (DRM-protected): it cannot be recorded")
+        GUARD = (
+            "guard",
+            _("Guard-only live (舰长专属): Bilibili offers no stream to this account"),
+        )
+        PASSWORD = "password", _("Password-protected room: it cannot be recorded")
 
     # A room's page, or a stream named with streamlink's protocols (hls://https://...).
     url = models.CharField(max_length=500, unique=True)
@@ -112,6 +145,13 @@ class Streamer(models.Model):
     worker = models.CharField(max_length=255, blank=True)
     # What the running recording has done so far (see RecordingProgress), for pages and sockets.
     progress = models.JSONField(default=dict, blank=True)
+    # A live that cannot be recorded (state RESTRICTED): why, and which broadcast (its
+    # live_time). The watcher leaves the room alone until the broadcast changes or the user
+    # edits, pauses or resumes the streamer (lift_restriction).
+    restriction = models.CharField(
+        max_length=16, choices=Restriction.choices, blank=True
+    )
+    restricted_live_time = models.BigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -172,6 +212,52 @@ class Streamer(models.Model):
             task_name=f"check-{self.pk}",
         )
 
+    def lift_restriction(self) -> bool:
+        """Forget that the broadcast could not be recorded: the room is checked as any other.
+        True if there was a restriction to lift."""
+        now = timezone.now()
+        lifted = (
+            Streamer.objects.filter(pk=self.pk)
+            .exclude(restriction="")
+            .update(
+                restriction="",
+                restricted_live_time=0,
+                state=self.State.IDLE,
+                state_detail="",
+                state_changed=now,
+                updated=now,
+            )
+        )
+        if lifted:
+            self.refresh_from_db(
+                fields=[
+                    "restriction",
+                    "restricted_live_time",
+                    "state",
+                    "state_detail",
+                    "state_changed",
+                    "updated",
+                ]
+            )
+            live.notify(live.PROGRESS_GROUP, "job.changed", kind="streamer", pk=self.pk)
+        return bool(lifted)
+
+    def restriction_detail(self) -> str:
+        """The reason, in English: for the state detail the API shows and for the log."""
+        if not self.restriction:
+            return ""
+        with translation.override("en"):
+            return str(self.Restriction(self.restriction).label)
+
+    def quality_note(self) -> str:
+        """quality_note() of the running recording, "" when none or at the best quality."""
+        p = self.progress if self.state == self.State.RECORDING else {}
+        return quality_note(
+            int(p.get("qn") or 0),
+            int(p.get("origin_qn") or 0),
+            bool(p.get("logged_out")),
+        )
+
     def toggle_pause(self) -> None:
         """Working or Idle → Pause; Pause → Idle, as biliup's pause endpoint does."""
         # Flip in the database, not from this (maybe stale) instance: two quick clicks must
@@ -207,6 +293,7 @@ class Streamer(models.Model):
             "upload_status": self.upload_status,
             "state": "paused" if self.paused else self.state,
             "state_detail": self.state_detail,
+            "restriction": self.restriction,
             "progress": self.progress
             if self.state == self.State.RECORDING
             else RecordingProgress(),
@@ -235,6 +322,11 @@ class StreamerInfoDict(TypedDict):
     end_time: str | None
     video_path: str
     gaps: list[GapDict]
+    stream_format: str
+    qn: int
+    origin_qn: int
+    below_origin: bool
+    quality_note: str
 
 
 class StreamerInfo(models.Model):
@@ -256,6 +348,14 @@ class StreamerInfo(models.Model):
     live_cover_path = models.CharField(max_length=1024, blank=True)
     # Stream drops inside one session: [{"start": iso8601, "seconds": float}].
     gaps = models.JSONField(default=list, blank=True)
+    # What was recorded (Bilibili rooms): the stream's format/codec ("flv/avc", "fmp4/hevc"),
+    # its quality (qn) and the best the room has (accept_qn's first). When a part of the
+    # session was below the best (logged out: capped at 250; a quality loss after a
+    # reconnect), stream_qn is the worst part's. 0: not known (other platforms).
+    stream_format = models.CharField(max_length=32, blank=True)
+    stream_qn = models.PositiveIntegerField(default=0)
+    origin_qn = models.PositiveIntegerField(default=0)
+    logged_out = models.BooleanField(default=False)  # recorded without an account
 
     class Meta:
         ordering = ["-start_time", "-id"]
@@ -263,6 +363,15 @@ class StreamerInfo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.title} ({self.start_time:%Y-%m-%d %H:%M})"
+
+    @property
+    def below_origin(self) -> bool:
+        return (
+            bool(self.stream_qn and self.origin_qn) and self.stream_qn != self.origin_qn
+        )
+
+    def quality_note(self) -> str:
+        return quality_note(self.stream_qn, self.origin_qn, self.logged_out)
 
     def to_dict(self) -> StreamerInfoDict:
         files = list(self.files.all())
@@ -282,6 +391,11 @@ class StreamerInfo(models.Model):
             "end_time": self.end_time.isoformat() if self.end_time else None,
             "video_path": files[0].path if files else "",
             "gaps": self.gaps,
+            "stream_format": self.stream_format,
+            "qn": self.stream_qn,
+            "origin_qn": self.origin_qn,
+            "below_origin": self.below_origin,
+            "quality_note": self.quality_note(),
         }
 
 

@@ -39,13 +39,28 @@ from recorder.models import (
 logger = logging.getLogger(__name__)
 
 STALL_SECONDS = 10  # no bytes for this long: reconnect (BililiveRecorder's watchdog)
+# Play URLs expire (`expires=`): the next CDN of a list older than this is not tried, the list
+# is asked for again (every reconnect asks anyway).
+SOURCES_FRESH_SECONDS = 30
 HEARTBEAT_SECONDS = 5
 STALE_AFTER = timedelta(
     seconds=60
 )  # a recording whose heartbeat is older lost its worker
 OFFLINE_POLL_SECONDS = 5
+# A broadcast this young whose play info lists no stream may only not have them yet: it is looked
+# at again next round rather than taken for guard-only (and skipped for the whole live).
+GUARD_SETTLE_SECONDS = 90
 MB = 1024 * 1024
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+class Restricted(Exception):
+    """The live cannot be recorded (paid, guard-only, password): see restrict()."""
+
+    def __init__(self, restriction: str, live_time: int) -> None:
+        super().__init__(restriction)
+        self.restriction = restriction
+        self.live_time = live_time
 
 
 class StopRecording(Exception):
@@ -130,6 +145,28 @@ def release(
 ) -> None:
     streamer.heartbeat, streamer.worker, streamer.progress = None, "", {}
     _set_state(streamer, state, detail, extra=("heartbeat", "worker", "progress"))
+
+
+def restrict(streamer: Streamer, restriction: str, live_time: int) -> None:
+    """This broadcast cannot be recorded: say why, once (the log, and the streamer's state and
+    detail that the pages and the API show), and let the watcher leave the room alone until the
+    broadcast changes or the user edits, pauses or resumes the streamer (no job, no retry)."""
+    streamer.restriction, streamer.restricted_live_time = restriction, live_time
+    detail = streamer.restriction_detail()
+    logger.warning("Streamer %s (%s): %s", streamer.pk, streamer.url, detail)
+    streamer.heartbeat, streamer.worker, streamer.progress = None, "", {}
+    _set_state(
+        streamer,
+        Streamer.State.RESTRICTED,
+        detail,
+        extra=(
+            "restriction",
+            "restricted_live_time",
+            "heartbeat",
+            "worker",
+            "progress",
+        ),
+    )
 
 
 def recover(streamer: Streamer) -> None:
@@ -245,19 +282,35 @@ class Recorder:
         self.current_file = ""
         self.segmenter: flv.Segmenter | hls.HlsSegmenter | None = None
         self.hls_sequence: int | None = None  # the last HLS media segment written
-        # The last reconnect lost no media (it resumed inside HLS's window).
-        self.resumed_seamlessly = False
-        self.http = cdn.session()  # streamlink's plugins bring their own
+        # When the last connection ended; its gap goes on record when media flows again.
+        self.lost_at: float | None = None
+        # Bilibili's CDN session is made once the room is known (run); streamlink's plugins
+        # bring their own (_sources).
+        self.http = cdn.session()
         self.room: live.Room | None = None  # Bilibili's; None for other platforms
+        # Bilibili: the play info _open_session read, for the first _sources() to use.
+        self.play: live.PlayInfo | None = None
+        self.quality: RecordingProgress = {}  # the stream's, for the progress (_note_quality)
         self.open_gaps: list[GapDict] = []  # gaps inside the segment being written
 
     def _on_shutdown(self, signum: int, frame: Any) -> None:
         self.shutting_down = True
 
     def run(self) -> None:
-        if not self._open_session():
+        try:
+            opened = self._open_session()
+        except Restricted as exc:
+            self.http.close()
+            restrict(self.streamer, exc.restriction, exc.live_time)
+            return
+        if not opened:
             release(self.streamer)  # not live (any more)
             return
+        if self.room is not None:
+            # The CDN refuses a pull without a browser UA and the room's page as Referer; the
+            # account's cookies go along (bilibili-2026.md "Live rooms and the stream CDN").
+            self.http.close()
+            self.http = cdn.session(self._credential(), self.room.room_id)
         directory = folder(self.streamer)
         directory.mkdir(parents=True, exist_ok=True)
         detail, state = "", Streamer.State.IDLE
@@ -292,8 +345,10 @@ class Recorder:
                     release(self.streamer, state, detail)
 
     def _open_session(self) -> bool:
-        """Start or resume the session if the streamer is live. Raises BilibiliError,
-        BilibiliUnavailable, UnsupportedUrl or StreamlinkUnavailable when that can't be told."""
+        """Start or resume the session if the streamer is live. Raises Restricted for a live
+        that cannot be recorded (paid, guard-only, password: before any session is opened);
+        BilibiliError, BilibiliUnavailable, UnsupportedUrl or StreamlinkUnavailable when that
+        can't be told."""
         if self.streamer.platform != "bilibili":
             found = streamlink_sources.broadcast(self.streamer.url)
             if not found.sources:
@@ -306,6 +361,17 @@ class Recorder:
         self.room = live.room_init(room_ref)
         if not self.room.is_live:
             return False
+        if self.room.restriction:
+            raise Restricted(self.room.restriction, self.room.live_time)
+        # A guard-only live shows only here: live, and no stream for this account.
+        self.play = live.play_info(self.room.room_id, self._credential())
+        if self.play.restriction:
+            age = time.time() - self.room.live_time
+            young = GUARD_SETTLE_SECONDS > 0 and age < GUARD_SETTLE_SECONDS
+            if self.play.restriction == live.GUARD and young:
+                logger.info("Room %s is live with no stream yet", self.room.room_id)
+                return False
+            raise Restricted(self.play.restriction, self.room.live_time)
         info = live.room_info(self.room.room_id)
         self.session = open_session(
             self.streamer,
@@ -326,29 +392,72 @@ class Recorder:
                 return []
             self.http = found.http
             return found.sources
+        play, self.play = self.play, None
         try:
-            return live.play_urls(self.room.room_id, self._credential())
+            if play is None:
+                play = live.play_info(self.room.room_id, self._credential())
         except (BilibiliError, BilibiliUnavailable) as exc:
             logger.warning("Play info of room %s failed: %s", self.room.room_id, exc)
             return []
+        self._note_quality(play)
+        return play.urls
+
+    def _note_quality(self, play: live.PlayInfo) -> None:
+        """Put the stream's quality on record: below the room's best is said on the session
+        (the worst part of it is kept) and, while recording, on the streamer."""
+        if not play.urls:
+            return
+        best = play.urls[0]
+        self.quality = {
+            "stream": f"{best.format}/{best.codec}",
+            "qn": play.qn,
+            "origin_qn": play.origin_qn,
+            "logged_out": self._credential() is None,
+        }
+        session = self.session
+
+        def rank(qn: int) -> int:
+            # qn is opaque: accept_qn's order is the ranking.
+            return (
+                best.accept_qn.index(qn)
+                if qn in best.accept_qn
+                else len(best.accept_qn)
+            )
+
+        worse = not session.stream_qn or rank(play.qn) > rank(session.stream_qn)
+        fields = {
+            "stream_format": self.quality["stream"],
+            "origin_qn": play.origin_qn,
+            "logged_out": self.quality["logged_out"],
+            **({"stream_qn": play.qn} if worse else {}),
+        }
+        changed = [k for k, v in fields.items() if getattr(session, k) != v]
+        if changed:
+            for name in changed:
+                setattr(session, name, fields[name])
+            session.save(update_fields=changed)
+            if play.below_origin:
+                logger.info("Streamer %s: %s", self.streamer.pk, session.quality_note())
 
     def _loop(self) -> None:
         offline_since: float | None = None
-        lost_at: float | None = None
         while True:
             self._beat(force=True)
             started = None
+            # Fresh play URLs for every connection: they expire, so a reconnect never reuses one.
             sources = self._sources()
+            fetched = time.monotonic()
             for url in sources:  # the next CDN when one fails
+                if time.monotonic() - fetched > SOURCES_FRESH_SECONDS:
+                    break
                 pump = self._pump_flv if url.format == "flv" else self._pump_hls
                 started = pump(url)
                 if started is not None:
                     break
             if started is not None:
                 offline_since = None
-                if lost_at is not None and not self.resumed_seamlessly:
-                    self._gap(lost_at, started)
-                lost_at = time.monotonic()
+                # The gap goes on record when media flows again (_resumed).
+                self.lost_at = time.monotonic()
                 continue
             # Offline, or live with no stream that delivers: the grace delay bounds the wait.
             offline_since = offline_since or time.monotonic()
@@ -383,9 +492,8 @@ class Recorder:
             for media in reader:
                 if began is None:
                     began = time.monotonic()
-                    self.resumed_seamlessly = (
-                        previous is not None and media.sequence == previous + 1
-                    )
+                    seamless = previous is not None and media.sequence == previous + 1
+                    self._resumed(seamless)
                 elif media.sequence > self.hls_sequence + 1:
                     # Segments the CDN lost, or that left the window before we got them.
                     lost = (media.sequence - self.hls_sequence - 1) * media.duration
@@ -407,7 +515,6 @@ class Recorder:
     def _pump_flv(self, url: live.StreamUrl) -> float | None:
         """Stream one connection into the segmenter. The monotonic time data began, or None."""
         began = None
-        self.resumed_seamlessly = False  # what the connection missed is gone
         try:
             with cdn.open_stream(self.http, url.url, STALL_SECONDS) as stream:
                 if stream.status_code != 200:
@@ -416,8 +523,13 @@ class Recorder:
                     )
                     return None
                 segmenter = self._use(flv.Segmenter)
+                # The CDN starts a new pull with the last GOP it sent the previous one.
+                segmenter.reconnected()
                 for tag in flv.FlvReader(ChunkStream(self._counted(stream.chunks()))):
-                    began = began or time.monotonic()
+                    if began is None:
+                        began = time.monotonic()
+                        # What the connection missed is gone.
+                        self._resumed(seamless=False)
                     segmenter.feed(tag)
                     self._beat()
         except (cdn.CdnError, OSError) as exc:
@@ -440,6 +552,14 @@ class Recorder:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not self.shutting_down:
             time.sleep(0.1)
+
+    def _resumed(self, seamless: bool) -> None:
+        """Media flows again after a lost connection: its gap goes on record now, before the
+        new connection's media is written, so it is listed on the file being written when it
+        happened (or, if none was open, the next one), not on one that a later split opens."""
+        if self.lost_at is not None and not seamless:
+            self._gap(self.lost_at, time.monotonic())
+        self.lost_at = None
 
     def _gap(self, lost_at: float, resumed_at: float) -> None:
         self._record_gap(
@@ -486,6 +606,7 @@ class Recorder:
             "duration": round(self.closed_seconds + open_seconds, 3),
             "segments": self.closed_segments,
             "file": self.current_file,
+            **self.quality,
         }
 
     def _credential(self) -> dict[str, Any] | None:

@@ -10,13 +10,17 @@ from recorder.models import Streamer
 
 def save(form: StreamerForm) -> Streamer | None:
     """Save a valid form. None, with the error on the form's url field, when a concurrent
-    request took the URL after the form checked it (no 500 for that race)."""
+    request took the URL after the form checked it (no 500 for that race). An edit is the
+    user acting: a live that could not be recorded is checked again at once."""
     try:
         with transaction.atomic():
-            return form.save()
+            streamer = form.save()
     except IntegrityError:
         form.add_error("url", form.fields["url"].error_messages["unique"])
         return None
+    if streamer.lift_restriction() and not streamer.paused:
+        transaction.on_commit(streamer.enqueue_check)
+    return streamer
 
 
 def create(form: StreamerForm) -> Streamer | None:
@@ -28,7 +32,9 @@ def create(form: StreamerForm) -> Streamer | None:
 
 
 def toggle_pause(streamer: Streamer) -> None:
-    """Pause or resume; a resumed room is checked at once, not at the watcher's next round."""
+    """Pause or resume; a resumed room is checked at once, not at the watcher's next round
+    (even one whose live could not be recorded: the user acted)."""
     streamer.toggle_pause()
+    streamer.lift_restriction()
     if not streamer.paused:
         transaction.on_commit(streamer.enqueue_check)

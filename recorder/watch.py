@@ -2,6 +2,11 @@
 
 biliup checks a platform's rooms one after another (N rooms × 30 s); here every room is checked
 within one interval, each at a random offset inside it so requests don't arrive in a burst.
+
+A live that cannot be recorded (paid, password: room_init tells; guard-only: the recording job
+finds it in play info) is said once (recording.restrict) and then left alone: no job, no play
+info, no log line, until its broadcast changes (a new live_time) or ends, or the user edits,
+pauses or resumes the streamer. Reference: bilibili-2026.md "Special lives".
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, live
 from recorder import platforms, streamlink_sources
 from recorder.models import Streamer
 from recorder.platforms import UnsupportedUrl
-from recorder.recording import is_being_recorded
+from recorder.recording import is_being_recorded, restrict
 from recorder.streamlink_sources import StreamlinkUnavailable
 
 logger = logging.getLogger(__name__)
@@ -38,7 +43,8 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
     if spread:
         time.sleep(random.uniform(0, spread))
     try:
-        is_live = _is_live(streamer)
+        room = _room(streamer)
+        is_live = room.is_live if room else _streamlink_live(streamer)
     except (
         BilibiliError,
         BilibiliUnavailable,
@@ -51,6 +57,19 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
         )
         return False
     crashed = streamer.state == Streamer.State.RECORDING  # due() left out the live ones
+    if streamer.restriction:
+        if (
+            room is not None
+            and room.is_live
+            and (room.live_time == streamer.restricted_live_time)
+        ):
+            return False  # the same broadcast: said once already
+        streamer.lift_restriction()  # a new broadcast, or none: check it as any other
+    if room is not None and room.is_live and room.restriction and not crashed:
+        # (A crashed recording is claimed first: the claim repairs its segments, then the
+        # recorder finds the same restriction.)
+        restrict(streamer, room.restriction, room.live_time)
+        return False
     if is_live or crashed:
         # A crashed recording is claimed even when the room is offline: the claim repairs its
         # half-written segments.
@@ -62,11 +81,15 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
     return is_live
 
 
-def _is_live(streamer: Streamer) -> bool:
+def _room(streamer: Streamer) -> live.Room | None:
+    """The Bilibili room (room_init: no WBI needed); None for other platforms."""
     if streamer.platform != "bilibili":
-        return bool(streamlink_sources.broadcast(streamer.url).sources)
-    room_ref = platforms.recordable_room(streamer.url)
-    return live.room_init(room_ref).is_live
+        return None
+    return live.room_init(platforms.recordable_room(streamer.url))
+
+
+def _streamlink_live(streamer: Streamer) -> bool:
+    return bool(streamlink_sources.broadcast(streamer.url).sources)
 
 
 def check_all(spread: float = 0.0) -> int:

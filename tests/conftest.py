@@ -107,6 +107,7 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
     """The fake Bilibili over real HTTP, fresh for each test, with every Bilibili host aimed at it."""
     from django.core.cache import cache
 
+    from biliup_site.bilibili.pace import PACE
     from biliup_site.bilibili.risk import WBI_KEYS
 
     _fake_server.reset()
@@ -114,7 +115,8 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
         setattr(settings, f"BILIBILI_{name}_URL", _fake_server.url)
     settings.PROXY_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.PROXY_ALLOW_PRIVATE = True
-    settings.BILIBILI_UPOS_SCHEME = "http"
+    # Preupload names the real UPOS hosts; they are served by the fake, host kept in the path.
+    settings.BILIBILI_UPOS_URL = _fake_server.url
     settings.BILIBILI_OPENUPOS_URL = _fake_server.url
     # Backoffs in tens of milliseconds: the tests wait for the outcome, not the clock.
     settings.UPLOAD_RETRY_SECONDS = 0.02
@@ -125,5 +127,7 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
     settings.CATALOG_RETRY_SECONDS = 0.02
     cache.clear()
     WBI_KEYS.forget()
+    # No host held back by an earlier test's risk-control answer (the pace is per data dir).
+    PACE.reset()
     yield _fake_server
     _fake_server.clear_faults()

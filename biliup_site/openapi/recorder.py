@@ -49,9 +49,24 @@ STREAMER_SCHEMAS: dict[str, Any] = {
             "upload_status": {"type": "string", "enum": ["Idle", "Working"]},
             "state": {
                 "type": "string",
-                "enum": ["idle", "checking", "waiting", "recording", "error", "paused"],
+                "enum": [
+                    "idle",
+                    "checking",
+                    "waiting",
+                    "recording",
+                    "restricted",
+                    "error",
+                    "paused",
+                ],
             },
             "state_detail": STR,
+            "restriction": {
+                "type": "string",
+                "enum": ["", "paid", "guard", "password"],
+                "description": "state restricted: why the live cannot be recorded (paid/DRM, "
+                "guard-only 舰长专属, password). Not tried again until its broadcast changes or "
+                "the streamer is edited, paused or resumed.",
+            },
             "progress": {
                 "type": "object",
                 "description": "The running recording; empty when not recording.",
@@ -61,6 +76,16 @@ STREAMER_SCHEMAS: dict[str, Any] = {
                     "duration": {"type": "number"},
                     "segments": INT,
                     "file": STR,
+                    "stream": {
+                        "type": "string",
+                        "description": "Bilibili: format/codec, e.g. flv/avc, fmp4/hevc",
+                    },
+                    "qn": INT,
+                    "origin_qn": {
+                        "type": "integer",
+                        "description": "The room's best quality (accept_qn's first)",
+                    },
+                    "logged_out": {"type": "boolean"},
                 },
             },
             "inner": ref("Streamer"),
@@ -132,6 +157,17 @@ SESSION_SCHEMAS: dict[str, Any] = {
             "date": INT,
             "live_cover_path": STR,
             "end_time": NULL_STR,
+            "stream_format": STR,
+            "qn": {
+                "type": "integer",
+                "description": "The quality recorded (the worst part's); 0: unknown",
+            },
+            "origin_qn": {"type": "integer", "description": "The room's best quality"},
+            "below_origin": {"type": "boolean"},
+            "quality_note": {
+                "type": "string",
+                "description": "What to do about a recording below the origin, or empty",
+            },
             "gaps": {
                 "type": "array",
                 "description": "Stream drops inside the session",

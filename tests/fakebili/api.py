@@ -5,10 +5,13 @@ Reference: /work/shared/reference/bilibili-protocol.md §2 and §7.3 (WBI keys).
 
 from __future__ import annotations
 
+import random
+import secrets
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from tests.fakebili.strict import FIRST_WBI_KEYS
-from tests.fakebili.wire import Request, Response, fail, ok
+from tests.fakebili.wire import Request, Response, fail, json_response, ok
 
 if TYPE_CHECKING:
     from tests.fakebili.server import Account, State
@@ -144,7 +147,18 @@ def myinfo(state: State, req: Request) -> Response:
     )
 
 
+def finger_spi(state: State, req: Request) -> Response:
+    """A fresh buvid3 and buvid4, as the web client gets them before its first call (the
+    buvid3 getDanmuInfo wants: rule danmu_buvid3). Any non-empty buvid3 passes here, as
+    synthesised ones do on the site."""
+    # Reference: bilibili-2026.md "Live chat" (buvid3 from /x/frontend/finger/spi).
+    b_3 = f"{str(uuid.uuid4()).upper()}{random.randint(10000, 99999)}infoc"
+    b_4 = f"{str(uuid.uuid4()).upper()}{random.randint(10000, 99999)}-{random.randint(10**8, 10**9 - 1)}-{secrets.token_urlsafe(16)}"
+    return json_response({"code": 0, "message": "ok", "data": {"b_3": b_3, "b_4": b_4}})
+
+
 ROUTES = {
     ("GET", "/x/web-interface/nav"): nav,
     ("GET", "/x/space/myinfo"): myinfo,
+    ("GET", "/x/frontend/finger/spi"): finger_spi,
 }

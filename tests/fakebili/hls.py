@@ -120,11 +120,12 @@ class Media:
 _media_lock = threading.Lock()
 
 
-def load(clip: Path, kind: str) -> Media:
+def load(clip: Path, kind: str, codec: str = "avc") -> Media:
     """The clip as HLS of `kind` ("ts" or "fmp4"): made by ffmpeg once (kept under tempfile,
-    shared by processes), read once per process. Safe from several threads."""
+    shared by processes), read once per process. Safe from several threads. codec "hevc": the
+    video made HEVC by libx265 first (an HEVC-only room, live.py's set_origin)."""
     with _media_lock:
-        return _load(clip, clip.stat().st_mtime_ns, kind)
+        return _load(clip, clip.stat().st_mtime_ns, kind, codec)
 
 
 def room_clip(room: Room) -> Path:
@@ -134,21 +135,21 @@ def room_clip(room: Room) -> Path:
 def prepare(room: Room, kinds: Iterable[str]) -> None:
     """Make the room's media now, rather than in a request (which holds the fake's lock)."""
     for kind in kinds:
-        load(room_clip(room), kind)
+        load(room_clip(room), kind, room.codec)
 
 
 @functools.cache
-def _load(clip: Path, mtime_ns: int, kind: str) -> Media:
+def _load(clip: Path, mtime_ns: int, kind: str, codec: str) -> Media:
     key = hashlib.md5(
         f"{clip.resolve()}:{mtime_ns}:{MEDIA_SECONDS}:{SEGMENT_SECONDS}".encode()
     ).hexdigest()[:12]
-    folder = _CACHE / f"{clip.stem}-{key}-{kind}"
+    folder = _CACHE / f"{clip.stem}-{key}-{kind}{'' if codec == 'avc' else '-' + codec}"
     if not (folder / "index.m3u8").exists():
-        _make(clip, kind, folder)
+        _make(clip, kind, folder, codec)
     return _read(folder, kind)
 
 
-def _make(clip: Path, kind: str, folder: Path) -> None:
+def _make(clip: Path, kind: str, folder: Path, codec: str = "avc") -> None:
     """ffmpeg writes the segments into a fresh folder, renamed into place when done: another
     process making the same folder at once wins or loses whole."""
     test_media.require_ffmpeg()
@@ -157,10 +158,26 @@ def _make(clip: Path, kind: str, folder: Path) -> None:
     loops = math.ceil(MEDIA_SECONDS * 1000 / flvloop.load(clip).loop_ms) - 1
     ext = "ts" if kind == "ts" else "m4s"
     fmp4 = ["-hls_fmp4_init_filename", "init.mp4"] if kind == "fmp4" else []
+    source = clip
     try:
+        if codec == "hevc":
+            # One pass of the clip encoded (keyframes each second, no B-frames), then looped
+            # as the AVC clip is: much faster than encoding the whole looped media.
+            source = part / "hevc-source.mp4"
+            subprocess.run(
+                [
+                    "ffmpeg", "-v", "error", "-y", "-i", str(clip),
+                    "-c:v", "libx265", "-preset", "ultrafast",
+                    "-x265-params", "log-level=error:bframes=0:scenecut=0",
+                    "-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_SECONDS})",
+                    "-forced-idr", "1", "-tag:v", "hvc1", "-c:a", "copy", str(source),
+                ],
+                check=True,
+                timeout=120,
+            )  # fmt: skip
         subprocess.run(
             [
-                "ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(clip),
+                "ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(source),
                 "-c", "copy", "-f", "hls", "-hls_time", str(SEGMENT_SECONDS), "-hls_list_size", "0",
                 "-hls_segment_type", "mpegts" if kind == "ts" else "fmp4", *fmp4,
                 "-hls_segment_filename", str(part / f"%d.{ext}"), str(part / "index.m3u8"),
@@ -168,6 +185,8 @@ def _make(clip: Path, kind: str, folder: Path) -> None:
             check=True,
             timeout=120,
         )  # fmt: skip
+        if source != clip:
+            source.unlink()
         os.rename(part, folder)
     except OSError:
         if not (folder / "index.m3u8").exists():
@@ -245,7 +264,7 @@ def serve(state: State, room: Room, name: str, ext: str) -> Response | None:
     fault = _take_fault(room, playlist, is_init)
     if fault is not None:
         return fault
-    media = load(room_clip(room), kind)
+    media = load(room_clip(room), kind, room.codec)
     newest = media.newest(edge_seconds(room, state.now()))
     if playlist:
         return Response(

@@ -1,4 +1,5 @@
-"""The live host (api.live.bilibili.com): rooms, room info, anchor info, play info.
+"""The live host (api.live.bilibili.com): the rooms, play info, and their controls (room_init,
+room info, anchor info and the chat server's getDanmuInfo are rooms.py's).
 
 Play info points at the fake itself for the streams (cdn.py): a real H.264 + AAC clip
 (tests/media.py makes one with ffmpeg on first use, or a room gets its own), looped with
@@ -7,13 +8,22 @@ the client reads). onMetaData and the sequence headers come at timestamp 0, then
 the broadcast's clock (ms since it went live), as from a CDN relaying a running broadcast:
 clients must rebase.
 
+Play info is as strict as the site (strict.py): -352 without a valid WBI signature (rule
+live_wbi); without a login cookie, no better than qn 250 (qn_cap), though accept_qn lists every
+quality the room has, best first (qn values are opaque: 25000 原画真彩 ranks above 10000). A room's
+origin may be HEVC only (offered as codec "hevc" in fMP4-HLS, and only to clients that ask for
+codec 1) or HLS only, fMP4 only (set_origin); paid, guard-only (舰长专属) and password rooms
+answer as the site does (set_special): all_special_types [203] and no streams; no streams; and
+encrypted true, pwd_verified false, no playurl_info.
+
 Rooms and their stream controls live here, in LiveState (shared, under the fake's one lock). The
 controls are LiveControls, mixed into FakeBilibili, and the same over HTTP in CONTROL_ROUTES.
 
 Stream controls counted in bytes apply to the stream that reaches them first, once: drop (cut the
 connection after N body bytes), stall (stop sending after N bytes, connection open, until
-`clear` or the room goes off air). Controls at a stream time T (counted from the stream's first
-frame, jumps aside; the same at any speed) apply once too, to the first stream to get there: a
+`clear` or the room goes off air). Controls at a stream time T (counted from the broadcast's
+first pulled frame, across reconnects (cdn.py), jumps aside; the same at any speed) apply once
+too, to the first stream to get there: a
 timestamp jump and a clip swap (`at_seconds`; a swap at the next keyframe: the new clip's AVC/AAC
 sequence headers, then its frames; later streams get the new clip), the end of the broadcast
 (`offline_after_seconds`: as set_live(room, 0), so every stream ends after its last whole tag),
@@ -23,7 +33,8 @@ HLS (protocol=1 in play info; set_hls_only hides the FLV) is served too, by hls.
 playlists of the same clip in MPEG-TS and fMP4 segments, paced at the room's `speed`, with their
 own faults (set_hls). The FLV controls above do not touch it.
 
-Reference: /work/shared/reference/bilibili-protocol.md §6 and §9 "Live".
+Reference: /work/shared/reference/bilibili-protocol.md §6 and §9 "Live"; bilibili-2026.md "Live
+rooms and the stream CDN" (WBI, the qn cap, HEVC/fMP4-only origins, special lives).
 """
 
 from __future__ import annotations
@@ -32,35 +43,31 @@ import dataclasses
 import re
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from tests.fakebili import cdn, flvloop, hls
-from tests.fakebili.wire import (
-    ControlError,
-    Request,
-    Response,
-    fail,
-    json_response,
-    ok,
-)
+from tests.fakebili import cdn, flvloop, hls, rooms, strict
+from tests.fakebili.wire import ControlError, Request, Response, fail, ok
 
 if TYPE_CHECKING:
     from tests.fakebili.server import State
 
-# §6.1: room_init's live_time when offline.
-OFFLINE_LIVE_TIME = -62170012800
 SEED_ROOM = {"room_id": 23058, "short_id": 3, "uid": 11153765, "uname": "3号直播间"}
-# §6.4: the qualities a room offers (source, and one transcode); logged out gets only the last.
-ACCEPT_QN = [10000, 150]
-LOGGED_OUT_QN = 150
+# §6.4: the qualities a room offers, best first (the source and three transcodes). accept_qn's
+# order is the ranking: a client must not compare the numbers (25000 and 15000 exist).
+ACCEPT_QN = (10000, 400, 250, 150)
+# bilibili-2026.md: logged-out play URLs are capped (rule qn_cap).
+LOGGED_OUT_QN = 250
+# What the site's qualities are, best first: the fake's own ranking, for the cap and the default.
+QN_RANK = (30000, 25000, 20000, 15000, 10000, 400, 250, 150, 80)
 QN_DESC = {
     30000: "杜比",
+    25000: "原画真彩",
     20000: "4K",
+    15000: "2K",
     10000: "原画",
     400: "蓝光",
     250: "超清",
@@ -68,6 +75,11 @@ QN_DESC = {
     80: "流畅",
 }
 CDNS = ("cn-gotcha01", "cn-gotcha04")
+# §6.4 codec: 0 avc, 1 hevc. The formats: 0 flv, 1 ts, 2 fmp4.
+CODEC_IDS = {"avc": 0, "hevc": 1}
+FORMATS = ("flv", "ts", "fmp4")
+# all_special_types of a paid live (biliLive-tools #485).
+PAID_SPECIAL_TYPE = 203
 
 
 @dataclass
@@ -91,6 +103,16 @@ class Room:
     hls_only: bool = False
     hls_formats: str = "ts,fmp4"  # offered in play info and served
     clip: str | None = None  # FLV path; None: media.clip()
+    # The origin (set_origin): its codec ("avc", or "hevc": an HEVC-only origin, its HLS made
+    # from the clip with libx265) and its qualities, best first.
+    codec: str = "avc"
+    accept_qn: tuple[int, ...] = ACCEPT_QN
+    # Special lives (set_special): paid (DRM: all_special_types 203, room_init special_type 1,
+    # no streams; tickets are not modelled), guard-only (舰长专属: no streams), password
+    # (encrypted, not verified: no playurl_info).
+    paid: bool = False
+    guard_only: bool = False
+    password: bool = False
     drop_after_bytes: int | None = None
     stall_after_bytes: int | None = None
     jump_ms: int | None = None
@@ -161,12 +183,16 @@ class LiveState:
         self.cond = threading.Condition(lock)
         self.now = now
         self.rooms: dict[int, Room] = {}
+        # getDanmuInfo's tokens: token → (room id, viewer's mid or 0, buvid3), for the chat
+        # socket's auth.
+        self.danmu_tokens: dict[str, tuple[int, int, str]] = {}
 
     def reset(self) -> None:
         with self.cond:
             for room in self.rooms.values():
                 room.broadcast += 1
             self.rooms = {SEED_ROOM["room_id"]: _new_room(**SEED_ROOM)}
+            self.danmu_tokens = {}
             self.cond.notify_all()
 
     def find(self, value: str | int | None) -> Room | None:
@@ -208,238 +234,6 @@ def _new_room(room_id: int, uid: int | None = None, **fields: Any) -> Room:
     return room
 
 
-def _url(req: Request, path: str) -> str:
-    return path if path.startswith("http") else req.base_url + path
-
-
-def _face(req: Request, room: Room) -> str:
-    return f"{req.base_url}/bfs/face/{room.uid}.jpg"
-
-
-def _china_time(ts: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts + 8 * 3600))
-
-
-def _room_v1(data: Any, code: int = 0, msg: str = "ok") -> Response:
-    """§0: the room/v1 envelope, with both `msg` and `message`, and no ttl."""
-    return json_response({"code": code, "msg": msg, "message": msg, "data": data})
-
-
-# §6.1 Room init
-
-
-def room_init(state: State, req: Request) -> Response:
-    room = state.live.find(req.query.get("id"))
-    if room is None:
-        return _room_v1({}, 60004, "直播间不存在")
-    return _room_v1(
-        {
-            "room_id": room.room_id,
-            "short_id": room.short_id,
-            "uid": room.uid,
-            "need_p2p": 0,
-            "is_hidden": False,
-            "is_locked": False,
-            "is_portrait": False,
-            "live_status": room.live_status,
-            "hidden_till": 0,
-            "lock_till": 0,
-            "encrypted": False,
-            "pwd_verified": False,
-            "live_time": room.live_time or OFFLINE_LIVE_TIME,
-            "room_shield": 1,
-            "is_sp": 0,
-            "special_type": 0,
-        }
-    )
-
-
-# §6.2 Room info
-
-
-def get_info(state: State, req: Request) -> Response:
-    room = state.live.find(req.query.get("room_id", req.query.get("id")))
-    if room is None:
-        return _room_v1([], 1, "未找到该房间")
-    cover = _url(req, room.cover)
-    return _room_v1(
-        {
-            "uid": room.uid,
-            "room_id": room.room_id,
-            "short_id": room.short_id,
-            "attention": 1024,
-            "online": 321 if room.live_status == 1 else 0,
-            "is_portrait": False,
-            "description": room.description,
-            "live_status": room.live_status,
-            "area_id": room.area_id,
-            "parent_area_id": room.parent_area_id,
-            "parent_area_name": room.parent_area_name,
-            "old_area_id": 0,
-            "background": "",
-            "title": room.title,
-            "user_cover": cover,
-            "keyframe": f"{req.base_url}/bfs/live-key-frame/keyframe_{room.room_id}.jpg",
-            "is_strict_room": False,
-            "live_time": _china_time(room.live_time)
-            if room.live_time
-            else "0000-00-00 00:00:00",
-            "tags": room.tags,
-            "is_anchor": 0,
-            "room_silent_type": "",
-            "room_silent_level": 0,
-            "room_silent_second": 0,
-            "area_name": room.area_name,
-            "pendants": "",
-            "area_pendants": "",
-            "hot_words": [],
-            "hot_words_status": 0,
-            "verify": "",
-            "new_pendants": {},
-            "up_session": _up_session(room),
-            "pk_status": 0,
-            "pk_id": 0,
-            "battle_id": 0,
-            "allow_change_area_time": 0,
-            "allow_upload_cover_time": 0,
-            "studio_info": {"status": 0, "master_list": []},
-        }
-    )
-
-
-def _up_session(room: Room) -> str:
-    # Bilibili's id of one broadcast; here derived from its start.
-    return f"{room.room_id}{room.live_time}" if room.live_time else ""
-
-
-def get_info_by_room(state: State, req: Request) -> Response:
-    # Current biliup signs this with WBI (wts, w_rid): accepted and not checked.
-    room = state.live.find(req.query.get("room_id"))
-    if room is None:
-        return fail(19002000, "获取初始化数据失败")
-    return ok(
-        {
-            "room_info": {
-                "uid": room.uid,
-                "room_id": room.room_id,
-                "short_id": room.short_id,
-                "title": room.title,
-                "cover": _url(req, room.cover),
-                "tags": room.tags,
-                "background": "",
-                "description": room.description,
-                "live_status": room.live_status,
-                "live_start_time": room.live_time,
-                "live_screen_type": 0,
-                "lock_status": 0,
-                "lock_time": 0,
-                "hidden_status": 0,
-                "hidden_time": 0,
-                "area_id": room.area_id,
-                "area_name": room.area_name,
-                "parent_area_id": room.parent_area_id,
-                "parent_area_name": room.parent_area_name,
-                "keyframe": f"{req.base_url}/bfs/live-key-frame/keyframe_{room.room_id}.jpg",
-                "special_type": 0,
-                "up_session": _up_session(room),
-                "pk_status": 0,
-                "is_studio": False,
-                "pendants": {"frame": {"name": "", "value": "", "desc": ""}},
-                "on_voice_join": 0,
-                "online": 321 if room.live_status == 1 else 0,
-                "room_type": {},
-            },
-            "anchor_info": {
-                "base_info": {
-                    "uname": room.uname,
-                    "face": _face(req, room),
-                    "gender": "保密",
-                    "official_info": {
-                        "role": 0,
-                        "title": "",
-                        "desc": "",
-                        "is_nft": 0,
-                        "nft_dmark": "",
-                    },
-                },
-                "live_info": {
-                    "level": 20,
-                    "level_color": 10512625,
-                    "score": 1234567,
-                    "upgrade_score": 0,
-                    "current": [0, 0],
-                    "next": [],
-                    "rank": ">50000",
-                },
-                "relation_info": {"attention": 1024},
-            },
-            "news_info": {"uid": room.uid, "ctime": "", "content": ""},
-            "watched_show": {
-                "switch": True,
-                "num": 321,
-                "text_small": "321",
-                "text_large": "321人看过",
-                "icon": "",
-                "icon_location": 0,
-                "icon_web": "",
-            },
-        }
-    )
-
-
-# §6.3 Anchor info
-
-
-def get_anchor_in_room(state: State, req: Request) -> Response:
-    room = state.live.find(req.query.get("roomid"))
-    if room is None:
-        # §6.3: code 0 even for a missing room (the empty data is a guess).
-        return _room_v1({}, 0, "success")
-    return _room_v1(
-        {
-            "info": {
-                "uid": room.uid,
-                "uname": room.uname,
-                "face": _face(req, room),
-                "rank": "0",
-                "platform_user_level": 6,
-                "mobile_verify": 1,
-                "identification": 1,
-                "official_verify": {"type": -1, "desc": "", "role": 0},
-                "vip_type": 0,
-                "gender": -1,
-            },
-            "level": {
-                "uid": room.uid,
-                "cost": 0,
-                "rcost": 1234567,
-                "user_score": "0",
-                "vip": 0,
-                "vip_time": "0000-00-00 00:00:00",
-                "svip": 0,
-                "svip_time": "0000-00-00 00:00:00",
-                "update_time": "2024-01-01 00:00:00",
-                "master_level": {
-                    "level": 20,
-                    "color": 10512625,
-                    "current": [0, 0],
-                    "next": [0, 0],
-                    "anchor_score": 1234567,
-                    "upgrade_score": 0,
-                    "master_level_color": 10512625,
-                    "sort": ">50000",
-                },
-                "user_level": 10,
-                "color": 9868950,
-                "anchor_score": 1234567,
-            },
-            "san": 12,
-        },
-        0,
-        "success",
-    )
-
-
 # §6.4 Play info
 
 
@@ -447,12 +241,19 @@ def _ints(value: str, default: str) -> set[int]:
     return {int(v) for v in (value or default).split(",") if v.strip().isdigit()}
 
 
-def _served_qn(requested: int, logged_in: bool) -> int:
-    """The best accepted quality at or below the one asked for (else the lowest); logged-out
-    clients get LOGGED_OUT_QN whatever they ask."""
-    if not logged_in:
-        return LOGGED_OUT_QN
-    return max((qn for qn in ACCEPT_QN if qn <= requested), default=ACCEPT_QN[-1])
+def _rank(qn: int) -> int:
+    return QN_RANK.index(qn) if qn in QN_RANK else len(QN_RANK)
+
+
+def _served_qn(room: Room, requested: int, capped: bool) -> int:
+    """The quality asked for if the room has it, else its default (原画 10000 where offered,
+    else its best). Capped (logged out, rule qn_cap): no better than LOGGED_OUT_QN."""
+    accept = list(room.accept_qn)
+    qn = requested if requested in accept else (10000 if 10000 in accept else accept[0])
+    if capped and _rank(qn) < _rank(LOGGED_OUT_QN):
+        allowed = [q for q in accept if _rank(q) >= _rank(LOGGED_OUT_QN)]
+        qn = allowed[0] if allowed else accept[-1]
+    return qn
 
 
 def _codec(
@@ -462,9 +263,10 @@ def _codec(
         f"/live-bvc/{secrets.randbelow(900000) + 100000}/{room.stream_name(qn)}{ext}?"
     )
     url_info = []
-    for cdn_name in CDNS:
+    # cdn.py's hosts and TTL: set_cdn() can list only the close-delimited host, or shorten it.
+    for cdn_name in state.cdn.hosts:
         params = {
-            "expires": str(int(state.now()) + cdn.STREAM_TTL),
+            "expires": str(int(state.now()) + state.cdn.stream_ttl),
             "len": "0",
             "oi": "0",
             "pt": "web",
@@ -480,13 +282,13 @@ def _codec(
             {
                 "host": req.base_url,
                 "extra": urlencode(extra, safe=","),
-                "stream_ttl": cdn.STREAM_TTL,
+                "stream_ttl": state.cdn.stream_ttl,
             }
         )
     return {
-        "codec_name": "avc",
+        "codec_name": room.codec,
         "current_qn": qn,
-        "accept_qn": ACCEPT_QN,
+        "accept_qn": list(room.accept_qn),
         "base_url": base_url,
         "url_info": url_info,
         "hdr_qn": None,
@@ -496,27 +298,32 @@ def _codec(
     }
 
 
-def get_room_play_info(state: State, req: Request) -> Response:
-    if not req.query.get("room_id", "").isdigit():
-        return fail(1002002, "参数错误")
-    room = state.live.find(req.query["room_id"])
-    if room is None:
-        return fail(19002000, "获取初始化数据失败")
-    session = state.session_for(req)
-    requested = int(req.query["qn"]) if req.query.get("qn", "").isdigit() else 10000
-    qn = _served_qn(requested, session is not None)
-    mid = session.mid if session else 0
+def offered_formats(room: Room) -> list[str]:
+    """What the room's origin offers: FLV unless HLS only (AVC only: HEVC in FLV is not made
+    here), and its HLS formats."""
+    flv = [] if room.hls_only or room.codec != "avc" else ["flv"]
+    return flv + room.hls_formats.split(",")
+
+
+def _streams(
+    state: State, req: Request, room: Room, qn: int, mid: int
+) -> list[dict[str, Any]]:
+    """play info's `stream` list for the protocols, formats and codecs the query asks for. The
+    codec is honoured: an HEVC origin offers nothing to a client asking codec=0 only (a
+    missing `codec` is taken as 0, AVC)."""
     protocols = _ints(req.query.get("protocol", ""), "0,1")
     formats = _ints(req.query.get("format", ""), "0,1,2")
-    # Only AVC exists here: it is offered whatever `codec` asks for (a guess at Bilibili's way).
+    codecs = _ints(req.query.get("codec", ""), "0")
+    if room.paid or room.guard_only or CODEC_IDS[room.codec] not in codecs:
+        return []
+    offered = offered_formats(room)
     streams = []
-    if 0 in protocols and 0 in formats and not room.hls_only:
+    if 0 in protocols and 0 in formats and "flv" in offered:
         flv = {
             "format_name": "flv",
             "codec": [_codec(state, req, room, qn, mid, ".flv")],
         }
         streams.append({"protocol_name": "http_stream", "format": [flv]})
-    offered = room.hls_formats.split(",")
     playlists = []
     if 1 in formats and "ts" in offered:
         codec = _codec(state, req, room, qn, mid, ".m3u8")
@@ -526,8 +333,27 @@ def get_room_play_info(state: State, req: Request) -> Response:
         playlists.append({"format_name": "fmp4", "codec": [codec]})
     if 1 in protocols and playlists:
         streams.append({"protocol_name": "http_hls", "format": playlists})
+    return streams
+
+
+def get_room_play_info(state: State, req: Request) -> Response:
+    """§6.4. -352 unsigned (live_wbi); qn capped without a login cookie (qn_cap); a paid room
+    lists 203 in all_special_types and, like a guard-only room, offers no streams; a password
+    room has no playurl_info."""
+    if state.rules["live_wbi"] and not strict.wbi_valid(state, req):
+        return strict.risk_control()
+    if not req.query.get("room_id", "").isdigit():
+        return fail(1002002, "参数错误")
+    room = state.live.find(req.query["room_id"])
+    if room is None:
+        return fail(19002000, "获取初始化数据失败")
+    session = state.session_for(req)
+    requested = int(req.query["qn"]) if req.query.get("qn", "").isdigit() else 10000
+    capped = session is None and state.rules["qn_cap"]
+    qn = _served_qn(room, requested, capped)
+    mid = session.mid if session else 0
     playurl_info = None
-    if room.live_status == 1:
+    if room.live_status == 1 and not room.password:
         playurl_info = {
             "conf_json": '{"cdn_rate":10000,"report_interval_sec":150}',
             "playurl": {
@@ -536,7 +362,7 @@ def get_room_play_info(state: State, req: Request) -> Response:
                     {"qn": q, "desc": d, "hdr_desc": "", "attr_desc": None}
                     for q, d in QN_DESC.items()
                 ],
-                "stream": streams,
+                "stream": _streams(state, req, room, qn, mid),
                 "p2p_data": {
                     "p2p": False,
                     "p2p_type": 0,
@@ -557,11 +383,11 @@ def get_room_play_info(state: State, req: Request) -> Response:
             "live_status": room.live_status,
             "hidden_till": 0,
             "lock_till": 0,
-            "encrypted": False,
-            "pwd_verified": True,
+            "encrypted": room.password,
+            "pwd_verified": not room.password,
             "live_time": room.live_time,
             "room_shield": 0,
-            "all_special_types": [],
+            "all_special_types": [PAID_SPECIAL_TYPE] if room.paid else [],
             "playurl_info": playurl_info,
         }
     )
@@ -585,10 +411,15 @@ class LiveControls:
         """Create a room, offline, or update one. fields: short_id, uid, uname, title, cover,
         description, tags, area_id, area_name, parent_area_id, parent_area_name, speed,
         hls_only, hls_formats (as set_hls's `formats`), clip (an FLV path to loop instead of
-        the default clip)."""
+        the default clip), codec and accept_qn (as set_origin's), paid, guard_only, password
+        (as set_special's)."""
         unknown = set(fields) - CONTROL_FIELDS
         if unknown:
             raise ControlError(f"unknown room fields: {sorted(unknown)}")
+        if "accept_qn" in fields:
+            fields["accept_qn"] = _check_accept_qn(fields["accept_qn"])
+        if fields.get("codec", "avc") not in CODEC_IDS:
+            raise ControlError(f"codec must be one of {sorted(CODEC_IDS)}")
         if fields.get("clip") is not None:
             fields["clip"] = str(_check_clip(fields["clip"]))
         if "hls_formats" in fields:
@@ -640,8 +471,8 @@ class LiveControls:
         sending with its connection open until `clear` or the room goes off air. jump_ms: +N ms
         on every later timestamp, from stream second `at_seconds`. swap_clip (an FLV path) or
         size ("640x360", a clip ffmpeg makes): play another clip from the first keyframe after
-        `at_seconds`. offline_after_seconds=T: the first stream to reach stream second T (its
-        frames since it started, whatever the speed) ends the broadcast there, as set_live(room,
+        `at_seconds`. offline_after_seconds=T: the first stream to reach stream second T (the
+        broadcast's frames since its first pull, whatever the speed) ends the broadcast there, as set_live(room,
         0) does: its last frame is the one before T. drop_after_seconds=T: the first stream to
         reach second T is cut there (part of the tag at T sent, no end of body); the room stays
         live. Each of these happens once. clear: first cancel what has not happened yet, and end
@@ -730,6 +561,64 @@ class LiveControls:
         hls.prepare(room, room.hls_formats.split(","))
         return result
 
+    def set_origin(
+        self,
+        room_id: int,
+        *,
+        codec: str | None = None,
+        formats: str | list[str] | None = None,
+        accept_qn: list[int] | None = None,
+    ) -> dict[str, Any]:
+        """What the room's origin offers. codec "hevc": an HEVC-only origin, offered as codec
+        "hevc" only to clients asking codec 1, in HLS only (formats default to "fmp4"); "avc"
+        the usual. formats: some of "flv", "ts", "fmp4" (a string or a list), at least one of
+        them HLS: "fmp4" alone is an fMP4-HLS-only origin. accept_qn: the qualities, best first
+        (any numbers: 25000 原画真彩 ranks where it is put)."""
+        if codec is not None and codec not in CODEC_IDS:
+            raise ControlError(f"codec must be one of {sorted(CODEC_IDS)}")
+        qualities = None if accept_qn is None else _check_accept_qn(accept_qn)
+        kinds = None
+        if formats is not None or codec == "hevc":
+            kinds = _check_formats(formats if formats is not None else "fmp4")
+            if codec == "hevc" and "flv" in kinds:
+                raise ControlError("HEVC is offered in HLS only here (no HEVC FLV)")
+        with self.state.lock:
+            room = self._room(room_id)
+            if codec is not None:
+                room.codec = codec
+            if kinds is not None:
+                room.hls_only = "flv" not in kinds
+                room.hls_formats = ",".join(k for k in kinds if k != "flv")
+            if qualities is not None:
+                room.accept_qn = qualities
+            result = room.to_dict()
+        # Outside the lock: the first time, ffmpeg makes the media (hls.py).
+        hls.prepare(room, room.hls_formats.split(","))
+        return result
+
+    def set_special(
+        self,
+        room_id: int,
+        *,
+        paid: bool | None = None,
+        guard_only: bool | None = None,
+        password: bool | None = None,
+    ) -> dict[str, Any]:
+        """Make the room a special live, or a plain one again. paid: a paid (DRM) live,
+        all_special_types [203] and room_init special_type 1, no streams. guard_only: 舰长专属,
+        play info without streams. password: encrypted true, pwd_verified false, no
+        playurl_info."""
+        with self.state.lock:
+            room = self._room(room_id)
+            for name, value in (
+                ("paid", paid),
+                ("guard_only", guard_only),
+                ("password", password),
+            ):
+                if value is not None:
+                    setattr(room, name, bool(value))
+            return room.to_dict()
+
     def open_streams(self, room_id: int) -> int:
         """How many FLV responses of the room are being sent right now."""
         with self.state.lock:
@@ -743,6 +632,26 @@ def _check_hls_formats(value: Any) -> str:
         raise ControlError(str(exc)) from exc
 
 
+def _check_formats(value: Any) -> list[str]:
+    names = value.split(",") if isinstance(value, str) else list(value)
+    kinds = [str(n).strip() for n in names if str(n).strip()]
+    if not kinds or set(kinds) - set(FORMATS) or not set(kinds) - {"flv"}:
+        raise ControlError(
+            f"formats must be some of {', '.join(FORMATS)}, one of them HLS; not {value!r}"
+        )
+    return [k for k in FORMATS if k in kinds]
+
+
+def _check_accept_qn(value: Any) -> tuple[int, ...]:
+    try:
+        qualities = tuple(int(q) for q in value)
+    except (TypeError, ValueError) as exc:
+        raise ControlError(f"accept_qn must be a list of numbers: {exc}") from exc
+    if not qualities or len(set(qualities)) != len(qualities):
+        raise ControlError("accept_qn must list distinct qualities, best first")
+    return qualities
+
+
 def _check_clip(path: str | Path) -> Path:
     """A readable FLV clip, loaded now so a stream switching to it does not wait."""
     try:
@@ -752,10 +661,7 @@ def _check_clip(path: str | Path) -> Path:
 
 
 ROUTES = {
-    ("GET", "/room/v1/Room/room_init"): room_init,
-    ("GET", "/room/v1/Room/get_info"): get_info,
-    ("GET", "/xlive/web-room/v1/index/getInfoByRoom"): get_info_by_room,
-    ("GET", "/live_user/v1/UserInfo/get_anchor_in_room"): get_anchor_in_room,
+    **rooms.ROUTES,
     ("GET", "/xlive/web-room/v2/index/getRoomPlayInfo"): get_room_play_info,
 }
 
@@ -783,6 +689,16 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
         "POST",
         _ROOM + "/hls",
         lambda f, b, room_id: f.set_hls(int(room_id), **b),
+    ),
+    (
+        "POST",
+        _ROOM + "/origin",
+        lambda f, b, room_id: f.set_origin(int(room_id), **b),
+    ),
+    (
+        "POST",
+        _ROOM + "/special",
+        lambda f, b, room_id: f.set_special(int(room_id), **b),
     ),
     (
         "GET",

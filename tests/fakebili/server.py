@@ -6,8 +6,8 @@ Each host is a module holding its handlers and a ROUTES table (passport.py, api.
 images.py, live.py, cdn.py with hls.py, upos.py with member's /preupload, submit.py for the
 creator's cover, submit, edit and archive endpoints, space.py for a user's published videos on the
 app and api hosts, justoneapi.py for the JustOneAPI wrapper of them); a new host is a new module
-added to the tables below. A handler may answer with a streamed body (cdn.py's FLV streams): sent chunked, then
-the connection closes. Handlers run with the state's lock held, except those in UNLOCKED, which
+added to the tables below. A handler may answer with a streamed body (cdn.py's FLV streams): sent chunked (or
+close-delimited), then the connection closes. Handlers run with the state's lock held, except those in UNLOCKED, which
 take it themselves around their bookkeeping (they sleep, or move file bytes).
 
 This module holds the shared state (accounts, cookies, app tokens, QR logins) behind one lock,
@@ -30,6 +30,7 @@ import struct
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -192,6 +193,7 @@ class State:
         self.lock = threading.RLock()
         self._defaults = (qr_ttl, check_sign)
         self.live = live.LiveState(self.lock, self.now)
+        self.cdn = cdn.CdnState(self.lock)
         self.openplatform = openplatform.OpenPlatformState(self.lock, self.now)
         self.upos = upos.UposState(self.lock, self.now)
         self.space = space.SpaceState()
@@ -213,12 +215,17 @@ class State:
             self.tokens: dict[str, Token] = {}
             self.qr: dict[str, QrLogin] = {}
             self.faults: list[Fault] = []
-            # Live rooms: back to the seed room, and open streams end.
+            # Requests per path, for tests that count calls (e.g. nav reads, play info).
+            self.hits: Counter[str] = Counter()
+            # Live rooms: back to the seed room, and open streams end; the CDN forgets them.
             self.live.reset()
+            self.cdn.reset()
             self.openplatform.reset()
             # Uploads and their files, then the archives made of them.
             self.upos.reset()
             self.archives: dict[int, submit.Archive] = {}
+            # The creator centre's call log, each account's last submit, refused tags (member.py).
+            self.member = member.MemberState()
             # Who has published what, and JustOneAPI's tokens.
             self.space.reset()
             self.justoneapi.reset()
@@ -336,6 +343,7 @@ def fault_response(fault: Fault) -> Response:
 
 class FakeBilibili(
     live.LiveControls,
+    cdn.CdnControls,
     openplatform.OpenPlatformControls,
     upos.UposControls,
     submit.SubmitControls,
@@ -350,7 +358,7 @@ class FakeBilibili(
     UPOS's (set_upos_faults, clear_upos_faults, set_upos_line, configure_upos, upos_rate_limit,
     upos_uploads, upos_files) in upos.py; archives() in submit.py; the published videos'
     (add_space_user, add_space_videos, set_space_video, delete_space_video, set_space_review,
-    space_videos, space_requests, clear_space_requests) in space.py; JustOneAPI's
+    space_videos, space_requests, clear_space_requests, space_refusals) in space.py; JustOneAPI's
     (add_justoneapi_token, justoneapi_token, justoneapi_inject) in justoneapi.py.
     """
 
@@ -381,8 +389,9 @@ class FakeBilibili(
             # Both JustOneAPI environments (prod-global, prod-cn) are served here too.
             "BILIUP_JUSTONEAPI_GLOBAL_URL": self.url,
             "BILIUP_JUSTONEAPI_CN_URL": self.url,
-            # UPOS endpoints are scheme-less ("//host/upos-bda2"); the fake speaks plain HTTP.
-            "BILIUP_BILIBILI_UPOS_SCHEME": "http",
+            # Preupload hands out the real UPOS hosts ("//upos-cs-upcdnbda2.bilivideo.com"):
+            # the client serves them from here, the host kept as the path's first segment.
+            "BILIUP_BILIBILI_UPOS_URL": self.url,
             "BILIUP_PROXY_ALLOWED_HOSTS": self._httpd.server_address[0],
             "BILIUP_PROXY_ALLOW_PRIVATE": "True",
         }
@@ -529,7 +538,7 @@ class FakeBilibili(
     ) -> None:
         """Spoil the next `times` requests to `path` (None: until cleared; a trailing "*"
         matches a prefix), of any method or only `method` ("PUT": e.g. a bad line's chunks,
-        "/upos-bda2/*"), once `after` of them have gone through untouched. kinds: http_status (status, HTML page or `body`), timeout (hang
+        "/upos-cs-upcdnbda2.bilivideo.com/*"), once `after` of them have gone through untouched. kinds: http_status (status, HTML page or `body`), timeout (hang
         `delay` s, then close), code (a Bilibili code in the envelope; -352 adds v_voucher,
         -412 comes with HTTP 412), reset (close the connection without an answer),
         drop_response (the request is handled, e.g. the archive made, then the connection is
@@ -559,6 +568,11 @@ class FakeBilibili(
             fault.delay = float(delay)
         with self.state.lock:
             self.state.faults.append(fault)
+
+    def hits(self, path: str) -> int:
+        """How many requests to `path` the fake has had since the last reset."""
+        with self.state.lock:
+            return self.state.hits[path]
 
     def clear_faults(self) -> None:
         with self.state.lock:
@@ -652,6 +666,8 @@ class FakeBilibili(
         """The answer to one request, faults aside."""
         if req.path.startswith("/_fake/"):
             return self._control(req)
+        with self.state.lock:
+            self.state.hits[req.path] += 1
         # HEAD is answered as GET, without the body.
         method = "GET" if req.method == "HEAD" else req.method
         handler = ROUTES.get((method, req.path))
@@ -733,10 +749,12 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("POST", r"/_fake/clock", lambda f, b: f.advance_clock(b["advance"])),
     ("POST", r"/_fake/config", lambda f, b: f.configure(**b)),
     ("GET", r"/_fake/state", lambda f, b: f.snapshot()),
+    ("GET", r"/_fake/hits", lambda f, b: dict(f.state.hits)),
     ("GET", r"/_fake/rules", lambda f, b: f.rules()),
     ("POST", r"/_fake/rules", lambda f, b: f.set_rules(**b)),
     ("POST", r"/_fake/wbi/rotate", lambda f, b: f.rotate_wbi_keys()),
     *live.CONTROL_ROUTES,
+    *cdn.CONTROL_ROUTES,
     *openplatform.CONTROL_ROUTES,
     *upos.CONTROL_ROUTES,
     *submit.CONTROL_ROUTES,
@@ -842,6 +860,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self._read_body()
         req = Request.parse(self.command, self.path, dict(self.headers.items()), body)
+        req.client = self.client_address[0]
         fault = None
         if not req.path.startswith("/_fake/"):
             fault = fake.state.take_fault(req.path, req.method)
@@ -892,9 +911,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def _send_stream(self, response: Response, stream: Generator[bytes]) -> None:
-        # No Content-Length: chunked, then close. A body cut short (Hangup, the fake stopping)
-        # lacks the last chunk, so the client sees a broken stream rather than its end.
+        # No Content-Length: chunked, then close; or close-delimited (response.close_delimited:
+        # not chunked either, the body ends with the connection). A chunked body cut short
+        # (Hangup, the fake stopping) lacks the last chunk, so the client sees a broken stream
+        # rather than its end; a close-delimited one cannot tell them apart, as on the real CDN.
         self.close_connection = True
+        chunked = not response.close_delimited
         try:
             first = b"" if self.command == "HEAD" else next(stream, None)
         except Exception:
@@ -903,14 +925,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Transfer-Encoding", "chunked")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Connection", "close")
         for name, value in response.headers:
             self.send_header(name, value)
         self.end_headers()
         if self.command == "HEAD" or first is None:
             stream.close()
-            if first is None:
+            if first is None and chunked:
                 self.wfile.write(b"0\r\n\r\n")
             return
         stopping = self.server.fake.stopping
@@ -919,8 +942,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if stopping.is_set():
                     return
                 if chunk:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.write(
+                        b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk
+                    )
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
         except (Hangup, OSError):
             pass
         finally:

@@ -40,14 +40,16 @@ RULES: dict[str, str] = {
     "signature: -352",
     "danmu_buvid3": "getDanmuInfo without a buvid3 cookie: -352",
     "qn_cap": "play URLs without a login cookie are capped at qn 250",
-    "space_app_sign": "the app space list (/x/v2/space/archive/cursor) unsigned: -400",
+    "space_app_sign": "the app space list (/x/v2/space/archive/cursor) unsigned: -400 (a bad "
+    "sign: -3)",
     "space_wbi_dm": "arc/search without WBI or without the dm_* parameters: -352 with a "
-    "v_voucher",
-    "space_burst": "more than a few space-list calls a second from one client: -352, then -412",
+    "v_voucher (a w_rid made with other keys: -403)",
+    "space_burst": "more than 5 calls to the space lists and card within 1 s from one IP: "
+    "-352; more than 5 such refusals within 10 s: the IP blocked for 60 s (-412, HTTP 412)",
     "client_add_closed": "/x/vu/client/add and /x/vu/client/edit: 21590 投稿工具已停用",
     "preupload_budget": "more than 20 preuploads in an hour from one account: 601 or HTTP 406",
     "submit_interval": "a submit within 30 s of the account's previous one: 21566",
-    "dtime_window": "a dtime less than 2 h or more than 15 days ahead: 21070",
+    "dtime_window": "a dtime less than 2 h or more than 15 days ahead: 21006",
 }
 
 # What the CDN takes for a browser: the UA every browser has sent since the 1990s, and the page

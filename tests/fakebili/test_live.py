@@ -14,6 +14,7 @@ import requests
 
 from tests import media
 from tests.fakebili.server import FakeBilibili
+from tests.fakebili.signing import BROWSER_HEADERS, wbi_signed
 
 TIMEOUT = 5
 ROOM, SHORT_ID, UID = 23058, 3, 11153765
@@ -27,8 +28,20 @@ def get(fake: FakeBilibili, path: str, **kwargs: Any) -> requests.Response:
 
 
 def play_info(fake: FakeBilibili, room_id: int = ROOM, **kwargs: Any) -> dict[str, Any]:
-    params = {"room_id": room_id, "platform": "web", **FLV_PARAMS}
-    return get(fake, PLAY_INFO, params=params, **kwargs).json()
+    """WBI-signed, as the site wants (rule live_wbi)."""
+    params = {
+        "room_id": room_id,
+        "platform": "web",
+        **FLV_PARAMS,
+        **kwargs.pop("params", {}),
+    }
+    return get(fake, PLAY_INFO, params=wbi_signed(fake, params), **kwargs).json()
+
+
+def cdn_get(url: str, **kwargs: Any) -> requests.Response:
+    """A CDN pull with the browser headers the CDN wants (rule cdn_headers)."""
+    kwargs.setdefault("timeout", TIMEOUT)
+    return requests.get(url, headers=BROWSER_HEADERS, **kwargs)
 
 
 def flv_codec(info: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +109,7 @@ def first_frame_ms(tags: list[Tag]) -> int:
 
 
 def stream_tags(url: str, until_ms: int, out: bytearray | None = None) -> list[Tag]:
-    with requests.get(url, stream=True, timeout=TIMEOUT) as r:
+    with cdn_get(url, stream=True) as r:
         assert r.status_code == 200
         assert r.headers["Content-Type"] == "video/x-flv"
         return read_tags(r.raw.read, until_ms, out)
@@ -146,7 +159,9 @@ class RawStream:
         self.sock = socket.create_connection((parts.hostname, parts.port), TIMEOUT)
         target = f"{parts.path}?{parts.query}"
         self.sock.sendall(
-            f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+            f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"User-Agent: {BROWSER_HEADERS['User-Agent']}\r\n"
+            f"Referer: {BROWSER_HEADERS['Referer']}\r\n\r\n".encode()
         )
         self.raw = b""
         head = self._until(b"\r\n\r\n")
@@ -222,7 +237,7 @@ def test_live_time_holds_for_a_broadcast_and_changes_with_the_next(
         by_room = get(
             fake,
             "/xlive/web-room/v1/index/getInfoByRoom",
-            params={"room_id": ROOM, "web_location": "444.8", "wts": 1, "w_rid": "x"},
+            params=wbi_signed(fake, {"room_id": ROOM, "web_location": "444.8"}),
         ).json()
         info = get(fake, "/room/v1/Room/get_info", params={"room_id": ROOM}).json()
         start = by_room["data"]["room_info"]["live_start_time"]
@@ -260,7 +275,9 @@ def test_room_info_and_anchor_describe_the_room(fake: FakeBilibili) -> None:
     )
 
     by_room = get(
-        fake, "/xlive/web-room/v1/index/getInfoByRoom", params={"room_id": 777}
+        fake,
+        "/xlive/web-room/v1/index/getInfoByRoom",
+        params=wbi_signed(fake, {"room_id": 777}),
     ).json()
     assert by_room["code"] == 0 and by_room["ttl"] == 1
     assert by_room["data"]["room_info"]["title"] == "今晚唱歌"
@@ -311,7 +328,8 @@ def test_play_info_offers_flv_on_two_cdns_and_source_quality_to_logged_in(
 
     codec = flv_codec(r)
     assert codec["codec_name"] == "avc"
-    assert (codec["current_qn"], codec["accept_qn"]) == (150, [10000, 150])
+    # Logged out: capped at 250 (qn_cap), though every quality is listed, best first.
+    assert (codec["current_qn"], codec["accept_qn"]) == (250, [10000, 400, 250, 150])
     assert codec["base_url"].startswith("/live-bvc/") and codec["base_url"].endswith(
         ".flv?"
     )
@@ -328,18 +346,11 @@ def test_play_info_offers_flv_on_two_cdns_and_source_quality_to_logged_in(
     cookies = {c["name"]: c["value"] for c in login["cookie_info"]["cookies"]}
     codec = flv_codec(play_info(fake, cookies=cookies))
     assert codec["current_qn"] == 10000
-    low = flv_codec(
-        get(
-            fake,
-            PLAY_INFO,
-            params={"room_id": ROOM, **FLV_PARAMS, "qn": 150},
-            cookies=cookies,
-        ).json()
-    )
+    low = flv_codec(play_info(fake, params={"qn": 150}, cookies=cookies))
     assert low["current_qn"] == 150
 
     for host in (0, 1):
-        with requests.get(flv_url(fake, host), stream=True, timeout=TIMEOUT) as s:
+        with cdn_get(flv_url(fake, host), stream=True) as s:
             assert s.status_code == 200 and s.raw.read(3) == b"FLV"
 
 
@@ -354,30 +365,32 @@ def test_an_hls_only_room_offers_no_flv(fake: FakeBilibili) -> None:
         codec["url_info"][0]["host"] + codec["base_url"] + codec["url_info"][0]["extra"]
     )
     # Served by hls.py (tests/fakebili/test_hls.py).
-    r = requests.get(m3u8, timeout=TIMEOUT)
+    r = cdn_get(m3u8)
     assert (r.status_code, r.text[:7]) == (200, "#EXTM3U")
-    assert requests.get(url, timeout=TIMEOUT).status_code == 404
+    assert cdn_get(url).status_code == 404
 
 
 def test_stream_urls_are_checked(fake: FakeBilibili) -> None:
     url = go_live(fake)
     base, _, query = url.partition("?")
     unknown = base.replace(f"live_{UID}_", "live_1_")
-    assert requests.get(f"{unknown}?{query}", timeout=TIMEOUT).status_code == 404
+    assert cdn_get(f"{unknown}?{query}").status_code == 404
     bad_sign = url.replace("sign=", "sign=0")
-    assert requests.get(bad_sign, timeout=TIMEOUT).status_code == 403
-    # Loose: no sign at all is let through.
-    with requests.get(base + "?", stream=True, timeout=TIMEOUT) as r:
+    assert cdn_get(bad_sign).status_code == 403
+    # No sign at all: refused (cdn_expires); let through with the rule off.
+    assert cdn_get(base + "?").status_code == 403
+    fake.set_rules(cdn_expires=False)
+    with cdn_get(base + "?", stream=True) as r:
         assert r.status_code == 200
     fake.set_live(ROOM, 0)
-    assert requests.get(url, timeout=TIMEOUT).status_code == 404
+    assert cdn_get(url).status_code == 404
 
 
 def test_faults_spoil_stream_requests_too(fake: FakeBilibili) -> None:
     url = go_live(fake)
     fake.inject("/live-bvc/*", "http_status", status=503)
-    assert requests.get(url, timeout=TIMEOUT).status_code == 503
-    with requests.get(url, stream=True, timeout=TIMEOUT) as r:
+    assert cdn_get(url).status_code == 503
+    with cdn_get(url, stream=True) as r:
         assert r.status_code == 200
 
 
@@ -584,3 +597,172 @@ def test_the_http_controls_drive_the_rooms(
     bad = post(f"/_fake/rooms/{ROOM}/stream", drop_after_seconds=-1)
     assert bad.status_code == 400
     assert post("/_fake/rooms", room_id=5, colour="red").status_code == 400
+
+
+# Strictness (strict.py's rules) and the origins a room may have
+
+
+def test_live_calls_unsigned_are_refused_with_a_voucher(fake: FakeBilibili) -> None:
+    fake.set_live(ROOM, 1)
+    calls = [
+        (PLAY_INFO, {"room_id": ROOM, **FLV_PARAMS}),
+        ("/xlive/web-room/v1/index/getInfoByRoom", {"room_id": ROOM}),
+        ("/xlive/web-room/v1/index/getDanmuInfo", {"id": ROOM, "type": 0}),
+    ]
+    buvid = {"buvid3": "B1F1C0DE-0000-4000-8000-000000000000infoc"}
+    for path, params in calls:
+        refused = get(fake, path, params=params, cookies=buvid)
+        body = refused.json()
+        assert (body["code"], body["message"]) == (-352, "风控校验失败"), path
+        assert body["data"]["v_voucher"].startswith("voucher_")
+        assert refused.headers["x-bili-gaia-vvoucher"] == body["data"]["v_voucher"]
+        # A signature made with keys that have since rotated is refused too.
+        stale = wbi_signed(fake, params)
+        fake.rotate_wbi_keys()
+        assert get(fake, path, params=stale, cookies=buvid).json()["code"] == -352
+        fresh = get(fake, path, params=wbi_signed(fake, params), cookies=buvid)
+        assert fresh.json()["code"] == 0, path
+
+    fake.set_rules(live_wbi=False)
+    for path, params in calls:
+        assert get(fake, path, params=params, cookies=buvid).json()["code"] == 0
+
+
+def test_danmu_info_wants_a_buvid3_cookie(fake: FakeBilibili) -> None:
+    params = {"id": SHORT_ID, "type": 0, "web_location": "444.8"}
+    path = "/xlive/web-room/v1/index/getDanmuInfo"
+    assert get(fake, path, params=wbi_signed(fake, params)).json()["code"] == -352
+
+    spi = get(fake, "/x/frontend/finger/spi").json()
+    assert spi["code"] == 0
+    buvid3 = spi["data"]["b_3"]
+    assert buvid3.endswith("infoc") and spi["data"]["b_4"]
+    r = get(fake, path, params=wbi_signed(fake, params), cookies={"buvid3": buvid3})
+    data = r.json()["data"]
+    assert r.json()["code"] == 0 and len(data["token"]) > 100
+    [host] = data["host_list"]
+    assert set(host) == {"host", "port", "wss_port", "ws_port"}
+    assert host["host"] == "127.0.0.1"
+    assert {"group", "business_id", "max_delay", "refresh_rate"} <= set(data)
+    assert fake.state.live.danmu_tokens[data["token"]] == (ROOM, 0, buvid3)
+
+    fake.set_rules(danmu_buvid3=False)
+    assert get(fake, path, params=wbi_signed(fake, params)).json()["code"] == 0
+
+
+def test_logged_out_quality_is_capped_unless_the_rule_is_off(
+    fake: FakeBilibili,
+) -> None:
+    fake.set_live(ROOM, 1)
+    assert flv_codec(play_info(fake))["current_qn"] == 250
+    fake.set_rules(qn_cap=False)
+    assert flv_codec(play_info(fake))["current_qn"] == 10000
+
+
+def test_qn_is_opaque_and_accept_qn_ranks_it(fake: FakeBilibili) -> None:
+    fake.add_room(ROOM, accept_qn=[25000, 10000, 400, 250, 150])
+    fake.set_live(ROOM, 1)
+    cookies = {c["name"]: c["value"] for c in fake.login()["cookie_info"]["cookies"]}
+
+    def served(qn: int, **kwargs: Any) -> tuple[int, list[int]]:
+        codec = flv_codec(play_info(fake, params={"qn": qn}, **kwargs))
+        return codec["current_qn"], codec["accept_qn"]
+
+    # Asked for 10000 (what clients ask first), the room's 原画: 25000 is better still.
+    assert served(10000, cookies=cookies) == (10000, [25000, 10000, 400, 250, 150])
+    assert served(25000, cookies=cookies)[0] == 25000
+    assert served(30000, cookies=cookies)[0] == 10000  # not offered: the default
+    assert served(25000)[0] == 250  # logged out
+    desc = play_info(fake)["data"]["playurl_info"]["playurl"]["g_qn_desc"]
+    assert {d["qn"]: d["desc"] for d in desc}[25000] == "原画真彩"
+
+
+def _codecs(info: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (s["protocol_name"], f["format_name"], c["codec_name"])
+        for s in info["data"]["playurl_info"]["playurl"]["stream"]
+        for f in s["format"]
+        for c in f["codec"]
+    ]
+
+
+def test_an_hevc_origin_is_offered_only_to_clients_asking_for_hevc(
+    fake: FakeBilibili, tmp_path: Path
+) -> None:
+    fake.set_origin(ROOM, codec="hevc")
+    fake.add_room(ROOM, speed=0)
+    fake.set_live(ROOM, 1)
+    # What biliup asks (codec=0): nothing to record.
+    assert _codecs(play_info(fake, params={"codec": "0"})) == []
+    info = play_info(fake, params={"codec": "0,1"})
+    assert _codecs(info) == [("http_hls", "fmp4", "hevc")]
+
+    codec = info["data"]["playurl_info"]["playurl"]["stream"][0]["format"][0]["codec"][
+        0
+    ]
+    url_info = codec["url_info"][0]
+    playlist = cdn_get(url_info["host"] + codec["base_url"] + url_info["extra"])
+    assert playlist.status_code == 200
+    lines = playlist.text.splitlines()
+    init = next(line.split('"')[1] for line in lines if line.startswith("#EXT-X-MAP"))
+    first = next(line for line in lines if line.endswith(".m4s") and "#" not in line)
+    base = (url_info["host"] + codec["base_url"]).rsplit("/", 1)[0]
+    media_file = tmp_path / "hevc.mp4"
+    media_file.write_bytes(
+        cdn_get(f"{base}/{init}").content + cdn_get(f"{base}/{first}").content
+    )
+    assert media.probe(media_file).streams == ["hevc", "aac"]
+    # No FLV of an HEVC origin.
+    flv = codec["base_url"].replace("/index.m3u8?", ".flv?")
+    assert cdn_get(url_info["host"] + flv + url_info["extra"]).status_code == 404
+
+
+def test_an_fmp4_only_origin_offers_fmp4_alone(fake: FakeBilibili) -> None:
+    fake.set_origin(ROOM, formats="fmp4")
+    fake.set_live(ROOM, 1)
+    assert _codecs(play_info(fake)) == [("http_hls", "fmp4", "avc")]
+    fake.set_origin(ROOM, formats=["flv", "ts", "fmp4"])
+    assert [f for _, f, _ in _codecs(play_info(fake))] == ["flv", "ts", "fmp4"]
+
+
+def test_special_lives_answer_as_the_site_does(fake: FakeBilibili) -> None:
+    fake.set_live(ROOM, 1)
+
+    def init() -> dict[str, Any]:
+        return get(fake, "/room/v1/Room/room_init", params={"id": ROOM}).json()["data"]
+
+    fake.set_special(ROOM, paid=True)
+    info = play_info(fake)["data"]
+    assert info["all_special_types"] == [203]
+    assert info["playurl_info"]["playurl"]["stream"] == []
+    assert init()["special_type"] == 1
+
+    fake.set_special(ROOM, paid=False, guard_only=True)
+    info = play_info(fake)["data"]
+    assert info["all_special_types"] == [] and init()["special_type"] == 0
+    assert info["playurl_info"]["playurl"]["stream"] == []
+    assert info["live_status"] == 1
+
+    fake.set_special(ROOM, guard_only=False, password=True)
+    info = play_info(fake)["data"]
+    assert (info["encrypted"], info["pwd_verified"]) == (True, False)
+    assert info["playurl_info"] is None and info["live_status"] == 1
+    assert (init()["encrypted"], init()["pwd_verified"]) == (True, False)
+
+    fake.set_special(ROOM, password=False)
+    assert _codecs(play_info(fake))[0] == ("http_stream", "flv", "avc")
+
+
+def test_origin_and_special_have_http_controls(fake: FakeBilibili) -> None:
+    def post(path: str, **body: Any) -> requests.Response:
+        return requests.post(fake.url + path, json=body, timeout=TIMEOUT)
+
+    room = post(f"/_fake/rooms/{ROOM}/origin", formats="fmp4", accept_qn=[15000, 10000])
+    assert (room.json()["hls_only"], room.json()["accept_qn"]) == (True, [15000, 10000])
+    assert post(f"/_fake/rooms/{ROOM}/special", guard_only=True).json()["guard_only"]
+    assert post(f"/_fake/rooms/{ROOM}/origin", codec="av1").status_code == 400
+    assert post(f"/_fake/rooms/{ROOM}/origin", formats="flv").status_code == 400
+    assert post(f"/_fake/rooms/{ROOM}/origin", accept_qn=[]).status_code == 400
+    hevc_flv = post(f"/_fake/rooms/{ROOM}/origin", codec="hevc", formats="flv,fmp4")
+    assert hevc_flv.status_code == 400
+    assert post("/_fake/rooms/1/special", paid=True).status_code == 404

@@ -74,6 +74,8 @@ class Request:
     query: dict[str, str]
     form: dict[str, str]
     cookies: dict[str, str]
+    # The peer's IP, set by the server: risk control counts calls per client IP (space_guard).
+    client: str = ""
 
     @classmethod
     def parse(
@@ -148,6 +150,9 @@ class Response:
     # A body sent as it comes (chunked, then the connection closes) instead of `body`. b"" means
     # "nothing yet": the server checks it is not stopping and asks again.
     stream: Generator[bytes, None, None] | None = None
+    # The stream sent close-delimited instead: neither chunked nor a length, the body ends where
+    # the connection does (HTTP/1.1 allows it; some CDN nodes do it: cdn.py).
+    close_delimited: bool = False
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:
