@@ -5,6 +5,7 @@ biliup-site at the fake (KEY=value, ready for `env` or an .env file). With --liv
 (23058, short id 3) is live from the start, streaming the test clip. With --creator MID (repeatable),
 that uploader has published 45 videos, for the app, web and JustOneAPI lists; with
 --justoneapi-token TOKEN, the fake JustOneAPI takes that token (no quota, no balance limit).
+It refuses what the real site refuses (tests/fakebili/strict.py); --lenient RULE switches one off.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 
 from tests.fakebili.live import SEED_ROOM
 from tests.fakebili.server import QR_TTL, FakeBilibili
+from tests.fakebili.strict import RULES
 
 # Enough for two app pages (20 a page) and two web pages (30 a page).
 DEMO_VIDEOS = 45
@@ -53,6 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         help="a token the fake JustOneAPI accepts",
     )
     parser.add_argument(
+        "--lenient",
+        action="append",
+        default=[],
+        choices=sorted(RULES),
+        metavar="RULE",
+        help="switch one of the real site's refusals off, for good (repeatable; "
+        "GET /_fake/rules lists them; all are on by default)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every request to stderr"
     )
     args = parser.parse_args(argv)
@@ -66,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: done.set())
 
     fake = FakeBilibili(
-        args.port, args.host, qr_ttl=args.qr_ttl, check_sign=not args.no_sign_check
+        args.port,
+        args.host,
+        qr_ttl=args.qr_ttl,
+        check_sign=not args.no_sign_check,
+        lenient=frozenset(args.lenient),
     )
     if args.live:
         fake.set_live(SEED_ROOM["room_id"], 1)

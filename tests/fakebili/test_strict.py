@@ -120,3 +120,17 @@ def test_what_the_cdn_takes_for_a_browser(
 ) -> None:
     req = Request.parse("GET", "/live-bvc/x.flv", headers, b"")
     assert strict.is_browser(req) is browser
+
+
+def test_a_fake_started_lenient_keeps_that_rule_off_across_resets() -> None:
+    fake = FakeBilibili(lenient=frozenset({"qn_cap"}))
+    try:
+        assert fake.state.rules["qn_cap"] is False
+        fake.set_rules(qn_cap=True)
+        fake.reset()
+        assert fake.state.rules["qn_cap"] is False
+        assert all(on for name, on in fake.state.rules.items() if name != "qn_cap")
+    finally:
+        fake.stop()
+    with pytest.raises(ValueError, match="unknown rules"):
+        FakeBilibili(lenient=frozenset({"no_such_rule"}))
