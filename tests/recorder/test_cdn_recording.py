@@ -16,49 +16,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
-from biliup_site.models import Configuration
 from recorder import flv, recording, tasks
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
-from tests.factories import make_streamer
 from tests.polling import wait_for
-
-ROOM = 23058
-PLAY_INFO = "/xlive/web-room/v2/index/getRoomPlayInfo"
+from tests.recorder.rooms import (
+    PLAY_INFO,
+    ROOM,
+    make_room_streamer,
+    no_waits,
+    record_in_background,
+)
 
 
 @pytest.fixture
 def room(fakebili: Any, recordings: Path) -> Any:
     """The fake's room, not live yet; no grace after a broadcast ends."""
-    config = Configuration.load()
-    config.delay = 0
-    config.disk_reserve = 0
-    config.save()
+    no_waits()
     fakebili.add_room(ROOM, speed=0)
     return fakebili
-
-
-def make_room_streamer(**fields: Any) -> Streamer:
-    return make_streamer(
-        url=f"https://live.bilibili.com/{ROOM}",
-        platform="bilibili",
-        remark="主播A",
-        **fields,
-    )
-
-
-def record_in_background(streamer: Streamer) -> threading.Thread:
-    def run() -> None:
-        try:
-            tasks.record(streamer.pk)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def decoded_seconds(files: list[RecordingFile]) -> float:

@@ -5,25 +5,26 @@ stream CDN": the qn cap, HEVC-only and fMP4-only origins, special lives)."""
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import translation
 from django.utils.html import escape
 
-from biliup_site.models import Configuration
 from recorder import recording, tasks, watch
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
-from tests.factories import log_in_by_tv_qr, make_streamer, make_template
+from tests.factories import log_in_by_tv_qr, make_template
 from tests.polling import wait_for
-
-ROOM = 23058
-PLAY_INFO = "/xlive/web-room/v2/index/getRoomPlayInfo"
-ROOM_INIT = "/room/v1/Room/room_init"
+from tests.recorder.rooms import (
+    PLAY_INFO,
+    ROOM,
+    ROOM_INIT,
+    make_room_streamer,
+    no_waits,
+    record_in_background,
+)
 
 
 @pytest.fixture
@@ -31,34 +32,10 @@ def room(fakebili: Any, recordings: Path, monkeypatch: pytest.MonkeyPatch) -> An
     """The fake's room, live and streaming as fast as the socket goes; no grace after it ends,
     and a live without streams is taken for guard-only at once (see the settle test)."""
     monkeypatch.setattr(recording, "GUARD_SETTLE_SECONDS", 0)
-    config = Configuration.load()
-    config.delay = 0
-    config.disk_reserve = 0
-    config.save()
+    no_waits()
     fakebili.add_room(ROOM, speed=0, title="今晚打游戏", uname="主播A")
     fakebili.set_live(ROOM, 1)
     return fakebili
-
-
-def make_room_streamer(**fields: Any) -> Streamer:
-    return make_streamer(
-        url=f"https://live.bilibili.com/{ROOM}",
-        platform="bilibili",
-        remark="主播A",
-        **fields,
-    )
-
-
-def _in_background(streamer: Streamer) -> threading.Thread:
-    def run() -> None:
-        try:
-            tasks.record(streamer.pk)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 # Quality
@@ -109,7 +86,7 @@ def test_with_the_templates_account_the_origin_is_recorded(room: Any) -> None:
 def test_the_streamer_page_says_so_while_recording(room: Any, api: Any) -> None:
     room.add_room(ROOM, speed=1)  # real time: still recording when we look
     streamer = make_room_streamer(split_time=0)
-    thread = _in_background(streamer)
+    thread = record_in_background(streamer)
     wait_for(
         lambda: api.get("/api/v1/streamers").json()[0]["progress"].get("qn"),
         recording.HEARTBEAT_SECONDS + 20,
@@ -143,7 +120,7 @@ def test_an_hevc_only_or_fmp4_only_room_is_recorded(
 ) -> None:
     room.set_origin(ROOM, **origin)
     streamer = make_room_streamer(split_time=4)
-    thread = _in_background(streamer)
+    thread = record_in_background(streamer)
     wait_for(
         lambda: RecordingFile.objects.count() >= 2, 60, "2 segments were not closed"
     )

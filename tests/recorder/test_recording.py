@@ -14,29 +14,22 @@ from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
 from tests.factories import make_streamer
 from tests.polling import wait_for
-
-ROOM = 23058
+from tests.recorder.rooms import (
+    ROOM,
+    in_background,
+    make_room_streamer,
+    no_waits,
+    record_in_background,
+)
 
 
 @pytest.fixture
 def room(fakebili: Any, recordings: Path) -> Any:
     """The fake's room, live and streaming as fast as the socket goes; no grace after it ends."""
-    config = Configuration.load()
-    config.delay = 0
-    config.disk_reserve = 0
-    config.save()
+    no_waits()
     fakebili.add_room(ROOM, speed=0, title="今晚打游戏", uname="主播A")
     fakebili.set_live(ROOM, 1)
     return fakebili
-
-
-def make_room_streamer(**fields: Any) -> Streamer:
-    return make_streamer(
-        url=f"https://live.bilibili.com/{ROOM}",
-        platform="bilibili",
-        remark="主播A",
-        **fields,
-    )
 
 
 def _decoded(files: list[RecordingFile]) -> float:
@@ -178,26 +171,6 @@ def test_the_watcher_starts_recordings_of_live_rooms_only(room: Any) -> None:
     assert unreachable.state_detail.startswith("Check failed: hls:")
 
 
-def _in_background(work: Any) -> Any:
-    import threading
-
-    from django.db import connection
-
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def _record_in_background(streamer: Streamer) -> Any:
-    return _in_background(lambda: tasks.record(streamer.pk))
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["pause", "delete"])
 def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
@@ -205,7 +178,7 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
 ) -> None:
     room.add_room(ROOM, speed=1)  # real time: the recording is still going when we act
     streamer = make_room_streamer(split_time=0)
-    thread = _record_in_background(streamer)
+    thread = record_in_background(streamer)
     wait_for(
         lambda: Streamer.objects.get(pk=streamer.pk).state == "recording",
         20,
@@ -345,7 +318,7 @@ def test_a_room_that_offers_only_hls_is_recorded_from_it(
     room.set_hls(ROOM, formats=kind)
     room.set_hls_only(ROOM)
     streamer = make_room_streamer(split_time=4)
-    thread = _record_in_background(streamer)
+    thread = record_in_background(streamer)
     wait_for(lambda: RecordingFile.objects.exists(), 60, "no segment was closed")
     # The CDN fails the playlist for both CDN hosts: the recorder asks for new URLs and goes on
     # from the segment after the last one it wrote, still in the window: nothing is lost.
@@ -392,7 +365,7 @@ def test_other_platforms_are_recorded_through_streamlink(
     responses = []
     # Tasks run inline in tests: the new streamer's check finds it live (by streamlink) and
     # records it inside this POST, until the broadcast ends.
-    thread = _in_background(
+    thread = in_background(
         lambda: responses.append(
             api.post(
                 "/api/v1/streamers",
@@ -428,7 +401,7 @@ def test_hls_segments_the_cdn_lost_are_recorded_as_a_gap(room: Any) -> None:
     room.set_hls(ROOM, formats="ts")
     room.set_hls_only(ROOM)
     streamer = make_room_streamer(split_time=0)
-    thread = _record_in_background(streamer)
+    thread = record_in_background(streamer)
     wait_for(
         lambda: any(recording.folder(streamer).glob("*.part")), 60, "nothing recorded"
     )
