@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.fakebili import flvloop, hls, strict
-from tests.fakebili.wire import ControlError, Hangup, Request, Response
+from tests.fakebili.wire import ControlError, Hangup, Request, Response, error_page
 
 if TYPE_CHECKING:
     from tests.fakebili.live import LiveState, Room
@@ -115,12 +115,7 @@ class CdnState:
 
 
 def _not_found() -> Response:
-    page = (
-        "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
-        "<center><h1>404 Not Found</h1></center>\r\n<hr><center>Tengine</center>\r\n"
-        "</body>\r\n</html>\r\n"
-    )
-    return Response(status=404, body=page.encode(), content_type="text/html")
+    return error_page(404)
 
 
 def _refused(state: State, why: str) -> Response:

@@ -22,7 +22,7 @@ import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, quote_plus
 
-from tests.fakebili.wire import Request, Response, fail
+from tests.fakebili.wire import Request, Response, error_page, fail
 
 if TYPE_CHECKING:
     from tests.fakebili.server import State
@@ -93,12 +93,7 @@ def is_browser(req: Request) -> bool:
 
 
 def forbidden() -> Response:
-    page = (
-        "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n"
-        "<center><h1>403 Forbidden</h1></center>\r\n<hr><center>Tengine</center>\r\n"
-        "</body>\r\n</html>\r\n"
-    )
-    return Response(status=403, body=page.encode(), content_type="text/html")
+    return error_page(403)
 
 
 def risk_control(message: str | None = None) -> Response:

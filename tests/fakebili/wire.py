@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode
 
@@ -174,9 +175,13 @@ def json_response(payload: Any, status: int = 200) -> Response:
 def error_page(status: int, body: str | None = None) -> Response:
     """An HTTP error as an overloaded front end (nginx/Tengine) shows it, or with `body`."""
     if body is None:
+        try:
+            line = f"{status} {HTTPStatus(status).phrase}"
+        except ValueError:
+            line = str(status)
         body = (
-            f"<html>\r\n<head><title>{status}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{status}</h1></center>\r\n<hr><center>Tengine</center>\r\n"
+            f"<html>\r\n<head><title>{line}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{line}</h1></center>\r\n<hr><center>Tengine</center>\r\n"
             "</body>\r\n</html>\r\n"
         )
     return Response(
