@@ -172,7 +172,9 @@ while True:
     if body["code"] or not body["data"]["has_next"]:
         break
     cursor = body["data"]["item"][-1]["param"]
-print(json.dumps({"codes": codes, "first": sent[0], "last": sent[-1]}))
+# "first" is taken before the first wait for a slot, "last" after the last answer: the slots
+# all fall between them.
+print(json.dumps({"codes": codes, "first": sent[0], "last": time.time()}))
 """
 
 
