@@ -7,7 +7,7 @@ dir. Two parts:
 
 - paced: creators.catalogs.refresh() of a freshly followed user with --paced-videos videos,
   exactly as a worker runs it: app-signed pages through the per-host pace (bilibili/pace.py),
-  with the burst rule on. It prints the time, the pace's floor (one MIN_INTERVAL per gap between
+  with the burst rule on. It prints the time, the pace's floor (BILIBILI_PACE_SECONDS per gap between
   calls) and the fake's refusals, which must be none.
 - storage: the pace set to zero and the fake's burst rule off, so that only our work is timed.
   ours is refresh() of a freshly followed user (its videos deleted between rounds): every page of
@@ -99,8 +99,8 @@ def add_videos(url: str, uid: int, count: int) -> None:
 def paced_sync(url: str, videos: int) -> None:
     """One first sync with the real pace and every rule on."""
     import requests
+    from django.conf import settings
 
-    from biliup_site.bilibili import pace
     from creators import catalogs
     from creators.models import Creator
 
@@ -114,7 +114,7 @@ def paced_sync(url: str, videos: int) -> None:
     assert creator.videos.count() == videos, creator.status_reason
     refusals = requests.get(f"{url}/_fake/space/refusals", timeout=10).json()
     pages = -(-videos // 20)
-    floor = pages * pace.MIN_INTERVAL  # the pages' gaps and the card's
+    floor = pages * settings.BILIBILI_PACE_SECONDS  # the pages' gaps and the card's
     print(
         f"paced        {videos} videos, {pages} pages in {took:.1f} s"
         f" ({videos / took:.0f} videos/s; the pace's floor {floor:.1f} s);"
@@ -142,14 +142,15 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from biliup_site.bilibili import pace
+    from django.conf import settings
+
     from creators import catalogs
     from creators.models import Creator
 
     try:
         paced_sync(url, args.paced_videos)
         # The storage part times our work only: no pace, and no burst rule to trip without it.
-        pace.MIN_INTERVAL = pace.JITTER = 0.0
+        settings.BILIBILI_PACE_SECONDS = settings.BILIBILI_PACE_JITTER = 0.0
         requests.post(
             f"{url}/_fake/rules", json={"space_burst": False}, timeout=10
         ).raise_for_status()

@@ -352,6 +352,10 @@ CATALOG_CONCURRENCY = envint("BILIUP_CATALOG_CONCURRENCY", "2", minimum=1)
 # The first waits of the backoffs (doubling, capped): JustOneAPI's 301 "collection failed" is
 # retried within a refresh; its 302 rate limit and other failures push the next refresh back.
 CATALOG_RETRY_SECONDS = envfloat("BILIUP_CATALOG_RETRY_SECONDS", "5")
+# The pace of calls to one Bilibili host that risk control counts (bilibili/pace.py): a gap of at
+# least this many seconds, plus a random jitter of up to BILIBILI_PACE_JITTER.
+BILIBILI_PACE_SECONDS = envfloat("BILIUP_BILIBILI_PACE_SECONDS", "0.35")
+BILIBILI_PACE_JITTER = envfloat("BILIUP_BILIBILI_PACE_JITTER", "0.25")
 CATALOG_BACKOFF_SECONDS = envfloat("BILIUP_CATALOG_BACKOFF_SECONDS", "300")
 # While an uploaded archive is not yet seen in its account's catalog, that catalog is refreshed
 # this often (seconds), for at most CATALOG_VERIFY_DAYS.

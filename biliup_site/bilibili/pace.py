@@ -2,8 +2,9 @@
 
 Bilibili answers frequent calls with -352, -412 (an IP block, sometimes HTTP 412) or -799, and
 publishes no threshold. So the creator lists go through a session paced per host: each request
-waits for its slot, at least MIN_INTERVAL after the previous one to that host plus a random
-jitter of up to JITTER (0.35-0.6 s apart: never more than 3 a second, where reports put the
+waits for its slot, at least BILIBILI_PACE_SECONDS after the previous one to that host plus a
+random jitter of up to BILIBILI_PACE_JITTER (by default 0.35-0.6 s apart: never more than 3 a
+second, where reports put the
 threshold at "a few a second"). The slots live in a small JSON file per host under
 BILIUP_DATA_DIR/pace/, taken under flock, so the threads of a process and the worker processes
 of a machine (one IP) share them.
@@ -41,8 +42,6 @@ from biliup_site.bilibili.http import BilibiliError
 
 logger = logging.getLogger(__name__)
 
-MIN_INTERVAL = 0.35
-JITTER = 0.25
 RISK_CODES = frozenset({-352, -412, -799})
 HOLD_FIRST = 60.0
 HOLD_MAX = 3600.0
@@ -127,7 +126,10 @@ class Pace:
             if slot > now + MAX_QUEUE:
                 slot = now
             slot = max(now, slot)
-            state["next"] = slot + MIN_INTERVAL + random.uniform(0, JITTER)
+            gap = settings.BILIBILI_PACE_SECONDS
+            state["next"] = (
+                slot + gap + random.uniform(0, settings.BILIBILI_PACE_JITTER)
+            )
         if slot > now:
             time.sleep(slot - now)
 

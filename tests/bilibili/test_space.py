@@ -129,7 +129,7 @@ def test_the_web_list_recovers_when_the_wbi_keys_rotate(fakebili: Any) -> None:
 
 
 def test_two_threads_share_the_pace_and_never_trip_the_burst_rule(
-    fakebili: Any,
+    fakebili: Any, real_pace: None, settings: Any
 ) -> None:
     assert fakebili.rules()["space_burst"]["on"]
     for uid in (UID, OTHER):
@@ -150,8 +150,8 @@ def test_two_threads_share_the_pace_and_never_trip_the_burst_rule(
 
     assert [len(results[uid]) for uid in (UID, OTHER)] == [100, 100]
     assert fakebili.space_refusals() == []
-    # Ten calls to one host, one slot each: nine gaps of at least MIN_INTERVAL.
-    assert took >= 9 * pace.MIN_INTERVAL
+    # Ten calls to one host, one slot each: nine gaps of at least the pace.
+    assert took >= 9 * settings.BILIBILI_PACE_SECONDS
 
 
 WORKER = """
@@ -179,7 +179,7 @@ print(json.dumps({"codes": codes, "first": sent[0], "last": time.time()}))
 
 
 def test_worker_processes_share_the_pace_through_the_data_dir(
-    fakebili: Any, tmp_path: Path
+    fakebili: Any, tmp_path: Path, real_pace: None, settings: Any
 ) -> None:
     for uid in (UID, OTHER):
         fakebili.add_space_videos(uid, count=120)  # 6 pages each
@@ -198,7 +198,7 @@ def test_worker_processes_share_the_pace_through_the_data_dir(
     assert fakebili.space_refusals() == []
     # Twelve slots on one host, whichever process took them.
     span = max(r["last"] for r in results) - min(r["first"] for r in results)
-    assert span >= 11 * pace.MIN_INTERVAL
+    assert span >= 11 * settings.BILIBILI_PACE_SECONDS
 
 
 def test_a_risk_control_answer_holds_the_host_back_without_another_call(
@@ -234,7 +234,7 @@ def test_a_risk_control_answer_holds_the_host_back_without_another_call(
 
 
 def test_a_torn_state_file_or_a_clock_that_went_back_does_not_stall(
-    tmp_path: Path,
+    tmp_path: Path, real_pace: None, settings: Any
 ) -> None:
     own = Pace(tmp_path)
     (tmp_path / "app.example.test.json").write_text('{"next": 1')
@@ -245,4 +245,4 @@ def test_a_torn_state_file_or_a_clock_that_went_back_does_not_stall(
         json.dumps({"next": time.time() + 3600})
     )
     own.wait("https://app.example.test/x")
-    assert time.monotonic() - started < pace.MIN_INTERVAL
+    assert time.monotonic() - started < settings.BILIBILI_PACE_SECONDS

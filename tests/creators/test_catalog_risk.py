@@ -37,7 +37,7 @@ def follow(api: JsonClient, run: Any, uid: int = UID) -> dict[str, Any]:
 
 
 def test_a_creator_with_ten_pages_fills_without_tripping_the_burst_rule(
-    fakebili: Any, api: JsonClient, run: Any
+    fakebili: Any, api: JsonClient, run: Any, real_pace: None
 ) -> None:
     assert fakebili.rules()["space_burst"]["on"]
     fakebili.add_space_videos(UID, count=200)
