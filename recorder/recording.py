@@ -408,12 +408,15 @@ class Recorder:
         if not play.urls:
             return
         best = play.urls[0]
-        self.quality = {
+        quality: RecordingProgress = {
             "stream": f"{best.format}/{best.codec}",
             "qn": play.qn,
             "origin_qn": play.origin_qn,
             "logged_out": self._credential() is None,
         }
+        if quality != self.quality:
+            # News for the pages, like a closed segment: the next heartbeat goes out at once.
+            self.quality, self.beat_due = quality, True
         session = self.session
 
         def rank(qn: int) -> int:
