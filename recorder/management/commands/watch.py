@@ -14,13 +14,14 @@ from uploads import upload
 
 logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
+RECONFIGURED_SECONDS = 1.0
 
 
 class Command(BaseCommand):
     help = "Check every streamer's room once per check interval and start recordings of live ones."
+    shutdown = False
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.shutdown = False
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGINT, self.on_signal)
         while not self.shutdown:
@@ -36,12 +37,17 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.sweep_uploads()
         live = watch.check_all(spread=interval * 0.8)
-        swept = time.monotonic()
+        swept = read = time.monotonic()
         while not self.shutdown and time.monotonic() - started < interval:
             time.sleep(0.5)
             if time.monotonic() - swept >= SWEEP_SECONDS:
                 self.sweep_uploads()
                 swept = time.monotonic()
+            if time.monotonic() - read >= RECONFIGURED_SECONDS:
+                # A lowered interval (the user wants a room seen sooner) ends this round now,
+                # not after the old, longer one.
+                interval = min(interval, Configuration.load().event_loop_interval)
+                read = time.monotonic()
         return live
 
     def sweep_uploads(self) -> None:
