@@ -190,12 +190,17 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
         "no segment was started",
     )
     # The heartbeat carries the recording's progress to the API (and the progress socket).
+    # The first may go out before any media is in a file (the stream's quality is news):
+    # wait for one that counts the open segment's media.
     wait_for(
-        lambda: api.get("/api/v1/streamers").json()[0]["progress"].get("bytes", 0) > 0,
-        recording.HEARTBEAT_SECONDS + 10,
+        lambda: (
+            api.get("/api/v1/streamers").json()[0]["progress"].get("duration", 0) > 0
+        ),
+        2 * recording.HEARTBEAT_SECONDS + 10,
         "no progress was reported",
     )
     [row] = api.get("/api/v1/streamers").json()
+    assert row["progress"]["bytes"] > 0
     assert row["progress"]["file"].endswith(".flv")
     assert row["progress"]["bitrate"] > 0
     assert row["progress"]["duration"] > 0  # the open segment's media counts
