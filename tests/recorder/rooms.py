@@ -1,17 +1,20 @@
 """What the recorder tests share: the fake's seed room, a streamer that follows it, settings
-without waits, and a recording run in a thread (as a worker would) with its own DB connection."""
+without waits, a recording run in a thread (as a worker would) with its own DB connection, and
+the length of what was recorded as ffmpeg decodes it."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.db import connection
 
 from biliup_site.models import Configuration
 from recorder import tasks
-from recorder.models import Streamer
+from recorder.models import RecordingFile, Streamer
+from tests import media
 from tests.factories import make_streamer
 
 ROOM = 23058
@@ -50,3 +53,15 @@ def in_background(work: Callable[[], object]) -> threading.Thread:
 
 def record_in_background(streamer: Streamer) -> threading.Thread:
     return in_background(lambda: tasks.record(streamer.pk))
+
+
+def decoded_seconds(files: list[RecordingFile]) -> float:
+    """The recorded media's length as ffmpeg decodes it; every file must decode cleanly, as
+    H.264 + AAC."""
+    total = 0.0
+    for f in files:
+        probe = media.probe(Path(f.path))
+        assert probe.decode_errors == "", f.path
+        assert probe.streams == ["h264", "aac"]
+        total += probe.duration
+    return total

@@ -24,6 +24,7 @@ from tests.polling import wait_for
 from tests.recorder.rooms import (
     PLAY_INFO,
     ROOM,
+    decoded_seconds,
     make_room_streamer,
     no_waits,
     record_in_background,
@@ -36,16 +37,6 @@ def room(fakebili: Any, recordings: Path) -> Any:
     no_waits()
     fakebili.add_room(ROOM, speed=0)
     return fakebili
-
-
-def decoded_seconds(files: list[RecordingFile]) -> float:
-    total = 0.0
-    for f in files:
-        probe = media.probe(Path(f.path))
-        assert probe.decode_errors == "", f.path
-        assert probe.streams == ["h264", "aac"]
-        total += probe.duration
-    return total
 
 
 def part_size(streamer: Streamer) -> int:

@@ -16,6 +16,7 @@ from tests.factories import make_streamer
 from tests.polling import wait_for
 from tests.recorder.rooms import (
     ROOM,
+    decoded_seconds,
     in_background,
     make_room_streamer,
     no_waits,
@@ -32,16 +33,6 @@ def room(fakebili: Any, recordings: Path) -> Any:
     return fakebili
 
 
-def _decoded(files: list[RecordingFile]) -> float:
-    total = 0.0
-    for f in files:
-        probe = media.probe(Path(f.path))
-        assert probe.decode_errors == "", f.path
-        assert probe.streams == ["h264", "aac"]
-        total += probe.duration
-    return total
-
-
 @pytest.mark.django_db
 def test_a_live_room_is_recorded_split_and_on_record(room: Any, api: Any) -> None:
     streamer = make_room_streamer(split_time=10)
@@ -51,7 +42,7 @@ def test_a_live_room_is_recorded_split_and_on_record(room: Any, api: Any) -> Non
     session = StreamerInfo.objects.get()
     files = list(session.files.all())
     assert len(files) == 3
-    assert _decoded(files) == pytest.approx(30, abs=1)
+    assert decoded_seconds(files) == pytest.approx(30, abs=1)
     assert [f.duration for f in files] == pytest.approx([10, 10, 10], abs=1.1)
     assert session.end_time is not None
     assert (session.name, session.title) == ("主播A", "今晚打游戏")
@@ -80,7 +71,7 @@ def test_a_drop_keeps_one_session_and_records_the_gap(room: Any) -> None:
     assert len(files) == 1  # the reconnect continued the same segment
     assert files[0].gaps == session.gaps
     # Unpaced, the broadcast waits for the reconnect: nothing lost, nothing twice.
-    assert _decoded(files) == pytest.approx(12, abs=0.3)
+    assert decoded_seconds(files) == pytest.approx(12, abs=0.3)
 
 
 @pytest.mark.django_db
@@ -146,7 +137,7 @@ def test_a_crashed_recording_is_recovered_and_kept(room: Any) -> None:
 
     [file] = session.files.all()
     assert file.path == str(directory / "主播A-crashed.flv")
-    assert _decoded([file]) > 2
+    assert decoded_seconds([file]) > 2
     assert file.duration == pytest.approx(
         media.probe(Path(file.path)).duration, abs=0.2
     )
@@ -217,7 +208,7 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
     session = StreamerInfo.objects.get()
     assert session.end_time is not None
     [file] = session.files.all()
-    assert _decoded([file]) > 0.5
+    assert decoded_seconds([file]) > 0.5
     assert not list(recording.folder(streamer).glob("*.part"))
     if how == "pause":
         assert Streamer.objects.get(pk=streamer.pk).status == "Pause"
@@ -261,7 +252,7 @@ def test_a_timestamp_jump_in_the_live_stream_is_repaired(room: Any) -> None:
     for kind, values in stamps.items():
         assert values == sorted(values), kind
         assert max(b - a for a, b in itertools.pairwise(values)) < 100, kind
-    assert _decoded([file]) == pytest.approx(10, abs=1)  # not 40
+    assert decoded_seconds([file]) == pytest.approx(10, abs=1)  # not 40
     assert file.duration == pytest.approx(10, abs=1)
 
 
@@ -273,7 +264,7 @@ def test_new_codec_headers_mid_stream_start_a_new_segment(room: Any) -> None:
 
     files = list(StreamerInfo.objects.get().files.order_by("id"))
     assert len(files) == 2
-    assert _decoded(files) == pytest.approx(10, abs=1)
+    assert decoded_seconds(files) == pytest.approx(10, abs=1)
     assert [_video_size(Path(f.path)) for f in files] == ["320x240", "640x360"]
 
 
