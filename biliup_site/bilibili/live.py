@@ -211,13 +211,6 @@ def play_info(
     return info
 
 
-def play_urls(
-    room_id: int, credential: dict[str, Any] | None = None, qn: int = SOURCE_QN
-) -> list[StreamUrl]:
-    """play_info's URLs: one per format and CDN host, best first; [] when not live."""
-    return play_info(room_id, credential, qn).urls
-
-
 def _play_info(sess: Session, room_id: int, qn: int) -> PlayInfo:
     # Reference: §6.4 getRoomPlayInfo (WBI-signed, bilibili-2026.md). The URL is host +
     # base_url + extra; `cdn=` is in extra.

@@ -61,7 +61,7 @@ def test_room_info_has_the_title_and_the_anchor(fakebili: Any) -> None:
 
 
 def test_play_urls_are_empty_while_offline(fakebili: Any) -> None:
-    assert live.play_urls(ROOM) == []
+    assert live.play_info(ROOM).urls == []
 
 
 # WBI (bilibili-2026.md: getRoomPlayInfo, getInfoByRoom, getDanmuInfo)
@@ -69,7 +69,7 @@ def test_play_urls_are_empty_while_offline(fakebili: Any) -> None:
 
 def test_play_info_is_signed_where_a_plain_call_is_refused(fakebili: Any) -> None:
     fakebili.set_live(ROOM, 1)
-    assert live.play_urls(ROOM)
+    assert live.play_info(ROOM).urls
     plain = requests.get(fakebili.url + PLAY_INFO, params=OLD_QUERY, timeout=5).json()
     assert plain["code"] == -352 and plain["data"]["v_voucher"]
     fakebili.set_rules(live_wbi=False)
@@ -79,22 +79,22 @@ def test_play_info_is_signed_where_a_plain_call_is_refused(fakebili: Any) -> Non
 
 def test_rotated_keys_are_read_again_at_most_once_a_minute(fakebili: Any) -> None:
     fakebili.set_live(ROOM, 1)
-    assert live.play_urls(ROOM)
+    assert live.play_info(ROOM).urls
     assert fakebili.hits(NAV) == 1
     fakebili.rotate_wbi_keys()
-    assert live.play_urls(ROOM)  # refused, keys read again, signed anew
+    assert live.play_info(ROOM).urls  # refused, keys read again, signed anew
     assert fakebili.hits(NAV) == 2
     assert fakebili.hits(PLAY_INFO) == 3
 
     fakebili.rotate_wbi_keys()  # again, within the minute: not worth another nav read
     with pytest.raises(BilibiliError) as raised:
-        live.play_urls(ROOM)
+        live.play_info(ROOM)
     assert raised.value.code == -352
     assert fakebili.hits(NAV) == 2
 
     # A minute later the keys may be read again.
     risk.WBI_KEYS.reread_at -= risk.WBI_REREAD_SECONDS
-    assert live.play_urls(ROOM)
+    assert live.play_info(ROOM).urls
     assert fakebili.hits(NAV) == 3
 
 
@@ -214,7 +214,7 @@ def test_danmu_info_is_signed_and_brings_a_buvid3(fakebili: Any) -> None:
 def test_a_play_url_streams_flv(fakebili: Any) -> None:
     fakebili.add_room(ROOM, speed=0)
     fakebili.set_live(ROOM, 1)
-    [first, *_] = live.play_urls(ROOM)
+    [first, *_] = live.play_info(ROOM).urls
     with requests.get(
         first.url, stream=True, timeout=10, headers=BROWSER_HEADERS
     ) as response:

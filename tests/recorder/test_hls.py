@@ -28,7 +28,7 @@ def hls_room(fakebili: Any) -> Any:
 
 
 def _url(kind: str) -> str:
-    return next(u.url for u in live.play_urls(ROOM) if u.format == kind)
+    return next(u.url for u in live.play_info(ROOM).urls if u.format == kind)
 
 
 def _read(url: str, n: int) -> list[cdn.Media]:

@@ -36,7 +36,7 @@ def test_a_live_room_is_recorded_into_decodable_segments(
 ) -> None:
     fakebili.add_room(ROOM, speed=0)  # as fast as the socket goes
     fakebili.set_live(ROOM, 1)
-    [url, *_] = live.play_urls(ROOM)
+    [url, *_] = live.play_info(ROOM).urls
     numbers = count(1)
     closed: list[flv.Segment] = []
     segmenter = flv.Segmenter(

@@ -357,7 +357,7 @@ def test_other_platforms_are_recorded_through_streamlink(
     room.set_rules(cdn_headers=False)
     if kind != "flv":
         room.set_hls(ROOM, formats=kind)
-    url = next(u.url for u in live.play_urls(ROOM) if u.format == kind)
+    url = next(u.url for u in live.play_info(ROOM).urls if u.format == kind)
     responses = []
     # Tasks run inline in tests: the new streamer's check finds it live (by streamlink) and
     # records it inside this POST, until the broadcast ends.
