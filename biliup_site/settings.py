@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -229,19 +230,27 @@ else:
         },
     }
 
-# Background jobs. Recordings last hours, longer than any sane task timeout, and django-q2
-# re-queues a task that outlives `retry`. So recordings get their own cluster (a second
-# `qcluster` process with Q_CLUSTER_NAME=RECORDER_CLUSTER) whose timeout and retry are a week apart,
-# and jobs claim their rows in the database (see UploadJob.claim), so a re-delivered task is a
-# no-op. download_limit/upload_limit are enforced at claim time, so they can change while the
-# workers run; `workers` only bounds how many run in one process.
+# Background jobs. The jobs cluster (`qcluster`) runs uploads, checks and catalogs. Recordings
+# last hours, longer than any sane task timeout, and one worker process per recording would cost
+# ~100 MB each: so record jobs go to a queue of their own (RECORDER_CLUSTER), which the recorder
+# service takes them from, one thread per recording. Jobs claim their rows in the database (see
+# UploadJob.claim, recorder/lease.py: claim), so a re-delivered task is a no-op. download_limit and
+# upload_limit are enforced at claim time, so they can change while everything runs.
 # Sites sharing one Redis need different queue names: django-q2 names its keys after them.
 QUEUE_NAME = envstr("BILIUP_QUEUE_NAME", "biliup")
 if not QUEUE_NAME.replace("-", "").replace("_", "").isalnum():
     raise ImproperlyConfigured(
         f"Unexpected value BILIUP_QUEUE_NAME={QUEUE_NAME}, use letters, digits, '-' and '_'"
     )
+# The queue of record jobs: the recorder service (`manage.py recorder`, recorder/pool.py) takes
+# them and runs every recording of its machine as a thread of its own, however long a live lasts;
+# no qcluster works on it. Its own timeout and retry are for django-q2's bookkeeping only.
 RECORDER_CLUSTER = f"{QUEUE_NAME}-recorder"
+# A recording whose heartbeat is older than this lost its recorder (killed, or its machine is
+# gone): another recorder takes it over. On the recorder's own machine a dead pid tells at once.
+RECORDER_STALE_SECONDS = envint("BILIUP_RECORDER_STALE_SECONDS", "60", minimum=3)
+# This machine's name in the "host:pid" a job's owner is recorded as; two machines must differ.
+HOSTNAME = envstr("BILIUP_HOSTNAME", socket.gethostname())
 Q_CLUSTER = {
     "name": QUEUE_NAME,
     "workers": envint("BILIUP_WORKERS", "3", minimum=1),
@@ -254,7 +263,7 @@ Q_CLUSTER = {
     "sync": envbool("BILIUP_TASKS_SYNC", "False"),
     "ALT_CLUSTERS": {
         RECORDER_CLUSTER: {
-            "workers": envint("BILIUP_RECORDER_WORKERS", "2", minimum=1),
+            "workers": 1,
             "timeout": 7 * 86400,
             "retry": 7 * 86400 + 3600,
             "max_attempts": 1,

@@ -7,7 +7,9 @@ paused flag, and leaves every segment closed, valid and on record, whatever ends
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import re
 import shutil
 import signal
@@ -19,15 +21,14 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection
 from django.utils import timezone
 
-from biliup_site import live as progress
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, cdn, live
 from biliup_site.models import Configuration
-from biliup_site.workers import this_worker, worker_alive
-from recorder import flv, hls, platforms, signals, streamlink_sources
+from recorder import flv, heartbeats, hls, platforms, signals, streamlink_sources
 from recorder.chunks import ChunkStream
+from recorder.lease import holds, release, restrict
 from recorder.models import (
     GapDict,
     RecordingFile,
@@ -43,9 +44,6 @@ STALL_SECONDS = 10  # no bytes for this long: reconnect (BililiveRecorder's watc
 # is asked for again (every reconnect asks anyway).
 SOURCES_FRESH_SECONDS = 30
 HEARTBEAT_SECONDS = 5
-STALE_AFTER = timedelta(
-    seconds=60
-)  # a recording whose heartbeat is older lost its worker
 OFFLINE_POLL_SECONDS = 5
 # A broadcast this young whose play info lists no stream may only not have them yet: it is looked
 # at again next round rather than taken for guard-only (and skipped for the whole live).
@@ -67,106 +65,31 @@ class StopRecording(Exception):
     """The session must end now: paused, deleted, or the disk reserve was reached."""
 
 
+class TakenOver(StopRecording):
+    """Another recorder holds the streamer now (this one's heartbeat went stale): stop without
+    touching its row or its session, which are the other recorder's."""
+
+
 class DiskFull(StopRecording):
     pass
 
 
-def is_being_recorded(streamer: Streamer, now: datetime | None = None) -> bool:
-    """A worker records the streamer right now: its heartbeat is fresh and, on this host, its
-    process is alive. A worker killed with -9 is known dead at once here, after STALE_AFTER on
-    other hosts."""
-    now = now or timezone.now()
-    return (
-        streamer.state == Streamer.State.RECORDING
-        and streamer.heartbeat is not None
-        and streamer.heartbeat > now - STALE_AFTER
-        and worker_alive(streamer.worker)
-    )
+# Errors of a write that mean the disk (or the user's quota) is full, not that the stream broke.
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+# The recordings running in this process, so the recorder service can stop them all.
+_running: set[Recorder] = set()
+_running_lock = threading.Lock()
 
 
-def claim(streamer_id: int) -> Streamer | None:
-    """Take the streamer for this worker, within download_limit. None if not to be recorded now."""
-    now = timezone.now()
-    with transaction.atomic():
-        # One claim at a time across workers: the configuration row serializes them, so the
-        # count below cannot be raced past download_limit.
-        config = Configuration.objects.select_for_update().get(
-            pk=Configuration.load().pk
-        )
-        streamer = Streamer.objects.select_for_update().filter(pk=streamer_id).first()
-        if streamer is None or streamer.paused:
-            return None
-        if is_being_recorded(streamer, now):
-            return None  # another worker records it
-        crashed = streamer.state == Streamer.State.RECORDING
-        busy = sum(
-            is_being_recorded(other, now)
-            for other in Streamer.objects.filter(
-                state=Streamer.State.RECORDING, heartbeat__gt=now - STALE_AFTER
-            ).exclude(pk=streamer.pk)
-        )
-        if busy >= config.download_limit:
-            _set_state(
-                streamer,
-                Streamer.State.WAITING,
-                f"Live, waiting for one of {config.download_limit} download slots",
-            )
-            return None
-        streamer.heartbeat, streamer.worker, streamer.progress = now, this_worker(), {}
-        _set_state(
-            streamer,
-            Streamer.State.RECORDING,
-            "",
-            extra=("heartbeat", "worker", "progress"),
-        )
-    if crashed:
-        recover(streamer)
-    return streamer
-
-
-def _set_state(
-    streamer: Streamer, state: str, detail: str, extra: tuple[str, ...] = ()
-) -> None:
-    streamer.state, streamer.state_detail, streamer.state_changed = (
-        state,
-        detail,
-        timezone.now(),
-    )
-    streamer.save(
-        update_fields=("state", "state_detail", "state_changed", "updated", *extra)
-    )
-    progress.notify(
-        progress.PROGRESS_GROUP, "job.changed", kind="streamer", pk=streamer.pk
-    )
-
-
-def release(
-    streamer: Streamer, state: str = Streamer.State.IDLE, detail: str = ""
-) -> None:
-    streamer.heartbeat, streamer.worker, streamer.progress = None, "", {}
-    _set_state(streamer, state, detail, extra=("heartbeat", "worker", "progress"))
-
-
-def restrict(streamer: Streamer, restriction: str, live_time: int) -> None:
-    """This broadcast cannot be recorded: say why, once (the log, and the streamer's state and
-    detail that the pages and the API show), and let the watcher leave the room alone until the
-    broadcast changes or the user edits, pauses or resumes the streamer (no job, no retry)."""
-    streamer.restriction, streamer.restricted_live_time = restriction, live_time
-    detail = streamer.restriction_detail()
-    logger.warning("Streamer %s (%s): %s", streamer.pk, streamer.url, detail)
-    streamer.heartbeat, streamer.worker, streamer.progress = None, "", {}
-    _set_state(
-        streamer,
-        Streamer.State.RESTRICTED,
-        detail,
-        extra=(
-            "restriction",
-            "restricted_live_time",
-            "heartbeat",
-            "worker",
-            "progress",
-        ),
-    )
+def stop_all() -> int:
+    """Ask every recording of this process to close its segment and stop (for a restart: the
+    sessions stay open, to go on when the recorder is back). The number asked."""
+    with _running_lock:
+        recorders = list(_running)
+    for recorder in recorders:
+        recorder.shutting_down = True
+    return len(recorders)
 
 
 def recover(streamer: Streamer) -> None:
@@ -176,6 +99,7 @@ def recover(streamer: Streamer) -> None:
         finalize = (
             flv.finalize_part if part.stem.endswith(".flv") else hls.finalize_part
         )
+        written = part.stat().st_mtime
         try:
             path = finalize(part)
         except ValueError:
@@ -185,6 +109,9 @@ def recover(streamer: Streamer) -> None:
             logger.warning("Nothing decodable in %s; left as it is", part)
             continue
         logger.info("Recovered %s after a crash", path)
+        # Its time of last write is when the recording stopped: the resumed session's gap
+        # starts there (Recorder.run).
+        os.utime(path, (written, written))
         if session is not None:
             announce(
                 RecordingFile.objects.create(
@@ -211,6 +138,29 @@ def _recovered_duration(path: Path) -> float:
         return 0.0
     duration = flv.read_metadata(path).get("duration", 0.0)
     return float(duration) if isinstance(duration, int | float) else 0.0
+
+
+def _stop_if_disk_full(exc: Exception) -> None:
+    """A write that failed for want of space stops the recording (the segmenter kept what
+    reached the disk, closed and on record); other errors end the connection, to reconnect."""
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        raise DiskFull(
+            f"The disk is full ({exc.strerror}): recording stopped, what was written is kept. "
+            "Free some space; the next live check starts it again."
+        ) from exc
+
+
+def _last_write(session: StreamerInfo) -> float | None:
+    """When (time.monotonic()) the session's last byte reached the disk; None for a session
+    with no file yet."""
+    written = [
+        path.stat().st_mtime
+        for file in session.files.all()
+        if (path := Path(file.path)).exists()
+    ]
+    if not written:
+        return None
+    return time.monotonic() - max(time.time() - max(written), 0.0)
 
 
 def _why(exc: Exception) -> str:
@@ -296,16 +246,35 @@ class Recorder:
     def _on_shutdown(self, signum: int, frame: Any) -> None:
         self.shutting_down = True
 
-    def run(self) -> None:
+    def run(self) -> str:
+        """Record until the session ends or must stop; what happened, in a few words (the
+        record job's result)."""
+        with _running_lock:
+            _running.add(self)
+        try:
+            return self._run()
+        finally:
+            with _running_lock:
+                _running.discard(self)
+            heartbeats.forget(self.streamer.pk)
+            self._release_db()
+
+    def _run(self) -> str:
+        # Segments a recorder of this streamer left half-written when it died: this one holds
+        # the streamer now, so a .part in its folder is no one else's.
+        recover(self.streamer)
         try:
             opened = self._open_session()
         except Restricted as exc:
             self.http.close()
             restrict(self.streamer, exc.restriction, exc.live_time)
-            return
+            return self.streamer.state_detail
         if not opened:
             release(self.streamer)  # not live (any more)
-            return
+            return "Not live"
+        # A session resumed after a crash or a restart: the time since its last byte on disk is
+        # a gap, on record once media flows again (_resumed).
+        self.lost_at = _last_write(self.session)
         if self.room is not None:
             # The CDN refuses a pull without a browser UA and the room's page as Referer; the
             # account's cookies go along (bilibili-2026.md "Live rooms and the stream CDN").
@@ -313,7 +282,7 @@ class Recorder:
             self.http = cdn.session(self._credential(), self.room.room_id)
         directory = folder(self.streamer)
         directory.mkdir(parents=True, exist_ok=True)
-        detail, state = "", Streamer.State.IDLE
+        detail, state, taken_over = "", Streamer.State.IDLE, False
         # serve stops the recorder cluster with SIGINT: django-q2's idle workers ignore it, and a
         # recording worker closes its segment and leaves the session open for the next start.
         previous = (
@@ -323,26 +292,65 @@ class Recorder:
             self._loop()
         except DiskFull as exc:
             state, detail = Streamer.State.ERROR, str(exc)
+        except TakenOver as exc:
+            taken_over, detail = True, str(exc)
+            logger.warning("Streamer %s: %s; stopping here", self.streamer.pk, exc)
         except StopRecording as exc:
             detail = str(exc)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
             try:
-                self._use(None)
+                self._close_segment(taken_over)
                 self.http.close()
             finally:
-                if not self.shutting_down:
-                    self.session.end_time = timezone.now()
-                self.session.save(update_fields=("end_time", "gaps"))
-                if self.session.end_time is not None:
-                    for receiver, result in signals.session_ended.send_robust(
-                        StreamerInfo, session=self.session
-                    ):
-                        if isinstance(result, Exception):
-                            logger.error("%s failed", receiver, exc_info=result)
-                if Streamer.objects.filter(pk=self.streamer.pk).exists():
-                    release(self.streamer, state, detail)
+                if not taken_over:
+                    self._end(state, detail)
+        return self._summary(detail)
+
+    def _close_segment(self, taken_over: bool) -> None:
+        try:
+            self._use(None)
+        except OSError:
+            if not taken_over:
+                raise
+            # On a folder both machines share, the recorder that took over repaired and
+            # renamed the segment this one was writing when it froze.
+            logger.warning(
+                "Streamer %s: the segment being written was taken over too",
+                self.streamer.pk,
+            )
+
+    def _end(self, state: str, detail: str) -> None:
+        """Put the session's end (or, for a restart, its gaps) on record and free the streamer.
+        Not if another recorder took the streamer over meanwhile: the session is its now."""
+        if (
+            not holds(self.streamer)
+            and Streamer.objects.filter(pk=self.streamer.pk).exists()
+        ):
+            logger.warning(
+                "Streamer %s was taken over; its session goes on there",
+                self.streamer.pk,
+            )
+            return
+        if not self.shutting_down:
+            self.session.end_time = timezone.now()
+        self.session.save(update_fields=("end_time", "gaps"))
+        if self.session.end_time is not None:
+            for receiver, result in signals.session_ended.send_robust(
+                StreamerInfo, session=self.session
+            ):
+                if isinstance(result, Exception):
+                    logger.error("%s failed", receiver, exc_info=result)
+        release(self.streamer, state, detail)
+
+    def _summary(self, detail: str) -> str:
+        seconds = round(self.closed_seconds)
+        done = (
+            f"{self.closed_segments} segments ({seconds // 3600}:{seconds // 60 % 60:02}:"
+            f"{seconds % 60:02}, {self.received} bytes) in session {self.session.pk}"
+        )
+        return f"{detail}: {done}" if detail else f"Recorded {done}"
 
     def _open_session(self) -> bool:
         """Start or resume the session if the streamer is live. Raises Restricted for a live
@@ -506,6 +514,7 @@ class Recorder:
                 self.received += len(media.data)
                 self._beat()
         except (cdn.CdnError, OSError) as exc:
+            _stop_if_disk_full(exc)
             logger.info(
                 "HLS of %s from %s ended: %s", self.streamer, url.cdn, _why(exc)
             )
@@ -536,6 +545,7 @@ class Recorder:
                     segmenter.feed(tag)
                     self._beat()
         except (cdn.CdnError, OSError) as exc:
+            _stop_if_disk_full(exc)
             # A drop, a reset or STALL_SECONDS without bytes: reconnect while the room is live.
             logger.info(
                 "Stream of %s from %s ended: %s", self.streamer, url.cdn, _why(exc)
@@ -581,6 +591,7 @@ class Recorder:
             raise StopRecording(
                 "Stopped for a restart; the session continues when it comes back"
             )
+        self._check_lost()
         now = time.monotonic()
         if not (force or self.beat_due) and now - self.last_beat < HEARTBEAT_SECONDS:
             return
@@ -588,18 +599,25 @@ class Recorder:
         elapsed, self.last_beat = now - self.last_beat, now
         bitrate = (self.received - self.received_at_beat) * 8 / max(elapsed, 0.001)
         self.received_at_beat = self.received
-        updated = Streamer.objects.filter(pk=self.streamer.pk, paused=False).update(
-            heartbeat=timezone.now(), progress=self._progress(round(bitrate))
+        heartbeats.beat(
+            self.streamer.pk, self.streamer.worker, self._progress(round(bitrate))
         )
-        if updated != 1:
-            raise StopRecording(
-                "Paused"
-                if Streamer.objects.filter(pk=self.streamer.pk).exists()
-                else "Deleted"
-            )
-        progress.notify(
-            progress.PROGRESS_GROUP, "job.changed", kind="streamer", pk=self.streamer.pk
-        )
+        self._check_lost()
+        self._release_db()
+
+    def _check_lost(self) -> None:
+        lost = heartbeats.lost(self.streamer.pk)
+        if lost is not None:
+            raise (TakenOver if lost.taken_over else StopRecording)(lost.reason)
+
+    @staticmethod
+    def _release_db() -> None:
+        """Give this thread's database connection back: in the recorder service a hundred
+        recordings must not hold a hundred PostgreSQL connections between their rare writes
+        (the next query opens one). Not in a transaction, nor in the main thread, where a
+        test's transaction may be open."""
+        if not _main_thread() and not connection.in_atomic_block:
+            connection.close()
 
     def _progress(self, bitrate: int) -> RecordingProgress:
         open_seconds = self.segmenter.open_duration if self.segmenter else 0.0

@@ -4,7 +4,7 @@ biliup checks a platform's rooms one after another (N rooms × 30 s); here every
 within one interval, each at a random offset inside it so requests don't arrive in a burst.
 
 A live that cannot be recorded (paid, password: room_init tells; guard-only: the recording job
-finds it in play info) is said once (recording.restrict) and then left alone: no job, no play
+finds it in play info) is said once (lease.restrict) and then left alone: no job, no play
 info, no log line, until its broadcast changes (a new live_time) or ends, or the user edits,
 pauses or resumes the streamer. Reference: bilibili-2026.md "Special lives".
 """
@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, live
 from recorder import platforms, streamlink_sources
+from recorder.lease import is_being_recorded, restrict
 from recorder.models import Streamer
 from recorder.platforms import UnsupportedUrl
-from recorder.recording import is_being_recorded, restrict
 from recorder.streamlink_sources import StreamlinkUnavailable
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,21 @@ def _room(streamer: Streamer) -> live.Room | None:
 
 def _streamlink_live(streamer: Streamer) -> bool:
     return bool(streamlink_sources.broadcast(streamer.url).sources)
+
+
+def check_orphans() -> int:
+    """Check at once the rooms whose recorder died mid-recording (a recorder starting again
+    after a crash): their half-written segments are repaired and the live ones record on without
+    waiting for a round's spread. The number found live."""
+    now = timezone.now()
+    orphans = [
+        streamer
+        for streamer in Streamer.objects.filter(
+            paused=False, state=Streamer.State.RECORDING
+        )
+        if not is_being_recorded(streamer, now)
+    ]
+    return sum(check(streamer) for streamer in orphans)
 
 
 def check_all(spread: float = 0.0) -> int:

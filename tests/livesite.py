@@ -1,7 +1,7 @@
 """A real biliup-site in subprocesses, for tests/integration and bench/.
 
 The site is started with the command a user runs, `manage.py serve` (it migrates every database
-itself, then supervises daphne and the two qclusters), on a fresh data folder and a free loopback
+itself, then supervises daphne, the jobs qcluster and the recorder service), on a fresh data folder and a free loopback
 port, and is driven over HTTP and WebSocket only. It follows this process's profile (BILIUP_DB,
 BILIUP_REDIS_URL, from os.environ or the overrides) and keeps to itself on shared servers: on
 PostgreSQL a database of its own, dropped after; on Redis its own django-q2 queue (BILIUP_QUEUE_NAME) and channels-redis prefix, whose keys are deleted after.

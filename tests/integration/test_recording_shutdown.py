@@ -1,6 +1,7 @@
-"""A live room recorded by the real processes: the watcher finds it, a recorder worker records it,
-stopping `manage.py serve` closes the segment it was writing instead of killing it, and a worker
-killed with SIGKILL leaves a segment the next worker repairs."""
+"""A live room recorded by the real processes: the recorder service finds it and records it,
+stopping `manage.py serve` closes the segment it was writing instead of killing it, and a
+recorder killed with SIGKILL leaves a segment the next one repairs, in the same session, with the
+time it was down listed as a gap."""
 
 from __future__ import annotations
 
@@ -102,10 +103,10 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
 
         os.kill(writer, signal.SIGKILL)
 
-        # The watcher sees the dead worker at its next round; a new worker repairs the
-        # half-written segment and records on in the same session. The round under way may
-        # be the watch loop's first, which can have read the default interval before the PUT
-        # above: its 30 s, the 5 s interval's spread, then the repair.
+        # serve starts the recorder again; its watcher sees the dead recording at its first
+        # round, repairs the half-written segment and records on in the same session. The
+        # round may have read the default interval before the PUT above took: its 30 s, the
+        # 5 s interval's spread, then the repair.
         recovered = part.with_name(part.name.removesuffix(".part"))
         default_interval = Configuration._meta.get_field("event_loop_interval").default
         wait_for(
@@ -126,9 +127,16 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
         [info] = session.get(f"{api}/streamer_info", timeout=10).json()
         files = session.get(f"{api}/streamer_info/{info['id']}/files", timeout=10)
         paths = sorted(Path(f["file_path"]) for f in files.json())
+        # The record job that ended with the broadcast is on record in django-q2's admin.
+        admin = session.get(f"{site.url}/admin/django_q/success/", timeout=10)
+        assert admin.status_code == 200
+        assert "record-1" in admin.text
 
     assert len(paths) == 2
     assert recovered in paths
+    # The time the recorder was down: from the killed segment's last write to the new one.
+    [gap] = info["gaps"]
+    assert gap["seconds"] > 0
     assert not list(folder.glob("*.part"))
     for path in paths:
         probe = media.probe(path)

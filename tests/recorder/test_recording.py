@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from biliup_site.models import Configuration
-from recorder import recording, tasks, watch
+from recorder import lease, recording, tasks, watch
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
 from tests.factories import make_streamer
@@ -83,7 +83,7 @@ def test_download_limit_leaves_a_live_room_waiting(room: Any) -> None:
         url="https://live.bilibili.com/1", state="recording", heartbeat=timezone.now()
     )
     streamer = make_room_streamer()
-    assert recording.claim(streamer.pk) is None
+    assert lease.claim(streamer.pk) is None
     streamer.refresh_from_db()
     assert streamer.state == "waiting"
     assert "waiting for one of 1 download slots" in streamer.state_detail
@@ -92,7 +92,7 @@ def test_download_limit_leaves_a_live_room_waiting(room: Any) -> None:
 @pytest.mark.django_db
 def test_a_recording_whose_worker_is_alive_is_not_taken(room: Any) -> None:
     streamer = make_room_streamer(state="recording", heartbeat=timezone.now())
-    assert recording.claim(streamer.pk) is None
+    assert lease.claim(streamer.pk) is None
 
 
 @pytest.mark.django_db
@@ -291,7 +291,7 @@ def test_a_worker_killed_on_this_host_is_known_dead_at_once(room: Any) -> None:
         heartbeat=timezone.now(),  # fresh: only the dead pid tells
         worker=f"{socket.gethostname()}:{gone.pid}",
     )
-    assert not recording.is_being_recorded(streamer)
+    assert not lease.is_being_recorded(streamer)
     assert [s.pk for s in watch.due()] == [streamer.pk]
     tasks.record(streamer.pk)
     streamer.refresh_from_db()
@@ -303,7 +303,7 @@ def test_a_worker_killed_on_this_host_is_known_dead_at_once(room: Any) -> None:
         heartbeat=timezone.now(),
         worker="elsewhere:1",
     )
-    assert recording.is_being_recorded(other_host)  # its heartbeat is all we know
+    assert lease.is_being_recorded(other_host)  # its heartbeat is all we know
 
 
 @pytest.mark.django_db(transaction=True)

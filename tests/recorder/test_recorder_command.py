@@ -1,4 +1,4 @@
-"""`manage.py watch`'s rounds: a lowered check interval takes effect within the round."""
+"""The recorder service's watch rounds: a lowered check interval takes effect within the round."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from biliup_site.models import Configuration
-from recorder.management.commands.watch import RECONFIGURED_SECONDS, Command
+from recorder.management.commands.recorder import RECONFIGURED_SECONDS, Command
 
 
 @pytest.mark.django_db(transaction=True)
