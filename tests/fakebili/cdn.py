@@ -14,7 +14,10 @@ last GOP the previous pull sent (keyframe and the frames after it, same timestam
 Strict rules (strict.py), each switchable: cdn_headers (403 without a browser User-Agent and a
 live Referer: FLV, playlists, every segment), cdn_expires (403 on an FLV or playlist URL past
 its `expires` or without a sign), cdn_close_delimited, cdn_gop_resend. set_cdn() makes play
-URLs short-lived or lists other CDN hosts; cdn_log() counts pulls, resends and refusals.
+URLs short-lived or lists other CDN hosts (a room's `cdn_hosts` does it for one room); cdn_log()
+counts pulls, resends and refusals; sent_bytes() counts the media bytes each room sent (FLV
+bodies as written to the socket, HLS init and media segments as answered; playlists not), so a
+recorder's files can be checked against them.
 
 Reference: /work/shared/reference/bilibili-protocol.md §6.4 and §9 "Live";
 /work/shared/reference/bilibili-2026.md "Live rooms and the stream CDN".
@@ -88,6 +91,8 @@ class CdnState:
     resume: dict[int, Resume] = field(default_factory=dict)  # by room id
     # What happened, for tests: "pulls", "resent" and the refusals ("refused_<why>").
     log: Counter[str] = field(default_factory=Counter)
+    # Media bytes sent, by room id (sent_bytes()).
+    sent: Counter[int] = field(default_factory=Counter)
 
     def reset(self) -> None:
         with self.lock:
@@ -97,6 +102,7 @@ class CdnState:
             self.stream_ttl, self.hosts = STREAM_TTL, HOSTS
             self.resume = {}
             self.log = Counter()
+            self.sent = Counter()
 
     def take(self, room: Room, broadcast: int) -> Resume | None:
         """The last pull's state if it was of this broadcast; its player leaves with it."""
@@ -350,6 +356,10 @@ class Stream:
             if chunk:
                 self.sent += len(chunk)
                 yield chunk
+                # Resumed only once the transport has written the chunk: a write that fails
+                # closes the generator at the yield, so what is counted went out.
+                with self.live.cond:
+                    self.cdn.sent[self.room.room_id] += len(chunk)
             if action == "drop_after_bytes":
                 raise Hangup
             if action == "stall_after_bytes":
@@ -403,10 +413,16 @@ class CdnControls:
             cdn = self.state.cdn
             return {"stream_ttl": cdn.stream_ttl, "hosts": list(cdn.hosts), **cdn.log}
 
+    def sent_bytes(self) -> dict[str, int]:
+        """Media bytes sent per room (its id as a string, for JSON) since the last reset."""
+        with self.state.lock:
+            return {str(room): n for room, n in self.state.cdn.sent.items()}
+
 
 PREFIX_ROUTES = [("GET", "/live-bvc/", stream)]
 # (method, path pattern, action(fake, json body)), as in server.CONTROL_ROUTES.
 CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("GET", r"/_fake/cdn", lambda f, b: f.cdn_log()),
     ("POST", r"/_fake/cdn", lambda f, b: f.set_cdn(**b)),
+    ("GET", r"/_fake/cdn/sent", lambda f, b: f.sent_bytes()),
 ]

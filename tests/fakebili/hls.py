@@ -277,11 +277,9 @@ def serve(state: State, room: Room, name: str, ext: str) -> Response | None:
     if is_init:
         if number != room.live_start or media.init is None:
             return None
-        return Response(
-            body=media.init.read_bytes(),
-            content_type="video/mp4",
-            headers=list(_HEADERS),
-        )
+        body = media.init.read_bytes()
+        state.cdn.sent[room.room_id] += len(body)
+        return Response(body=body, content_type="video/mp4", headers=list(_HEADERS))
     index = number - room.live_start
     if not (max(0, newest - KEEP + 1) <= index <= newest):
         return None
@@ -291,8 +289,10 @@ def serve(state: State, room: Room, name: str, ext: str) -> Response | None:
         room.hls_edge_s = max(
             room.hls_edge_s, start + segment.duration + UNPACED_AHEAD_S
         )
+    body = segment.path.read_bytes()
+    state.cdn.sent[room.room_id] += len(body)
     return Response(
-        body=segment.path.read_bytes(),
+        body=body,
         content_type="video/mp2t" if kind == "ts" else "video/mp4",
         headers=list(_HEADERS),
     )

@@ -107,6 +107,9 @@ class Room:
     # from the clip with libx265) and its qualities, best first.
     codec: str = "avc"
     accept_qn: tuple[int, ...] = ACCEPT_QN
+    # The CDN hosts play info lists for this room, in order (some of cdn.HOSTS); empty: the
+    # CDN's own list (set_cdn). A benchmark mixes chunked and close-delimited rooms with it.
+    cdn_hosts: tuple[str, ...] = ()
     # Special lives (set_special): paid (DRM: all_special_types 203, room_init special_type 1,
     # no streams; tickets are not modelled), guard-only (舰长专属: no streams), password
     # (encrypted, not verified: no playurl_info).
@@ -264,7 +267,7 @@ def _codec(
     )
     url_info = []
     # cdn.py's hosts and TTL: set_cdn() can list only the close-delimited host, or shorten it.
-    for cdn_name in state.cdn.hosts:
+    for cdn_name in room.cdn_hosts or state.cdn.hosts:
         params = {
             "expires": str(int(state.now()) + state.cdn.stream_ttl),
             "len": "0",
@@ -412,7 +415,7 @@ class LiveControls:
         description, tags, area_id, area_name, parent_area_id, parent_area_name, speed,
         hls_only, hls_formats (as set_hls's `formats`), clip (an FLV path to loop instead of
         the default clip), codec and accept_qn (as set_origin's), paid, guard_only, password
-        (as set_special's)."""
+        (as set_special's), cdn_hosts (the room's own CDN hosts in play info, some of cdn.HOSTS)."""
         unknown = set(fields) - CONTROL_FIELDS
         if unknown:
             raise ControlError(f"unknown room fields: {sorted(unknown)}")
@@ -422,6 +425,10 @@ class LiveControls:
             raise ControlError(f"codec must be one of {sorted(CODEC_IDS)}")
         if fields.get("clip") is not None:
             fields["clip"] = str(_check_clip(fields["clip"]))
+        if "cdn_hosts" in fields:
+            fields["cdn_hosts"] = tuple(fields["cdn_hosts"] or ())
+            if set(fields["cdn_hosts"]) - set(cdn.HOSTS):
+                raise ControlError(f"cdn_hosts must be some of {', '.join(cdn.HOSTS)}")
         if "hls_formats" in fields:
             fields["hls_formats"] = _check_hls_formats(fields["hls_formats"])
         with self.state.lock:
