@@ -32,8 +32,9 @@ Measured over the window, from /proc:
 minute the recorder's RSS, Pss, open fds (/proc/<pid>/fd) and threads are printed: flat is the
 goal.
 
-Goals: CPU per stream no more than ffmpeg's (ratio <= 1); marginal RSS per recording well
-under ffmpeg's Pss per process; disk/sent 1.00 for every room; flat soak figures. The status
+Goals: CPU per stream no more than ffmpeg's (ratio <= 1); marginal RSS per added recording
+under 5 MB; the whole site under 600 MB with 20 rooms recording; disk/sent 1.00 for every room;
+flat soak figures. The status
 and WebSocket latency goals with 50 rooms recording are status_latency.py's and
 ws_latency.py's (--recording 50). Everything prints figures; nothing is asserted.
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 from django_q.brokers import Broker, get_broker
 from django_q.monitor import save_task
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # A room that waits for a slot is offered again (a new record job) after this long without one.
 REOFFER_SECONDS = 30.0
+# How often free slots are looked for (a raised download_limit, a recording that ended).
+OFFER_SECONDS = 2.0
 
 
 @dataclass
@@ -51,9 +53,9 @@ class Pool:
     def __init__(self, broker: Broker | None = None) -> None:
         self.broker = broker or get_broker(settings.RECORDER_CLUSTER)
         self.jobs: list[Job] = []
-        self.offered: dict[
-            int, float
-        ] = {}  # streamer pk → when a job was last enqueued
+        # Streamer pk → when a job was last enqueued for it.
+        self.offered: dict[int, float] = {}
+        self.offer_at = 0.0
 
     def __enter__(self) -> Pool:
         heartbeats.batched = True
@@ -68,8 +70,12 @@ class Pool:
         took = self.take()
         heartbeats.flush()
         self.reap()
-        self.offer()
-        close_old_connections()
+        if time.monotonic() >= self.offer_at:
+            self.offer()
+            self.offer_at = time.monotonic() + OFFER_SECONDS
+        # The connection stays open between rounds: reopening it twice a second (SQLite's
+        # pragmas, PostgreSQL's handshake) was most of an idle recorder's CPU. A broken one is
+        # closed by the caller on the error it raises.
         return took
 
     def take(self) -> bool:

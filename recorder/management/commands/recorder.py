@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from biliup_site.models import Configuration
 from recorder import watch
@@ -48,7 +48,14 @@ class Command(BaseCommand):
             threading.Thread(target=self.watch, name="watch", daemon=True).start()
         with Pool() as pool:
             while not self.stopping.is_set():
-                pool.tick()
+                try:
+                    pool.tick()
+                except DatabaseError:
+                    # The database went away (a restart, a network cut): the recordings go on
+                    # writing files; their heartbeats wait for it.
+                    logger.exception("The recorder's round failed; trying again")
+                    connection.close()
+                    self.stopping.wait(1.0)
             if not pool.stop(STOP_SECONDS):
                 logger.warning("Some recordings did not stop in time")
 
