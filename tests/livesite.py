@@ -32,6 +32,8 @@ from typing import Any
 import requests
 from websockets.sync.client import ClientConnection, connect
 
+from tests.polling import wait_for
+
 logger = logging.getLogger(__name__)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -307,6 +309,23 @@ def holder_of(path: Path, site: Site) -> int | None:
     return None
 
 
+def segment_being_written(
+    site: Site, folder: Path, at_least: int, seconds: float
+) -> tuple[Path, int]:
+    """Wait until the folder's one `.part` segment has `at_least` bytes; it, and the site's
+    process that writes it."""
+    wait_for(
+        lambda: sum(p.stat().st_size for p in folder.glob("*.part")) > at_least,
+        seconds,
+        f"no segment grew past {at_least} bytes in {folder}",
+    )
+    [part] = folder.glob("*.part")
+    writer = holder_of(part, site)
+    if writer is None:
+        raise SiteError(f"no process of the site writes {part}")
+    return part, writer
+
+
 def _alive(pid: int) -> bool:
     entry = _proc_table().get(pid)
     return entry is not None
@@ -350,6 +369,11 @@ def register_admin(
         )
     )
     return session
+
+
+def configure(session: requests.Session, site: Site, **values: Any) -> None:
+    """Change the site's configuration over the API (PUT /api/v1/configuration)."""
+    _expect_ok(session.put(f"{site.url}/api/v1/configuration", json=values, timeout=10))
 
 
 def add_account(session: requests.Session, site: Site, name: str) -> None:

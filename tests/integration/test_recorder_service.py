@@ -20,10 +20,12 @@ from tests.fakebili.server import FakeBilibili
 from tests.livesite import (
     BASE_DIR,
     Site,
+    configure,
     descendants,
     holder_of,
     register_admin,
     running_site,
+    segment_being_written,
 )
 from tests.polling import wait_for
 
@@ -70,12 +72,7 @@ def test_download_limit_is_the_only_limit_and_one_process_records_every_room(
 ) -> None:
     with running_site(tmp_path / "site", **fake.env()) as site:
         session = register_admin(site)
-        api = f"{site.url}/api/v1"
-        session.put(
-            f"{api}/configuration",
-            json={"event_loop_interval": 5, "download_limit": 2},
-            timeout=10,
-        ).raise_for_status()
+        configure(session, site, event_loop_interval=5, download_limit=2)
         add_streamers(session, site, ROOMS)
         for n in range(ROOMS):
             fake.set_live(FIRST_ROOM + n, 1)
@@ -88,9 +85,7 @@ def test_download_limit_is_the_only_limit_and_one_process_records_every_room(
         assert len(part_sizes(site)) == 2  # the limit holds while the others are live
 
         # Raised through the API, nothing else changed: every room records, in one process.
-        session.put(
-            f"{api}/configuration", json={"download_limit": ROOMS}, timeout=10
-        ).raise_for_status()
+        configure(session, site, download_limit=ROOMS)
         wait_for(
             lambda: len(part_sizes(site)) == ROOMS,
             60,
@@ -129,22 +124,11 @@ def test_a_second_machines_recorder_takes_over_a_frozen_one_and_never_records_tw
     with running_site(tmp_path / "site", **env) as site:
         session = register_admin(site)
         api = f"{site.url}/api/v1"
-        session.put(
-            f"{api}/configuration",
-            json={"event_loop_interval": 5, "delay": 0},
-            timeout=10,
-        ).raise_for_status()
+        configure(session, site, event_loop_interval=5, delay=0)
         add_streamers(session, site, 1)
         fake.set_live(room, 1)
         folder = site.recordings_dir / "room-0"
-        wait_for(
-            lambda: sum(p.stat().st_size for p in folder.glob("*.part")) > 50_000,
-            40,
-            "the first machine did not record",
-        )
-        [first_part] = folder.glob("*.part")
-        machine_a = holder_of(first_part, site)
-        assert machine_a is not None
+        first_part, machine_a = segment_being_written(site, folder, 50_000, 40)
         # The second machine: the same database and queue, another host name.
         machine_b = subprocess.Popen(
             [sys.executable, "manage.py", "recorder"],

@@ -15,7 +15,12 @@ import pytest
 from biliup_site.models import Configuration
 from tests import media
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import holder_of, register_admin, running_site
+from tests.livesite import (
+    configure,
+    register_admin,
+    running_site,
+    segment_being_written,
+)
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -77,11 +82,7 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
     with running_site(tmp_path / "site", **fake.env()) as site:
         session = register_admin(site)
         api = f"{site.url}/api/v1"
-        session.put(
-            f"{api}/configuration",
-            json={"event_loop_interval": 5, "delay": 0},
-            timeout=10,
-        ).raise_for_status()
+        configure(session, site, event_loop_interval=5, delay=0)
         session.post(
             f"{api}/streamers",
             json={
@@ -92,14 +93,7 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
             timeout=10,
         ).raise_for_status()
         folder = site.recordings_dir / "demo"
-        wait_for(
-            lambda: sum(p.stat().st_size for p in folder.glob("*.part")) > 120_000,
-            40,
-            "no segment grew",
-        )
-        [part] = folder.glob("*.part")
-        writer = holder_of(part, site)
-        assert writer is not None, "no process writes the segment"
+        part, writer = segment_being_written(site, folder, 120_000, 40)
 
         os.kill(writer, signal.SIGKILL)
 
