@@ -2,9 +2,10 @@
 
 A live fMP4 stream's fragments carry decode times from the start of the broadcast; copied as
 they are into a file that begins an hour in, players show an hour of nothing before the first
-frame (an MP4's timeline starts at 0). Rebasing rewrites the numbers in place: each track's tfdt
-(baseMediaDecodeTime) and each sidx's earliest_presentation_time, by the same number of seconds
-for every track, so audio and video stay in sync. Sizes never change.
+frame (an MP4's timeline starts at 0). Rebasing rewrites the numbers in copies of the small moof
+and sidx boxes, leaving the media data as it came: each track's tfdt (baseMediaDecodeTime) and
+each sidx's earliest_presentation_time, by the same number of seconds for every track, so audio
+and video stay in sync. Sizes never change.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ _U64 = struct.Struct(">Q")
 
 def _boxes(
     data: bytes | bytearray, start: int, end: int
-) -> Iterator[tuple[bytes, int, int]]:
-    """(type, where its payload starts, where it ends) of the boxes in data[start:end]."""
+) -> Iterator[tuple[bytes, int, int, int]]:
+    """(type, where it starts, where its payload starts, where it ends) of the boxes in
+    data[start:end]."""
     pos = start
     while pos + 8 <= end:
         size, kind = _HEADER.unpack_from(data, pos)
@@ -31,14 +33,14 @@ def _boxes(
             size = end - pos
         if size < header or pos + size > end:
             return
-        yield kind, pos + header, pos + size
+        yield kind, pos, pos + header, pos + size
         pos += size
 
 
 def _children(
     data: bytes | bytearray, start: int, end: int, kind: bytes
 ) -> Iterator[tuple[int, int]]:
-    for k, a, b in _boxes(data, start, end):
+    for k, _, a, b in _boxes(data, start, end):
         if k == kind:
             yield a, b
 
@@ -98,15 +100,32 @@ def start_seconds(data: bytes, scales: dict[int, int]) -> float | None:
     return min(times) if times else None
 
 
-def rebase(data: bytes, scales: dict[int, int], seconds: float) -> bytes:
-    """data with every fragment and segment index moved `seconds` earlier (never below 0)."""
-    buf = bytearray(data)
-    for kind, a, _ in _boxes(buf, 0, len(buf)):
+def rebase(
+    data: bytes, scales: dict[int, int], seconds: float
+) -> list[bytes | bytearray | memoryview]:
+    """data with every fragment and segment index moved `seconds` earlier (never below 0), as
+    pieces to write one after the other: the moof and sidx boxes copied and rewritten, views
+    of the rest. The media data, nearly all of a segment, is never copied."""
+    view = memoryview(data)
+    parts: list[bytes | bytearray | memoryview] = []
+    done = 0  # data[:done] is in parts
+    for kind, start, payload, end in _boxes(data, 0, len(data)):
+        if kind not in (b"moof", b"sidx"):
+            continue
+        if start > done:
+            parts.append(view[done:start])
+        box = bytearray(view[start:end])
         if kind == b"sidx":
             # version, flags, reference_ID, timescale, then earliest_presentation_time.
-            timescale = _U32.unpack_from(buf, a + 8)[0]
-            _shift_time(buf, a, 12, round(seconds * timescale))
-    for track, a in _tfdts(buf):
-        if scales.get(track):
-            _shift_time(buf, a, 4, round(seconds * scales[track]))
-    return bytes(buf)
+            at = payload - start
+            timescale = _U32.unpack_from(box, at + 8)[0]
+            _shift_time(box, at, 12, round(seconds * timescale))
+        else:
+            for track, a in _tfdts(box):
+                if scales.get(track):
+                    _shift_time(box, a, 4, round(seconds * scales[track]))
+        parts.append(box)
+        done = end
+    if done < len(data):
+        parts.append(view[done:])
+    return parts

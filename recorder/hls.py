@@ -88,18 +88,20 @@ class HlsSegmenter:
         out = self._out
         assert out is not None
         data = media.data
+        parts: list[bytes | bytearray | memoryview] = [data]
         if out.timescales:
             if out.start is None:
                 out.start = fmp4.start_seconds(data, out.timescales)
             if out.start:
-                data = fmp4.rebase(data, out.timescales, out.start)
+                parts = fmp4.rebase(data, out.timescales, out.start)
         try:
-            out.file.write(data)
+            for part in parts:
+                out.file.write(part)
         except OSError:
             # A full disk: keep the file ending on a whole segment.
             out.file.truncate(out.size)
             raise
-        out.size += len(data)
+        out.size += len(data)  # rebasing keeps every size
         out.duration += media.duration
         # Each segment reaches the disk as it comes, before the index says where it ends (TS).
         out.file.flush()

@@ -137,6 +137,19 @@ def test_a_close_delimited_stream_ends_where_the_connection_does(flv_room: Any) 
     assert len(data) > 50_000
 
 
+def test_a_body_cut_off_mid_way_raises_rather_than_coming_back_short(
+    flv_room: Any,
+) -> None:
+    # The chunked host: a cut there lacks the last chunk, so it cannot pass for the end.
+    flv_room.set_cdn(hosts=["cn-gotcha01"])
+    flv_room.set_stream(ROOM, drop_after_bytes=300_000)
+    with (
+        cdn.session().get(_url("flv"), stream=True, timeout=10) as response,
+        pytest.raises(requests.RequestException),
+    ):
+        cdn.read_body(response, 10_000_000)
+
+
 # --- HLS -----------------------------------------------------------------------------------
 
 

@@ -4,13 +4,14 @@ leaves behind. (The reader that fetches them is tests/bilibili/test_cdn.py's.)""
 from __future__ import annotations
 
 import itertools
+import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from biliup_site.bilibili import cdn, live
-from recorder import hls
+from recorder import fmp4, hls
 from recorder.files import Segment
 from tests import media
 
@@ -88,3 +89,35 @@ def test_nothing_decodable_is_left_alone(tmp_path: Path) -> None:
     part.write_bytes(b"\x00\x00\x00\x10ftypisom\x00\x00\x00\x00")
     assert hls.finalize_part(part) is None
     assert part.exists()
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def test_rebasing_rewrites_the_fragment_times_and_leaves_the_media_uncopied() -> None:
+    tfhd = _box(b"tfhd", struct.pack(">II", 0, 1))  # version+flags, track 1
+    tfdt = _box(b"tfdt", struct.pack(">IQ", 0x01000000, 50_000))  # version 1
+    moof = _box(b"moof", _box(b"mfhd", bytes(8)) + _box(b"traf", tfhd + tfdt))
+    # version 0, flags, reference_ID 1, timescale 1000, earliest_presentation_time, offset
+    sidx = _box(b"sidx", struct.pack(">IIIII", 0, 1, 1000, 50_000, 0))
+    mdat = _box(b"mdat", b"x" * 1000)
+    tail = (
+        b"\x00\x00\xff\xffmdat"  # a box that claims more than there is: kept as it is
+    )
+    data = sidx + moof + mdat + tail
+
+    parts = fmp4.rebase(data, {1: 1000}, 10)
+
+    out = b"".join(parts)
+    assert len(out) == len(data)
+    assert fmp4.start_seconds(out, {1: 1000}) == 40
+    assert struct.unpack_from(">I", out, 8 + 12)[0] == 40_000  # sidx's time
+    assert out[len(sidx) + len(moof) :] == mdat + tail
+    # The media data is handed on as a view of the segment, not a copy of it.
+    assert any(isinstance(p, memoryview) and p.obj is data for p in parts)
+    # Times never go below 0, and a track the init section does not know is left alone.
+    assert (
+        fmp4.start_seconds(b"".join(fmp4.rebase(data, {1: 1000}, 99)), {1: 1000}) == 0
+    )
+    assert b"".join(fmp4.rebase(data, {2: 1000}, 10))[len(sidx) :] == data[len(sidx) :]
