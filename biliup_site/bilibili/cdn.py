@@ -28,9 +28,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from requests.cookies import extract_cookies_to_jar, get_cookie_header
+from requests.models import REDIRECT_STATI
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_netrc_auth, select_proxy
 
 from biliup_site.bilibili.http import LIVE_REFERER, Session
 from biliup_site.bilibili.http import session as web_session
@@ -124,11 +130,15 @@ def read_body(response: requests.Response, limit: int) -> bytes | None:
     reads and three copies; that was a third of the CPU a segment cost. A body that is not
     content-encoded is read undecoded, which skips urllib3's decoded-bytes queue (a copy).
     """
-    length = response.headers.get("Content-Length", "")
+    return _read_raw(response.raw, limit)
+
+
+def _read_raw(raw: urllib3.BaseHTTPResponse, limit: int) -> bytes | None:
+    length = raw.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > limit:
         return None
-    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
-    raw, parts, size = response.raw, [], 0
+    encoding = raw.headers.get("Content-Encoding", "identity").strip().lower()
+    parts, size = [], 0
     try:
         while data := raw.read(
             min(BODY_BYTES, limit + 1 - size), decode_content=encoding != "identity"
@@ -145,6 +155,138 @@ def read_body(response: requests.Response, limit: int) -> bytes | None:
         # As iter_content() raises them: ProtocolError is a body cut off mid-way.
         raise requests.exceptions.ChunkedEncodingError(exc) from exc
     return b"".join(parts)  # one part: returned as it is, not copied
+
+
+class _Getter:
+    """Bounded GETs of whole bodies (playlists, segments) on a recording's session: the status,
+    the body (None when bigger than the limit) and the URL it came from. Failures raise as
+    requests' exceptions.
+
+    Through requests a GET cost ~0.55 ms of CPU (environment settings, request preparation,
+    hooks, the cookie jar), and HLS takes two a segment: most of what a stream cost us beyond
+    ffmpeg. So a plain requests.Session's GETs go straight to its adapter's urllib3 pool, with
+    the session's headers and the Cookie header the jar makes, worked out once per host and
+    directory (again after a Set-Cookie, and every HEADERS_SECONDS for expiring cookies).
+    requests still sends what this does not do the same way: redirects (it follows them),
+    sessions with proxies, auth, params, hooks, another adapter, or another class (a session
+    that overrides request()), and URLs requests would re-quote.
+    """
+
+    HEADERS_SECONDS = 60
+
+    def __init__(self, http: Session, timeout: float) -> None:
+        self.http = http
+        self.timeout = timeout
+        self._pool_timeout = urllib3.Timeout(connect=CONNECT_SECONDS, read=timeout)
+        self._sites: dict[tuple[str, str], tuple[HTTPAdapter, Any, Any] | None] = {}
+        self._headers: dict[tuple[str, str, str], tuple[float, dict[str, str]]] = {}
+
+    def get(self, url: str, limit: int) -> tuple[int, bytes | None, str]:
+        parts = urlsplit(url)
+        site = self._site(parts.scheme, parts.netloc, url)
+        if site is None or not url.isascii() or any(c.isspace() for c in url):
+            return self._via_requests(url, limit)
+        adapter, verify, cert = site
+        prepared = requests.PreparedRequest()
+        prepared.url, prepared.headers = url, CaseInsensitiveDict()
+        path = (
+            f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+        )
+        try:
+            pool = adapter.get_connection_with_tls_context(prepared, verify, None, cert)
+            raw = pool.urlopen(
+                "GET",
+                path,
+                headers=self._headers_for(parts, url),
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=adapter.max_retries,
+                timeout=self._pool_timeout,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise _requests_error(exc) from exc
+        complete = False
+        try:
+            body = _read_raw(raw, limit)
+            complete = body is not None
+        finally:
+            if not complete:
+                raw.close()  # the rest of the body is unread: the connection goes
+            raw.release_conn()
+        if raw.headers.get("Set-Cookie"):
+            extract_cookies_to_jar(self.http.cookies, prepared, raw)
+            self._headers.clear()
+        if raw.status in REDIRECT_STATI and "Location" in raw.headers:
+            return self._via_requests(url, limit)
+        return raw.status, body, url
+
+    def _via_requests(self, url: str, limit: int) -> tuple[int, bytes | None, str]:
+        with self.http.get(
+            url, stream=True, timeout=(CONNECT_SECONDS, self.timeout)
+        ) as response:
+            return response.status_code, read_body(response, limit), response.url
+
+    def _site(
+        self, scheme: str, netloc: str, url: str
+    ) -> tuple[HTTPAdapter, Any, Any] | None:
+        key = (scheme, netloc)
+        if key not in self._sites:
+            self._sites[key] = self._direct_site(url)
+        return self._sites[key]
+
+    def _direct_site(self, url: str) -> tuple[HTTPAdapter, Any, Any] | None:
+        http = self.http
+        if (
+            type(http) is not requests.Session
+            or http.auth
+            or http.params
+            or any(http.hooks.values())
+            or (http.trust_env and get_netrc_auth(url))
+        ):
+            return None
+        try:
+            adapter = http.get_adapter(url)
+        except requests.RequestException:
+            return None
+        if type(adapter) is not HTTPAdapter:
+            return None
+        settings = http.merge_environment_settings(url, {}, None, None, None)
+        if select_proxy(url, settings["proxies"]):
+            return None
+        return adapter, settings["verify"], settings["cert"]
+
+    def _headers_for(self, parts: SplitResult, url: str) -> dict[str, str]:
+        key = (parts.scheme, parts.netloc, parts.path.rpartition("/")[0])
+        now = time.monotonic()
+        made = self._headers.get(key)
+        if made is not None and now - made[0] < self.HEADERS_SECONDS:
+            return made[1]
+        headers = {k: v for k, v in self.http.headers.items() if v is not None}
+        request = requests.PreparedRequest()
+        request.url, request.headers = url, CaseInsensitiveDict()
+        cookie = get_cookie_header(self.http.cookies, request)
+        if cookie:
+            headers["Cookie"] = cookie
+        if len(self._headers) > 16:
+            self._headers.clear()
+        self._headers[key] = (now, headers)
+        return headers
+
+
+def _requests_error(exc: urllib3.exceptions.HTTPError) -> requests.RequestException:
+    """The exception requests' adapter raises for this urllib3 one."""
+    reason = getattr(exc, "reason", None) or exc
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    ):
+        return requests.exceptions.ConnectTimeout(exc)
+    if isinstance(reason, urllib3.exceptions.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(exc)
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        return requests.exceptions.SSLError(exc)
+    return requests.exceptions.ConnectionError(exc)
 
 
 # --- HLS -------------------------------------------------------------------------------------
@@ -197,6 +339,7 @@ class HlsReader:
         self.missed = 0  # segments that left the window before we could fetch them
         self._init_uri: str | None = None
         self._init: bytes | None = None
+        self._getter = _Getter(http, timeout)
 
     def __iter__(self) -> Iterator[Media]:
         last_new = time.monotonic()
@@ -230,19 +373,13 @@ class HlsReader:
         from streamlink.stream.hls.m3u8 import parse_m3u8
 
         try:
-            with self.http.get(
-                self.url, stream=True, timeout=(CONNECT_SECONDS, self.timeout)
-            ) as response:
-                # Read whatever the answer, an error page too: the connection stays usable.
-                body = read_body(response, MAX_PLAYLIST_BYTES)
-                url = response.url
-                if response.status_code != 200:
-                    logger.info(
-                        "Playlist %s answered HTTP %s", self.url, response.status_code
-                    )
-                    return None
+            # Read whatever the answer, an error page too: the connection stays usable.
+            status, body, url = self._getter.get(self.url, MAX_PLAYLIST_BYTES)
         except requests.RequestException as exc:
             logger.info("Playlist %s: %s", self.url, exc.__class__.__name__)
+            return None
+        if status != 200:
+            logger.info("Playlist %s answered HTTP %s", self.url, status)
             return None
         if body is None:
             raise HlsError(f"a playlist of more than {MAX_PLAYLIST_BYTES} bytes")
@@ -281,16 +418,13 @@ class HlsReader:
         One segment at a time is held in memory, and at most MAX_SEGMENT_BYTES of it."""
         for attempt in range(SEGMENT_TRIES):
             try:
-                with self.http.get(
-                    uri, stream=True, timeout=(CONNECT_SECONDS, self.timeout)
-                ) as response:
-                    data = read_body(response, MAX_SEGMENT_BYTES)
-                    if response.status_code == 200:
-                        if data is None:
-                            logger.warning("Segment %s is too big: skipped", uri)
-                        return data
-                logger.info("Segment %s answered HTTP %s", uri, response.status_code)
-                if response.status_code == 404:
+                status, data, _ = self._getter.get(uri, MAX_SEGMENT_BYTES)
+                if status == 200:
+                    if data is None:
+                        logger.warning("Segment %s is too big: skipped", uri)
+                    return data
+                logger.info("Segment %s answered HTTP %s", uri, status)
+                if status == 404:
                     return None  # gone from the CDN: retrying won't bring it back
             except requests.RequestException as exc:
                 logger.info("Segment %s: %s", uri, exc.__class__.__name__)

@@ -5,6 +5,9 @@ its framing, its failures as CdnError, and HlsReader following a live playlist."
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urljoin
 
@@ -207,3 +210,197 @@ def test_a_body_too_big_to_hold_is_refused(hls_room: Any) -> None:
     with sess.get(_url("flv"), stream=True, timeout=10) as response:
         assert "Content-Length" not in response.headers
         assert cdn.read_body(response, 100_000) is None
+
+
+# --- HLS GETs straight to the session's connection pool ------------------------------------
+
+
+class Origin(BaseHTTPRequestHandler):
+    """A CDN node for HlsReader's own GETs, keeping connections alive: a playlist URL that
+    redirects, two segments (the first sets a cookie), one cut off, one that never answers."""
+
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def do_GET(self) -> None:
+        self.server.seen.append((self.path, dict(self.headers)))
+        if self.path == "/start.m3u8":
+            self._send(302, b"", Location="/v/index.m3u8")
+        elif self.path == "/v/index.m3u8":
+            playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n"
+            playlist += "#EXTINF:2,\nseg0.ts\n#EXTINF:2,\nseg1.ts\n#EXT-X-ENDLIST\n"
+            self._send(200, playlist.encode())
+        elif self.path == "/v/seg0.ts":
+            self._send(200, b"A" * 1000, **{"Set-Cookie": "node=7; Path=/"})
+        elif self.path == "/v/seg1.ts":
+            self._send(200, b"B" * 1000)
+        elif self.path == "/v/cut.ts":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"C" * 10)
+            self.close_connection = True
+        elif self.path == "/v/silent.ts":
+            self.server.release.wait(10)
+            self._send(200, b"late")
+        else:
+            self._send(404, b"no")
+
+    def _send(self, status: int, body: bytes, **headers: str) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def origin() -> Iterator[Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
+    server.seen, server.release = [], threading.Event()
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _counting(sess: requests.Session) -> list[str]:
+    """The URLs `sess` sends through requests from now on."""
+    sent: list[str] = []
+    send = sess.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(url)
+        return send(method, url, *args, **kwargs)
+
+    sess.request = request  # type: ignore[method-assign]
+    return sent
+
+
+def test_the_reader_sends_the_session_s_headers_and_cookies_past_requests(
+    origin: Any,
+) -> None:
+    sess = cdn.session()
+    sess.cookies.set("SESSDATA", "abc")
+    through_requests = _counting(sess)
+    media = list(cdn.HlsReader(sess, f"{origin.url}/start.m3u8"))
+    assert [m.data for m in media] == [b"A" * 1000, b"B" * 1000]
+    # Only the redirect goes through requests, which follows it: the segments' base is where
+    # it led.
+    assert through_requests == [f"{origin.url}/start.m3u8"]
+    assert [path for path, _ in origin.seen][-3:] == [
+        "/v/index.m3u8",
+        "/v/seg0.ts",
+        "/v/seg1.ts",
+    ]
+    for _, headers in origin.seen:
+        assert headers["User-Agent"] == http.BROWSER_UA
+        assert headers["Referer"] == http.LIVE_REFERER
+        assert "SESSDATA=abc" in headers["Cookie"]
+    # A cookie the CDN sets is in the jar, and sent from then on.
+    assert sess.cookies["node"] == "7"
+    assert "node=7" in origin.seen[-1][1]["Cookie"]
+
+
+def test_a_session_of_another_class_goes_through_its_own_request(origin: Any) -> None:
+    class Bridge(requests.Session):
+        pass
+
+    sess = Bridge()
+    through_requests = _counting(sess)
+    assert len(list(cdn.HlsReader(sess, f"{origin.url}/v/index.m3u8"))) == 2
+    assert through_requests == [
+        f"{origin.url}/v/index.m3u8",
+        f"{origin.url}/v/seg0.ts",
+        f"{origin.url}/v/seg1.ts",
+    ]
+
+
+def test_a_non_200_comes_back_with_its_status_and_the_connection_stays_usable(
+    origin: Any,
+) -> None:
+    getter = cdn._Getter(cdn.session(), timeout=10)
+    assert getter.get(f"{origin.url}/v/gone.ts", 1000) == (
+        404,
+        b"no",
+        f"{origin.url}/v/gone.ts",
+    )
+    assert getter.get(f"{origin.url}/v/seg1.ts", 1000)[:2] == (200, b"B" * 1000)
+    assert list(cdn.HlsReader(cdn.session(), f"{origin.url}/v/gone.m3u8")) == []
+
+
+def test_a_body_over_the_limit_is_refused_and_the_next_get_still_works(
+    origin: Any,
+) -> None:
+    getter = cdn._Getter(cdn.session(), timeout=10)
+    assert getter.get(f"{origin.url}/v/seg1.ts", 999)[:2] == (200, None)
+    assert getter.get(f"{origin.url}/v/seg1.ts", 1000)[:2] == (200, b"B" * 1000)
+
+
+def test_a_cut_off_segment_raises_as_requests_does(origin: Any) -> None:
+    getter = cdn._Getter(cdn.session(), timeout=10)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        getter.get(f"{origin.url}/v/cut.ts", 10_000)
+    assert getter.get(f"{origin.url}/v/seg1.ts", 1000)[:2] == (200, b"B" * 1000)
+
+
+def test_a_silent_node_times_out_and_a_closed_port_is_a_connection_error(
+    origin: Any,
+) -> None:
+    getter = cdn._Getter(cdn.session(), timeout=0.3)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        getter.get(f"{origin.url}/v/silent.ts", 1000)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        getter.get("http://127.0.0.1:9/v/seg1.ts", 1000)
+
+
+@pytest.fixture
+def tls_origin(origin: Any, tmp_path: Any) -> Any:
+    """The same node over HTTPS (the real CDN's scheme), with a certificate made here."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.seen, server.release = [], threading.Event()
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.url = f"https://127.0.0.1:{server.server_address[1]}"
+    server.cert = str(cert)
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_reader_gets_over_https_and_checks_the_certificate(
+    tls_origin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Trusted as a CA bundle is (requests takes the environment's over the session's).
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_origin.cert)
+    sess = cdn.session()
+    through_requests = _counting(sess)
+    media = list(cdn.HlsReader(sess, f"{tls_origin.url}/v/index.m3u8"))
+    assert [m.data for m in media] == [b"A" * 1000, b"B" * 1000]
+    assert through_requests == []
+    # A certificate the session does not trust: no playlist, nothing recorded.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert list(cdn.HlsReader(cdn.session(), f"{tls_origin.url}/v/index.m3u8")) == []
