@@ -94,11 +94,12 @@ def _write(beats: dict[int, Beat]) -> None:
         with _lock:
             for pk in lost:
                 _stopped[pk] = _why_lost(rows.get(pk))
-    for pk in beats:
-        if pk not in lost:
-            progress.notify(
-                progress.PROGRESS_GROUP, "job.changed", kind="streamer", pk=pk
-            )
+    progress.notify_many(
+        progress.PROGRESS_GROUP,
+        "job.changed",
+        kind="streamer",
+        pks=[pk for pk in beats if pk not in lost],
+    )
 
 
 def _why_lost(streamer: Streamer | None) -> Lost:
