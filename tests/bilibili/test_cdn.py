@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urljoin
 
@@ -15,6 +14,7 @@ import pytest
 import requests
 
 from biliup_site.bilibili import cdn, http, live
+from tests.origins import Handler, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -215,7 +215,7 @@ def test_a_body_too_big_to_hold_is_refused(hls_room: Any) -> None:
 # --- HLS GETs straight to the session's connection pool ------------------------------------
 
 
-class Origin(BaseHTTPRequestHandler):
+class Origin(Handler):
     """A CDN node for HlsReader's own GETs, keeping connections alive: a playlist URL that
     redirects, two segments (the first sets a cookie), one cut off, one that never answers."""
 
@@ -225,15 +225,15 @@ class Origin(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.seen.append((self.path, dict(self.headers)))
         if self.path == "/start.m3u8":
-            self._send(302, b"", Location="/v/index.m3u8")
+            self.send(302, b"", Location="/v/index.m3u8")
         elif self.path == "/v/index.m3u8":
             playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n"
             playlist += "#EXTINF:2,\nseg0.ts\n#EXTINF:2,\nseg1.ts\n#EXT-X-ENDLIST\n"
-            self._send(200, playlist.encode())
+            self.send(200, playlist.encode())
         elif self.path == "/v/seg0.ts":
-            self._send(200, b"A" * 1000, **{"Set-Cookie": "node=7; Path=/"})
+            self.send(200, b"A" * 1000, **{"Set-Cookie": "node=7; Path=/"})
         elif self.path == "/v/seg1.ts":
-            self._send(200, b"B" * 1000)
+            self.send(200, b"B" * 1000)
         elif self.path == "/v/cut.ts":
             self.send_response(200)
             self.send_header("Content-Length", "1000")
@@ -242,34 +242,17 @@ class Origin(BaseHTTPRequestHandler):
             self.close_connection = True
         elif self.path == "/v/silent.ts":
             self.server.release.wait(10)
-            self._send(200, b"late")
+            self.send(200, b"late")
         else:
-            self._send(404, b"no")
-
-    def _send(self, status: int, body: bytes, **headers: str) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+            self.send(404, b"no")
 
 
 @pytest.fixture
 def origin() -> Iterator[Any]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
-    server.seen, server.release = [], threading.Event()
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
+    with serving(Origin) as server:
+        server.seen, server.release = [], threading.Event()
+        yield server
+        server.release.set()
 
 
 def _counting(sess: requests.Session) -> list[str]:
@@ -363,7 +346,7 @@ def test_a_silent_node_times_out_and_a_closed_port_is_a_connection_error(
 
 
 @pytest.fixture
-def tls_origin(origin: Any, tmp_path: Any) -> Any:
+def tls_origin(tmp_path: Any) -> Iterator[Any]:
     """The same node over HTTPS (the real CDN's scheme), with a certificate made here."""
     import ssl
     import subprocess
@@ -377,17 +360,11 @@ def tls_origin(origin: Any, tmp_path: Any) -> Any:
     )  # fmt: skip
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.seen, server.release = [], threading.Event()
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.url = f"https://127.0.0.1:{server.server_address[1]}"
-    server.cert = str(cert)
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
+    with serving(Origin, tls=context) as server:
+        server.seen, server.release = [], threading.Event()
+        server.cert = str(cert)
+        yield server
+        server.release.set()
 
 
 def test_the_reader_gets_over_https_and_checks_the_certificate(

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.conftest import JsonClient
+from tests.origins import Handler, serving
 
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 
 
-class ImageHost(BaseHTTPRequestHandler):
+class ImageHost(Handler):
     def do_GET(self) -> None:
         if self.path == "/face.png":
             self._send(200, "image/png", PNG)
@@ -34,28 +33,17 @@ class ImageHost(BaseHTTPRequestHandler):
             self._send(404, "text/plain", b"no")
 
     def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        self.send(status, body, Content_Type=content_type)
 
 
 @pytest.fixture
 def image_host(settings: Any) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ImageHost)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     settings.PROXY_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.PROXY_ALLOW_PRIVATE = True
     settings.PROXY_MAX_BYTES = 1024
     settings.PROXY_TIMEOUT = 0.5
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(ImageHost) as server:
+        yield server.url
 
 
 def test_it_fetches_an_image_from_an_allowed_host(
