@@ -156,9 +156,14 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
         )
         socket.close()
         statuses = [m["job"]["status"] for m in messages if m["type"] == "upload_job"]
-        assert "running" in statuses and "waiting" in statuses
+        # Waiting for the next segment between uploads, and bytes sent before the end. A
+        # message carries the row as the consumer reads it, so a `running` spell of a few
+        # milliseconds (a 10 s segment on loopback) may be over by then: not required.
+        assert "waiting" in statuses
         assert any(
-            m["job"]["bytes_done"] > 0 for m in messages if m["type"] == "upload_job"
+            m["job"]["bytes_done"] > 0 and m["job"]["status"] != "done"
+            for m in messages
+            if m["type"] == "upload_job"
         )
         done = next(
             m["job"]
