@@ -19,7 +19,6 @@ import pydoc
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -41,18 +40,10 @@ REOFFER_SECONDS = 30.0
 OFFER_SECONDS = 2.0
 
 
-@dataclass
-class Job:
-    """A record job being run: its django-q2 task and its thread."""
-
-    task: dict[str, Any]
-    thread: threading.Thread
-
-
 class Pool:
     def __init__(self, broker: Broker | None = None) -> None:
         self.broker = broker or get_broker(settings.RECORDER_CLUSTER)
-        self.jobs: list[Job] = []
+        self.jobs: list[threading.Thread] = []  # one per record job being run
         # Streamer pk → when a job was last enqueued for it.
         self.offered: dict[int, float] = {}
         self.offer_at = 0.0
@@ -100,7 +91,7 @@ class Pool:
                 name=f"{task.get('name', 'record')}",
                 daemon=True,
             )
-            self.jobs.append(Job(task, thread))
+            self.jobs.append(thread)
             thread.start()
         return bool(packed)
 
@@ -125,7 +116,7 @@ class Pool:
 
     def reap(self) -> int:
         """Forget the jobs whose thread ended; how many are still running."""
-        self.jobs = [job for job in self.jobs if job.thread.is_alive()]
+        self.jobs = [job for job in self.jobs if job.is_alive()]
         return len(self.jobs)
 
     def offer(self) -> int:
@@ -163,7 +154,7 @@ class Pool:
         logger.info("Stopping %d recordings", asked)
         deadline = time.monotonic() + seconds
         for job in self.jobs:
-            job.thread.join(max(deadline - time.monotonic(), 0.0))
+            job.join(max(deadline - time.monotonic(), 0.0))
             # A recording that had just been taken may have started after stop_all().
             recording.stop_all()
         heartbeats.flush()
