@@ -68,6 +68,9 @@ class BilibiliAccount(models.Model):
     # Bilibili said "uploading too fast" (601): every upload of this account waits until then,
     # not only the one that was told.
     uploads_paused_until = models.DateTimeField(null=True, blank=True)
+    uploads_paused_reason = models.TextField(blank=True)
+    # Preuploads this account may start in an hour (Bilibili takes about 20 files an hour).
+    upload_budget = models.PositiveSmallIntegerField(default=20)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

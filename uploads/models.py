@@ -60,6 +60,7 @@ class UploadTemplate(models.Model):
     class Uploader(models.TextChoices):
         UPOS = "upos", _("UPOS (biliup-rs)")
         OPENPLATFORM = "openplatform", _("Open Platform")
+        BCUT = "bcut", _("BCut (必剪)")
         NOOP = "Noop", _("Don't upload")
 
     template_name = models.CharField(max_length=200, unique=True)
@@ -73,7 +74,16 @@ class UploadTemplate(models.Model):
         blank=True,
         help_text="Title of each part, same fields (strftime: the part's start). Empty: file name",
     )
-    tid = models.PositiveIntegerField(default=171, help_text="Bilibili category id")
+    tid = models.PositiveIntegerField(
+        default=171, help_text="Legacy category id, sent only beside tid_v2"
+    )
+    # The 2025 partition (human_type2 on the wire); None: the legacy tid alone.
+    tid_v2 = models.PositiveIntegerField(null=True, blank=True)
+    # 创作声明, a key of uploads.submit_form.STATEMENTS; empty: none declared.
+    creation_statement = models.CharField(max_length=32, blank=True)
+    # The collection (合集) and its section each new archive joins.
+    season_id = models.BigIntegerField(null=True, blank=True)
+    section_id = models.BigIntegerField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     copyright = models.PositiveSmallIntegerField(choices=COPYRIGHT_CHOICES, default=1)
     source = models.CharField(max_length=200, blank=True)
@@ -113,6 +123,9 @@ class UploadTemplate(models.Model):
         on_delete=models.SET_NULL,
         related_name="templates",
     )
+    # The account as the client named it (biliup's user_cookie: "cookies.json",
+    # "data/123.json"), kept so a template made before its account links to it later.
+    account_name = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -208,11 +221,20 @@ class UploadJob(models.Model):
         SUBMITTING = "submitting", _("Submitting")
         # A live session's files are uploaded as they close; the archive waits for its end.
         WAITING = "waiting", _("Waiting for the live session to end")
+        # Held until not_before: its account is over budget or throttled, or the submit was
+        # refused as too frequent. Nothing of it is lost; a sweep queues it again in time.
+        PAUSED = "paused", _("Paused")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.SUBMITTING, Status.WAITING)
+    ACTIVE = (
+        Status.QUEUED,
+        Status.RUNNING,
+        Status.SUBMITTING,
+        Status.WAITING,
+        Status.PAUSED,
+    )
     FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
     # A running job whose worker has not beaten for this long is taken to be dead.
     STALE_AFTER = timedelta(minutes=2)
@@ -271,6 +293,14 @@ class UploadJob(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     # When the archive was first seen in its account's public video list (creator catalogs).
     visible_since = models.DateTimeField(null=True, blank=True)
+    # A paused job is queued again at this time.
+    not_before = models.DateTimeField(null=True, blank=True, db_index=True)
+    # After submit: "reviewing", "public" or "rejected" (with Bilibili's reason), as polled.
+    review_state = models.CharField(max_length=16, blank=True, db_index=True)
+    review_reason = models.TextField(blank=True)
+    review_checked = models.DateTimeField(null=True, blank=True)
+    # When the archive joined the template's collection.
+    season_added = models.DateTimeField(null=True, blank=True)
 
     objects = UploadJobQuerySet.as_manager()
 
