@@ -64,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         "GET /_fake/rules lists them; all are on by default)",
     )
     parser.add_argument(
+        "--review-seconds",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="a submitted archive is under review this long before it is public (default 5;"
+        " tests get 0 unless they ask)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every request to stderr"
     )
     args = parser.parse_args(argv)
@@ -90,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         fake.add_space_videos(mid, DEMO_VIDEOS)
     if args.justoneapi_token:
         fake.add_justoneapi_token(args.justoneapi_token)
+    fake.set_review(args.review_seconds)
     with fake:
         lines = [fake.url, *(f"{k}={v}" for k, v in fake.env().items())]
         sys.stdout.write("\n".join(lines) + "\n")

@@ -1,5 +1,6 @@
-"""The member host (creator centre): archive/pre and the category list, and the calls biliup's
-clients make around a submit: the tag check, recommended tags and geetest/pre/add.
+"""The member host (creator centre): archive/pre and the category list, the 2025 partition list
+(human/type2/list, HUMAN_TYPES), and the calls biliup's clients make around a submit: the tag
+check, recommended tags and geetest/pre/add.
 
 The creator centre's routes (these and submit.py's) are logged (MemberState.calls: method, path,
 the code answered), so a test can show which submit route a client used and which it never did.
@@ -130,6 +131,19 @@ CATEGORIES = [
 ]
 
 
+# The 2025 partitions (human_type2) the creator centre's type2 list gives: the main partitions,
+# real ids and names, in its order (bilibili-API-collect creativecenter/upload.md).
+HUMAN_TYPES = [
+    (1001, "影视"), (1002, "娱乐"), (1003, "音乐"), (1004, "舞蹈"), (1005, "动画"),
+    (1006, "绘画"), (1007, "鬼畜"), (1008, "游戏"), (1009, "资讯"), (1010, "知识"),
+    (1011, "人工智能"), (1012, "科技数码"), (1013, "汽车"), (1014, "时尚美妆"),
+    (1015, "家装房产"), (1016, "户外潮流"), (1017, "健身"), (1018, "体育运动"), (1019, "手工"),
+    (1020, "美食"), (1021, "小剧场"), (1022, "旅游出行"), (1023, "三农"), (1024, "动物"),
+    (1025, "亲子"), (1026, "健康"), (1027, "情感"), (1029, "vlog"), (1030, "生活兴趣"),
+    (1031, "生活经验"),
+]  # fmt: skip
+
+
 def typelist() -> list[dict[str, Any]]:
     tree = []
     for parent_id, name, rank, children in CATEGORIES:
@@ -192,6 +206,13 @@ def archive_pre(state: State, req: Request) -> Response:
             "neutral_mark": {"show": False, "text": ""},
         }
     )
+
+
+def human_type2_list(state: State, req: Request) -> Response:
+    """GET /x/vupre/web/archive/human/type2/list?t=: the 2025 partitions, `data.type_list`."""
+    if state.session_for(req) is None:
+        return fail(-101)
+    return ok({"type_list": [{"id": i, "name": name} for i, name in HUMAN_TYPES]})
 
 
 def tag_check(state: State, req: Request) -> Response:
@@ -257,6 +278,7 @@ def geetest_pre_add(state: State, req: Request) -> Response:
 
 ROUTES = {
     ("GET", "/x/vupre/web/archive/pre"): logged(archive_pre),
+    ("GET", "/x/vupre/web/archive/human/type2/list"): logged(human_type2_list),
     ("GET", "/x/vupre/web/topic/tag/check"): logged(tag_check),
     ("GET", "/x/vupre/web/tag/recommend"): logged(recommend_tags),
     ("GET", "/x/geetest/pre/add"): logged(geetest_pre_add),

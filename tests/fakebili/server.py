@@ -43,6 +43,7 @@ from tests.fakebili import (
     member,
     openplatform,
     passport,
+    seasons,
     space,
     strict,
     submit,
@@ -79,6 +80,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     **openplatform.ROUTES,
     **upos.ROUTES,
     **submit.ROUTES,
+    **seasons.ROUTES,
     **space.ROUTES,
     **justoneapi.ROUTES,
 }
@@ -201,6 +203,7 @@ class State:
         self.openplatform = openplatform.OpenPlatformState(self.lock, self.now)
         self.upos = upos.UposState(self.lock, self.now)
         self.space = space.SpaceState()
+        self.seasons = seasons.SeasonState()
         self.justoneapi = justoneapi.JustOneApiState()
         self.reset()
 
@@ -229,6 +232,8 @@ class State:
             # Uploads and their files, then the archives made of them.
             self.upos.reset()
             self.archives: dict[int, submit.Archive] = {}
+            # Collections and the archives added to them.
+            self.seasons.reset()
             # The creator centre's call log, each account's last submit, refused tags (member.py).
             self.member = member.MemberState()
             # Who has published what, and JustOneAPI's tokens.
@@ -332,6 +337,7 @@ class FakeBilibili(
     openplatform.OpenPlatformControls,
     upos.UposControls,
     submit.SubmitControls,
+    seasons.SeasonControls,
     space.SpaceControls,
     justoneapi.JustOneApiControls,
 ):
@@ -341,7 +347,8 @@ class FakeBilibili(
     below are what /_fake/ does over HTTP; they raise ControlError on a bad call. The live rooms'
     controls (add_room, set_live, set_stream, set_hls_only, set_hls, open_streams) are in live.py;
     UPOS's (set_upos_faults, clear_upos_faults, set_upos_line, configure_upos, upos_rate_limit,
-    upos_uploads, upos_files) in upos.py; archives() in submit.py; the published videos'
+    upos_uploads, upos_files) in upos.py; archives(), review_archive and set_review in submit.py;
+    add_season and seasons() in seasons.py; the published videos'
     (add_space_user, add_space_videos, set_space_video, delete_space_video, set_space_review,
     space_videos, space_requests, clear_space_requests, space_refusals) in space.py; JustOneAPI's
     (add_justoneapi_token, justoneapi_token, justoneapi_inject) in justoneapi.py.
@@ -639,6 +646,7 @@ class FakeBilibili(
                 "upos_files": self.upos_files(),
                 "upos_faults": self.state.upos.faults.to_dict(),
                 "archives": self.archives(),
+                "seasons": self.seasons(),
                 # No JustOneAPI token in here: only how many there are.
                 "space": {
                     **self.space_snapshot(),
@@ -744,6 +752,7 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *openplatform.CONTROL_ROUTES,
     *upos.CONTROL_ROUTES,
     *submit.CONTROL_ROUTES,
+    *seasons.CONTROL_ROUTES,
     *space.CONTROL_ROUTES,
     *justoneapi.CONTROL_ROUTES,
 ]

@@ -8,8 +8,9 @@ face and follower count). justoneapi.py wraps the first one, as the real JustOne
 What a user has published is, newest first by ctime (then aid):
 - videos added by the controls (SpaceControls: add_space_videos), with increasing aids and each
   one newer than the last, and
-- archives made by submit (submit.py) once the fake's clock has passed their ctime plus the review
-  delay (set_space_review; 0 by default), so advance_clock makes a new upload appear. An archive
+- archives made by submit (submit.py) once they are open: the fake's clock has passed their ctime
+  plus the review delay (set_space_review; 0 by default), so advance_clock makes a new upload
+  appear, unless submit's review_archive settled it (a rejected one never shows). An archive
   shows its Studio title, tid and cover, 60 s long, never played, until set_space_video says
   otherwise.
 A user is known if they are an account, were added with add_space_user, or have had videos added;
@@ -46,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tests.fakebili import space_guard
 from tests.fakebili.member import CATEGORIES
-from tests.fakebili.submit import Archive, av2bv
+from tests.fakebili.submit import STATE_OPEN, Archive, archive_state, av2bv
 from tests.fakebili.wire import ControlError, Request, Response, fail, ok
 
 if TYPE_CHECKING:
@@ -238,14 +239,13 @@ def _archive_video(state: State, archive: Archive) -> Video:
 def visible(state: State, mid: int) -> list[Video]:
     """What `mid` has published, as the lists see it now: newest first."""
     space = state.space
-    ready = state.now() - space.review_seconds
     videos = list(space.videos.get(mid, []))
     videos += [
         _archive_video(state, archive)
         for archive in state.archives.values()
         if archive.mid == mid
         and archive.aid not in space.deleted_archives
-        and archive.ctime <= ready
+        and archive_state(state, archive) == STATE_OPEN
     ]
     return ordered(videos, "pubdate")
 

@@ -48,6 +48,8 @@ RULES: dict[str, str] = {
     "-352; more than 5 such refusals within 10 s: the IP blocked for 60 s (-412, HTTP 412)",
     "client_add_closed": "/x/vu/client/add and /x/vu/client/edit: 21590 投稿工具已停用",
     "preupload_budget": "more than 20 preuploads in an hour from one account: 601 or HTTP 406",
+    "bcut_identity": "a preupload with profile ugcfx/bcut-pc without the BCut client's "
+    "User-Agent (bcut-pc build:…) and version 3.x.y: HTTP 403",
     "submit_interval": "a submit within 30 s of the account's previous one: 21566",
     "dtime_window": "a dtime less than 2 h or more than 15 days ahead: 21006",
 }

@@ -1,28 +1,36 @@
 """The creator endpoints on the member host: cover upload, submit, edit, archive view and list.
 
-Submit takes the "Studio" JSON of §4.1, from the app (signed query with an access_key, §4.3) or
-the web (cookies and csrf, §4.2), and makes an archive: a random aid, its bvid (§9), the whole
+Submit takes the "Studio" JSON of §4.1, from the app (signed query with an access_key, §4.3),
+BCut (/x/vu/mvp/add, the same signed with the BCut key, §4.3) or the web (cookies and csrf,
+§4.2), and makes an archive: a random aid, its bvid (§9), the whole
 body as sent, and one part per video, whose cid is the UPOS upload's biz_id. A video's filename
 must be a completed UPOS upload (upos.py) of the same account. Edit replaces an archive's body,
 keeping its parts first (§4.4); view and list read the archives back.
 
 Checks, with their codes: a title of 1 to 80 characters (21103), a tid among member.CATEGORIES'
 children, 1 to 10 tags, copyright 1 or 2, a repost's source, a non-empty videos list (all 21001),
-and each new video's file (-616). On edit: an unknown aid is -404, another account's -403, and
+and each new video's file (-616); the 2025 partition (human_type2) and creation statement as
+submit_form.py checks them. On edit: an unknown aid is -404, another account's -403, and
 videos must start with the archive's parts, in order (21001).
 
 Strict rules (strict.py; bilibili-2026.md "Upload and submit"), each switchable:
 - "client_add_closed": the legacy client routes, /x/vu/client/add and /x/vu/client/edit, answer
   21590 "投稿工具已停用" (closed 2025-07-15). Off, they take §4.3's old form (the Studio JSON,
   `access_key` in the query, no sign), as they did.
-- "submit_interval": a submit (app, web or client add; not an edit) within SUBMIT_INTERVAL
+- "submit_interval": a submit (app, web, BCut or client add; not an edit) within SUBMIT_INTERVAL
   seconds of the same account's last accepted one, on the fake's clock, answers 21566.
   137022 is left to injected faults.
 - "dtime_window": a dtime less than 2 h or more than 15 days ahead of the fake's clock answers
   21006 "发布时间离当前时间必须≥2小时且≤15天，请重新选择" (an edit keeping the archive's dtime
   passes). Off, any dtime that is a number passes.
 
-Every archive is open at once (state 0) and counts as "pubed" in the list's status filter.
+Review: a new archive is under review (state -30, 审核中, "is_pubing" in the list's status
+filter) until the fake's clock passes its ctime plus the review delay (set_review, the same knob as
+space.py's set_space_review; 0 by default, so an archive is open at once unless a test asks),
+then open (0, 开放浏览, "pubed"). review_archive settles one at once: public, or rejected (-2,
+已退回, "not_pubed") with a reject_reason. An edit does not send an archive back to review
+(invented: the real site re-reviews edits). View and list show state, state_desc and
+reject_reason; the space lists show open archives only (space.py).
 
 Reference: /work/shared/reference/bilibili-protocol.md §3.9 (cover), §4 (submit, edit, view,
 list), §8 (codes) and §9 (IDs, auth); bilibili-2026.md (the strict rules; 21006's wording is
@@ -44,8 +52,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tests.fakebili import submit_form
 from tests.fakebili.member import CATEGORIES, logged
 from tests.fakebili.wire import (
+    BCUT_APPKEY,
     ControlError,
     Request,
     Response,
@@ -121,7 +131,9 @@ class Archive:
     ctime: int
     body: dict[str, Any]  # the Studio JSON as last sent
     videos: list[dict[str, Any]]  # {title, filename, desc, cid}
-    state: int = 0
+    # The review's verdict when a control gave one (0 open, -2 rejected); None: the clock's.
+    verdict: int | None = None
+    reject_reason: str = ""
 
     @property
     def dtime(self) -> int:
@@ -133,10 +145,47 @@ class Archive:
             "bvid": self.bvid,
             "mid": self.mid,
             "ctime": self.ctime,
-            "state": self.state,
             "body": self.body,
             "videos": self.videos,
+            # Where the site filed it (submit_form.py: a legacy tid alone lands in 生活-日常).
+            "partition": submit_form.partition_of(self.body),
         }
+
+
+STATE_OPEN = 0
+STATE_REJECTED = -2
+STATE_REVIEWING = -30
+STATE_DESC = {
+    STATE_OPEN: "开放浏览",
+    STATE_REJECTED: "已退回",
+    STATE_REVIEWING: "审核中",
+}
+# The list's status filter (§4.4): which states each name selects.
+STATUS_FILTER = {
+    "is_pubing": STATE_REVIEWING,
+    "pubed": STATE_OPEN,
+    "not_pubed": STATE_REJECTED,
+}
+
+
+def archive_state(state: State, archive: Archive) -> int:
+    """The archive's review state now: a control's verdict, else under review until the fake's
+    clock passes ctime plus the review delay."""
+    if archive.verdict is not None:
+        return archive.verdict
+    if state.now() >= archive.ctime + state.space.review_seconds:
+        return STATE_OPEN
+    return STATE_REVIEWING
+
+
+def review_fields(state: State, archive: Archive) -> dict[str, Any]:
+    """state, state_desc and reject_reason, as view and list give them."""
+    code = archive_state(state, archive)
+    return {
+        "state": code,
+        "state_desc": STATE_DESC[code],
+        "reject_reason": archive.reject_reason if code == STATE_REJECTED else "",
+    }
 
 
 def _int(value: Any) -> int | None:
@@ -166,6 +215,22 @@ def _app_mid(state: State, req: Request) -> int | Response:
     if appkey and appkey != token.appkey:
         # §0: a token only works with the appkey pair that issued it.
         return fail(-663)
+    return token.mid
+
+
+def _bcut_mid(state: State, req: Request) -> int | Response:
+    """§4.3 (BCut): the mid of the access_key, the query signed with the BCut key. The token may
+    be one another key issued: biliup-rs sends its TV login's token to mvp/add. Invented: a query
+    signed with another key answers -3 (the route is BCut's)."""
+    if req.query.get("appkey") != BCUT_APPKEY:
+        return fail(-3)
+    if state.check_sign:
+        code = check_app_sign(req)
+        if code:
+            return fail(code)
+    token = state.live_token(req.query.get("access_key", ""))
+    if token is None:
+        return fail(-101)
     return token.mid
 
 
@@ -234,6 +299,8 @@ def _check_studio(
         return fail(21103)
     if _int(body.get("tid")) not in TIDS:
         return fail(21001, f"分区 {body.get('tid')!r} 不存在")
+    if (refused := submit_form.check(body)) is not None:
+        return refused
     tag = body.get("tag")
     tags = [t for t in tag.split(",") if t.strip()] if isinstance(tag, str) else []
     if not 1 <= len(tags) <= TAGS_MAX:
@@ -342,6 +409,10 @@ def web_add(state: State, req: Request) -> Response:
     return _add(state, req, _web_mid(state, req))
 
 
+def bcut_add(state: State, req: Request) -> Response:
+    return _add(state, req, _bcut_mid(state, req))
+
+
 def client_add(state: State, req: Request) -> Response:
     return _add(state, req, _client_mid(state, req))
 
@@ -391,6 +462,7 @@ def archive_view(state: State, req: Request) -> Response:
                 **studio,
                 "aid": archive.aid,
                 "bvid": archive.bvid,
+                **review_fields(state, archive),
             },
             "videos": [{**video, "duration": 0} for video in archive.videos],
         }
@@ -406,8 +478,9 @@ def archives_list(state: State, req: Request) -> Response:
     ps = max(1, _int(req.query.get("ps")) or 10)
     wanted = {s for s in req.query.get("status", "").split(",") if s}
     mine = [a for a in reversed(state.archives.values()) if a.mid == session.mid]
-    if wanted and "pubed" not in wanted:
-        mine = []
+    if wanted:
+        states = {STATUS_FILTER[s] for s in wanted if s in STATUS_FILTER}
+        mine = [a for a in mine if archive_state(state, a) in states]
     # Stable: archives of the same second stay newest first.
     mine.sort(key=lambda a: a.ctime, reverse=True)
     page = mine[(pn - 1) * ps : pn * ps]
@@ -420,9 +493,7 @@ def archives_list(state: State, req: Request) -> Response:
                 "cover": a.body.get("cover", ""),
                 "desc": a.body.get("desc", ""),
                 "duration": 0,
-                "state": a.state,
-                "state_desc": "",
-                "reject_reason": "",
+                **review_fields(state, a),
                 "dtime": a.dtime,
                 "ptime": a.dtime or a.ctime,
                 "ctime": a.ctime,
@@ -442,6 +513,8 @@ ROUTES = {
     for key, handler in {
         ("POST", "/x/vu/web/cover/up"): cover_up,
         ("POST", "/x/vu/app/add"): app_add,
+        # §4.3: BCut's submit, signed with the BCut key.
+        ("POST", "/x/vu/mvp/add"): bcut_add,
         ("POST", "/x/vu/web/add/v3"): web_add,
         # §4.2: the older web submit takes the same body.
         ("POST", "/x/vu/web/add"): web_add,
@@ -466,9 +539,38 @@ class SubmitControls:
     state: State
 
     def archives(self) -> list[dict[str, Any]]:
-        """Every archive, oldest first: mid, aid, bvid, ctime, state, body and parts."""
+        """Every archive, oldest first: mid, aid, bvid, ctime, body, parts and the review's
+        state, state_desc and reject_reason."""
         with self.state.lock:
-            return [a.to_dict() for a in self.state.archives.values()]
+            return [
+                {**a.to_dict(), **review_fields(self.state, a)}
+                for a in self.state.archives.values()
+            ]
+
+    def review_archive(
+        self, aid: int, verdict: str, reject_reason: str = ""
+    ) -> dict[str, Any]:
+        """Settle an archive's review now: "public", "rejected" (with reject_reason) or
+        "clock" (back to the review delay's say)."""
+        verdicts = {"public": STATE_OPEN, "rejected": STATE_REJECTED, "clock": None}
+        if verdict not in verdicts:
+            raise ControlError(f"verdict must be one of {sorted(verdicts)}")
+        if not isinstance(reject_reason, str):
+            raise ControlError("reject_reason must be a string")
+        if verdict == "rejected" and not reject_reason.strip():
+            raise ControlError("a rejection needs a reject_reason")
+        with self.state.lock:
+            archive = self.state.archives.get(_int(aid) or 0)
+            if archive is None:
+                raise ControlError(f"no archive {aid}", 404)
+            archive.verdict = verdicts[verdict]
+            archive.reject_reason = reject_reason if verdict == "rejected" else ""
+            return {**archive.to_dict(), **review_fields(self.state, archive)}
+
+    def set_review(self, seconds: float) -> None:
+        """New archives are under review for `seconds` after their ctime (the fake's clock);
+        the same delay as set_space_review."""
+        self.set_space_review(seconds)  # type: ignore[attr-defined]
 
     def member_calls(self) -> list[dict[str, Any]]:
         """Every call to a creator-centre route (member.py, submit.py), oldest first: method,
@@ -490,5 +592,11 @@ class SubmitControls:
 CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("GET", r"/_fake/archives", lambda f, b: f.archives()),
     ("GET", r"/_fake/member/calls", lambda f, b: f.member_calls()),
+    ("POST", r"/_fake/archives/review", lambda f, b: f.set_review(b["seconds"])),
+    (
+        "POST",
+        r"/_fake/archives/(?P<aid>\d+)/review",
+        lambda f, b, aid: f.review_archive(int(aid), **b),
+    ),
     ("POST", r"/_fake/member/banned_tags", lambda f, b: f.ban_tags(**b)),
 ]

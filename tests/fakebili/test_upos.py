@@ -371,6 +371,7 @@ def test_it_takes_a_file_in_chunks_out_of_order_and_over_two_lines(
             "upos_uri": up.pre["upos_uri"],
             "filename": filename,
             "name": "直播录像.mkv",
+            "profile": "ugcupos/bup",
             "size": len(up.data),
             "chunk_size": CHUNK,
             "chunks": 3,

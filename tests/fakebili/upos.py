@@ -26,7 +26,9 @@ probe sleeps, and complete hashes the whole file.
 Strict rule "preupload_budget" (strict.py; bilibili-2026.md "Upload and submit"): more than
 PREUPLOAD_BUDGET preuploads granted to one account within an hour of the fake's clock are refused
 in the rate-limit style set by upos_rate_limit (HTTP 406 by default, or 601). Refused ones do not
-count; with the rule off they are counted but never refused.
+count; with the rule off they are counted but never refused. BCut's preuploads
+(profile=ugcfx/bcut-pc, bcut.py) neither count nor are refused by it: they have their own
+identity rule and throttle control, and no budget.
 
 Controls (UposControls, mixed into FakeBilibili, and CONTROL_ROUTES): chunk faults (a failure
 rate, the next N, given part numbers, a delay, cut connections), per-line probe delays, the
@@ -63,6 +65,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
+from tests.fakebili import bcut
 from tests.fakebili.wire import (
     ControlError,
     Request,
@@ -109,6 +112,8 @@ class Preupload:
     biz_id: int
     chunk_size: int
     created_at: float
+    # The profile preupload was asked for: the route (web or BCut) the file came by.
+    profile: str = "ugcupos/bup"
 
     @property
     def upos_uri(self) -> str:
@@ -150,6 +155,7 @@ class Upload:
             "upos_uri": self.file.upos_uri,
             "filename": self.file.filename,
             "name": self.file.name,
+            "profile": self.file.profile,
             "size": self.file.size,
             "chunk_size": self.file.chunk_size,
             "chunks": self.file.chunks,
@@ -232,6 +238,7 @@ class UposState:
             self.faults = ChunkFaults()
             self.rate_limit = 0
             self.rate_limit_style = "406"
+            self.bcut_rate_limit = 0  # bcut.py
             # When each account's granted preuploads were made (the fake's clock).
             self.granted: dict[int, list[float]] = {}
             self._remove_files()
@@ -313,13 +320,22 @@ def preupload(state: State, req: Request) -> Response:
         return fail(-101)
     upos = state.upos
     now = state.now()
-    if upos.rate_limit > 0:
-        upos.rate_limit -= 1
-        return _throttled(upos.rate_limit_style)
+    via_bcut = bcut.is_bcut(req)
     granted = [t for t in upos.granted.get(session.mid, []) if now - t < BUDGET_SECONDS]
-    upos.granted[session.mid] = granted
-    if state.rules["preupload_budget"] and len(granted) >= PREUPLOAD_BUDGET:
-        return _throttled(upos.rate_limit_style)
+    if via_bcut:
+        # BCut's preuploads have no budget and leave the web's untouched (bcut.py).
+        refused = bcut.identity_refusal(state, req)
+        if refused is not None:
+            return refused
+        if bcut.take_throttle(state):
+            return _throttled("406")
+    else:
+        if upos.rate_limit > 0:
+            upos.rate_limit -= 1
+            return _throttled(upos.rate_limit_style)
+        upos.granted[session.mid] = granted
+        if state.rules["preupload_budget"] and len(granted) >= PREUPLOAD_BUDGET:
+            return _throttled(upos.rate_limit_style)
     size = _int(req.query.get("size"))
     if size is None or size < 0:
         return json_response({"OK": 0, "info": "size 参数错误"}, status=400)
@@ -354,8 +370,10 @@ def preupload(state: State, req: Request) -> Response:
         biz_id=upos.next_biz_id(),
         chunk_size=upos.chunk_size,
         created_at=now,
+        profile=bcut.PROFILE if via_bcut else "ugcupos/bup",
     )
-    granted.append(now)
+    if not via_bcut:
+        granted.append(now)
     others = [other for other in PROBE_LINES if other != line][:2]
     return json_response(
         {
@@ -368,7 +386,7 @@ def preupload(state: State, req: Request) -> Response:
             "endpoint": chosen,
             "endpoints": [chosen, *(endpoint(other) for other in others)],
             "expose_params": None,
-            "put_query": "os=upos&profile=ugcupos%2Fbup",
+            "put_query": "os=upos&profile=" + quote(file.profile, safe=""),
             "threads": 3,
             "timeout": 1200,
             "uip": UIP,
@@ -614,8 +632,8 @@ UNLOCKED = {serve, put_chunk}
 # Controls
 
 
-class UposControls:
-    """The UPOS controls, mixed into FakeBilibili (which provides `state`)."""
+class UposControls(bcut.BcutControls):
+    """The UPOS controls, mixed into FakeBilibili (which provides `state`), with BCut's."""
 
     state: State
 
@@ -729,4 +747,5 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("POST", r"/_fake/upos/rate_limit", lambda f, b: f.upos_rate_limit(**b)),
     ("GET", r"/_fake/upos/uploads", lambda f, b: f.upos_uploads()),
     ("GET", r"/_fake/upos/files", lambda f, b: f.upos_files()),
+    *bcut.CONTROL_ROUTES,
 ]
