@@ -11,22 +11,32 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from biliup_site.bilibili import http
+from biliup_site.bilibili import http, partitions
 from biliup_site.bilibili.http import BilibiliError
 from biliup_site.bilibili.sign import APP_KEYS, app_sign
 
 # §8: "submitting too fast". 21070 is unconfirmed; the reference says to treat it like 137022.
 TOO_FAST_CODES = frozenset({21566, 137022, 21070, -702, -799})
 TITLE_MAX = 80
+# §4.4: an archive's state once reviewed (anything else negative is still in progress).
+STATE_OPEN = 0
+STATE_REJECTED = -2
+# How far down the archive list archive_state looks when it cannot view (no app token).
+STATE_LIST_PAGES = 5
 DESC_MAX = 2000
 TAGS_MAX = 10  # §4.1
 # bilibili-2026.md: a scheduled publish time is 2 h to 15 days ahead (else 21006).
 DTIME_MIN_AHEAD = 2 * 3600
 DTIME_MAX_AHEAD = 15 * 86400
+# 创作声明 (replaced charging in 2025): the key a template stores → the id the submit sends as
+# `creation_statement: {"id": n}`, for a self-made archive only. Reference: bilibili-2026.md
+# "Upload and submit" (biliLive-tools #454, #541: -1 none needed, 1 AI-generated, 2 fiction or
+# staged, 3 marketing, 4 personal opinion).
+CREATION_STATEMENTS = {"none": -1, "ai": 1, "fiction": 2, "marketing": 3, "opinion": 4}
 APP_QUERY = {
     "build": "7800300",
     "c_locale": "zh-Hans_CN",
@@ -37,6 +47,23 @@ APP_QUERY = {
     "s_locale": "zh-Hans_CN",
     "statistics": '{"appId":1,"platform":3,"version":"7.80.0","abtest":""}',
 }
+# §4.3 BCut: the Android BCut app's query (biliup-rs submit_by_bcut_android), signed with the BCut
+# key; the access_key is the account's own (a TV login's), which mvp/add takes.
+BCUT_QUERY = {
+    "aurora_version": "2.39.0",
+    "build": "2800030",
+    "c_locale": "zh-Hans_CN",
+    "channel": "master",
+    "mobi_app": "android_bbs",
+    "montage_version": "1.42.1.0",
+    "platform": "android",
+    "s_locale": "zh-Hans_CN",
+    "sdk_type": "mon",
+}
+BCUT_UA = (
+    "Mozilla/5.0 os/android model/Mi 10 Pro mobi_app/android_bbs build/2800030"
+    " channel/master osVer/13 BiliDroid/5.6.0 (bbcallen@gmail.com)"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +89,25 @@ class Part:
 class Archive:
     aid: int
     bvid: str
+
+
+@dataclass(frozen=True)
+class ArchiveState:
+    """§4.4: where an archive's review stands. `state` 0 is open, -2 rejected (see
+    reject_reason), -30 and other negatives still in progress; `cids` of its parts, in order."""
+
+    state: int
+    state_desc: str
+    reject_reason: str
+    cids: tuple[int, ...]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == STATE_OPEN
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.state == STATE_REJECTED
 
 
 class ScheduleRefused(ValueError):
@@ -102,7 +148,10 @@ def studio(
 
     A dtime outside 2 h to 15 days ahead raises ScheduleRefused rather than being dropped
     (the archive would go public at once); an edit sends the archive's dtime as it is, since
-    Bilibili keeps an unchanged one. `tags`, if given, replace the template's."""
+    Bilibili keeps an unchanged one. `tags`, if given, replace the template's. The 2025
+    fields: `human_type2` from the template's tid_v2 (partitions.py; `tid` stays, legacy),
+    `creation_statement: {"id": n}` on a self-made archive, and charging (open_elec,
+    charging_pay) only when the template turns it on."""
     desc = str(params.get("desc") or "")[:DESC_MAX]
     body: dict[str, Any] = {
         "copyright": int(params.get("copyright") or 1),
@@ -123,8 +172,8 @@ def studio(
         "dolby": int(params.get("dolby") or 0),
         "lossless_music": int(params.get("hires") or 0),
         "no_reprint": int(params.get("no_reprint") or 0),
-        "open_elec": int(params.get("open_elec") or 0),
-        "charging_pay": int(params.get("open_elec") or 0),
+        # Charging is deprecated: off unless the template turns it on.
+        "open_elec": 1 if params.get("open_elec") else 0,
         "is_only_self": int(params.get("is_only_self") or 0),
         "up_selection_reply": bool(params.get("up_selection_reply")),
         "up_close_reply": bool(params.get("up_close_reply")),
@@ -135,14 +184,23 @@ def studio(
         if not edit:
             check_dtime(int(dtime))
         body["dtime"] = int(dtime)
+    if body["open_elec"]:
+        body["charging_pay"] = 1
+    if params.get("tid_v2"):
+        # The 2025 partition; `tid` stays as the legacy field (alone, Bilibili files the
+        # archive under 生活-日常).
+        body["human_type2"] = partitions.human_type2(int(params["tid_v2"]))
     if body["copyright"] != 2:
         body["source"] = ""
+        statement = CREATION_STATEMENTS.get(str(params.get("creation_statement") or ""))
+        if statement is not None:
+            body["creation_statement"] = {"id": statement}
     # biliup's escape hatch: anything Bilibili takes that the template does not model.
     body.update(params.get("extra_fields") or {})
     return body
 
 
-def _app_query(credential: dict[str, Any], **extra: Any) -> dict[str, str]:
+def _token(credential: dict[str, Any]) -> str:
     token = http.access_token(credential)
     if not token:
         raise BilibiliError(
@@ -150,6 +208,11 @@ def _app_query(credential: dict[str, Any], **extra: Any) -> dict[str, str]:
             "this account has no app token (a web login): use submit_api web, or log in"
             " with the QR code",
         )
+    return token
+
+
+def _app_query(credential: dict[str, Any], **extra: Any) -> dict[str, str]:
+    token = _token(credential)
     key = APP_KEYS.get(credential.get("platform") or "BiliTV", APP_KEYS["BiliTV"])
     return app_sign(
         {"access_key": token, **APP_QUERY, "ts": int(time.time()), **extra}, key
@@ -185,7 +248,18 @@ def _post_archive(
 
 
 def add(credential: dict[str, Any], api: str, body: dict[str, Any]) -> Archive:
-    """§4.2/§4.3: submit a new archive by the app (default) or web endpoint."""
+    """§4.2/§4.3: submit a new archive by the app (default), web or BCut ("bcut") endpoint."""
+    if api == "bcut":
+        query = app_sign(
+            {"access_key": _token(credential), **BCUT_QUERY, "ts": int(time.time())},
+            APP_KEYS["BCut"],
+        )
+        with http.session(credential, app=True) as sess:
+            sess.headers["User-Agent"] = BCUT_UA
+            data = http.call(
+                sess, "POST", http.member_url("/x/vu/mvp/add"), params=query, json=body
+            )
+        return _archive(data)
     return _post_archive(credential, api, "/x/vu/web/add/v3", "/x/vu/app/add", body)
 
 
@@ -240,11 +314,67 @@ def view_parts(credential: dict[str, Any], aid: int) -> list[Part] | None:
     ]
 
 
+def _archive_state(arc: Any, videos: Any) -> ArchiveState:
+    arc = arc if isinstance(arc, dict) else {}
+    return ArchiveState(
+        state=int(arc.get("state") or 0),
+        state_desc=str(arc.get("state_desc") or ""),
+        reject_reason=str(arc.get("reject_reason") or ""),
+        cids=tuple(
+            int(v["cid"])
+            for v in videos or []
+            if isinstance(v, dict) and str(v.get("cid") or "").isdigit()
+        ),
+    )
+
+
+def archive_state(credential: dict[str, Any], aid: int) -> ArchiveState:
+    """§4.4: the archive's review state and part cids, by view (app token) or else (or when
+    the view lacks the state) by looking for it in the first pages of the archive list. Raises BilibiliError(-404) if the
+    list does not hold it."""
+    token = http.access_token(credential)
+    if token:
+        with http.session(credential, app=True) as sess:
+            data = http.call(
+                sess,
+                "GET",
+                http.member_url("/x/client/archive/view"),
+                params={"access_key": token, "aid": aid},
+            )
+        data = data or {}
+        arc = data.get("archive")
+        # A view without the state says nothing of the review: the list does.
+        if isinstance(arc, dict) and "state" in arc:
+            return _archive_state(arc, data.get("videos"))
+    for item in _archive_list(credential, STATE_LIST_PAGES):
+        arc = item.get("Archive")
+        if isinstance(arc, dict) and int(arc.get("aid") or 0) == aid:
+            return _archive_state(arc, item.get("Videos"))
+    raise BilibiliError(-404, f"archive av{aid} is not in the account's archive list")
+
+
 def recent_archives(
     credential: dict[str, Any], pages: int = 2
 ) -> list[tuple[Archive, str, int, list[str]]]:
     """§4.4 list: (archive, title, ctime, part file names if given) of the newest archives."""
     found = []
+    for item in _archive_list(credential, pages):
+        arc = item.get("Archive") or {}
+        videos = item.get("Videos") or []
+        found.append(
+            (
+                Archive(int(arc.get("aid") or 0), str(arc.get("bvid") or "")),
+                str(arc.get("title") or ""),
+                int(arc.get("ctime") or 0),
+                [str(v.get("filename")) for v in videos if isinstance(v, dict)],
+            )
+        )
+    return found
+
+
+def _archive_list(credential: dict[str, Any], pages: int) -> Iterator[dict[str, Any]]:
+    """§4.4 list: the account's archives (each {Archive, Videos}), newest first, up to
+    `pages` pages of 20."""
     with http.session(credential) as sess:
         for pn in range(1, pages + 1):
             data = http.call(
@@ -254,20 +384,9 @@ def recent_archives(
                 params={"status": "is_pubing,pubed,not_pubed", "pn": pn, "ps": 20},
             )
             audits = (data or {}).get("arc_audits") or []
-            for item in audits:
-                arc = item.get("Archive") or {}
-                videos = item.get("Videos") or []
-                found.append(
-                    (
-                        Archive(int(arc.get("aid") or 0), str(arc.get("bvid") or "")),
-                        str(arc.get("title") or ""),
-                        int(arc.get("ctime") or 0),
-                        [str(v.get("filename")) for v in videos if isinstance(v, dict)],
-                    )
-                )
+            yield from (item for item in audits if isinstance(item, dict))
             if len(audits) < 20:
-                break
-    return found
+                return
 
 
 def find_submitted(

@@ -8,6 +8,10 @@ BILIUP_BILIBILI_UPOS_URL setting, when set, stands in for those hosts), authenti
 envelope, and throttles preupload (about 20 files an hour per account) with HTTP 406
 {"OK":0,"info":"您上传视频过快…"} or code 601 "上传过快".
 
+Two preupload routes: the web's (biliup's profile ugcupos/bup) and BCut's (必剪, the BCut PC
+client's profile ugcfx/bcut-pc with its own User-Agent and version; bilibili-2026.md: "not
+throttled the same way"). After preupload both are the same UPOS flow.
+
 A pure client: it takes a requests session for the member host (cookies), a file path and the
 preupload's answer, and raises UposError and its kinds; the job side (resuming a stored session,
 retries, waits, account pauses) is uploads/upos_upload.py's.
@@ -66,6 +70,17 @@ PREUPLOAD_PARAMS = {
     "version": "2.14.0",
     "build": "2140000",
 }
+# BCut's preupload as its PC client sends it (renmu123/biliAPI upload.ts): its build in the UA
+# and the query, version 3.11.x, and neither ssl nor webVersion.
+BCUT_BUILD = "22559864"
+BCUT_UA = f"bcut-pc build:{BCUT_BUILD}"
+BCUT_PREUPLOAD_PARAMS = {
+    "r": "upos",
+    "profile": "ugcfx/bcut-pc",
+    "version": "3.11.20",
+    "build": BCUT_BUILD,
+}
+WEB, BCUT = "bup", "bcut"  # the preupload routes (profiles)
 TIMEOUT = (10.0, 30.0)  # init and complete: small requests
 # How long AUTO's choice stands before the lines are probed again.
 PROBE_TTL = 600.0
@@ -223,12 +238,19 @@ def filename(upos_uri: str) -> str:
     return PurePosixPath(upos_uri.removeprefix("upos://")).stem
 
 
-def preupload(sess: requests.Session, chosen: Line, name: str, size: int) -> Session:
-    """§3.3. Raises RateLimited, BilibiliError (-101: logged out), BilibiliUnavailable."""
+def preupload(
+    sess: requests.Session, chosen: Line, name: str, size: int, profile: str = WEB
+) -> Session:
+    """§3.3, by the web's route or (profile=BCUT) BCut's, with the same cookies. Raises
+    RateLimited, BilibiliError (-101: logged out), BilibiliUnavailable."""
     url = f"{member_url('/preupload')}?{chosen.query}"
-    params = {**PREUPLOAD_PARAMS, "name": name, "size": str(size)}
+    base, headers = PREUPLOAD_PARAMS, {}
+    if profile == BCUT:
+        # The BCut client is no browser: its own UA, and no Referer (None drops the session's).
+        base, headers = BCUT_PREUPLOAD_PARAMS, {"User-Agent": BCUT_UA, "Referer": None}
+    params = {**base, "name": name, "size": str(size)}
     try:
-        resp = sess.get(url, params=params, timeout=TIMEOUT)
+        resp = sess.get(url, params=params, headers=headers, timeout=TIMEOUT)
     except requests.RequestException as exc:
         raise BilibiliUnavailable(
             f"preupload on line {chosen.name} failed: {type(exc).__name__}"
