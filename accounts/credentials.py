@@ -67,3 +67,23 @@ def read_from_data_dir(name: str) -> dict[str, Any] | None:
     if path.stat().st_size > 1024 * 1024:
         raise CredentialError("the file is larger than 1 MB")
     return parse(Path(path).read_text(encoding="utf-8", errors="replace"))
+
+
+def read_named_file(name: str) -> dict[str, Any] | None:
+    """The document a biliup template names as its user_cookie ("cookies.json",
+    "data/12345.json"), read from the data folder; None if there is no such file. The name
+    may hold folders but may not leave the data folder, by '..' or by a link."""
+    root = settings.DATA_DIR
+    parts = Path(name).parts
+    if not parts or Path(name).is_absolute() or ".." in parts:
+        return None
+    path = root.joinpath(*parts)
+    if not path.is_file():
+        return None
+    if any(p.is_symlink() for p in [path, *path.parents] if root in p.parents):
+        raise CredentialError("the file is a link out of the data folder")
+    if not path.resolve().is_relative_to(root):
+        raise CredentialError("the file is outside the data folder")
+    if path.stat().st_size > 1024 * 1024:
+        raise CredentialError("the file is larger than 1 MB")
+    return parse(path.read_text(encoding="utf-8", errors="replace"))

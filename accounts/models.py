@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypedDict, TypeVar
 
 from django.conf import settings
@@ -37,6 +37,9 @@ class BilibiliAccountDict(TypedDict):
     status: str
     status_reason: str
     expires_at: str | None
+    upload_budget: int
+    uploads_paused_until: str | None
+    uploads_paused_reason: str
 
 
 class BilibiliAccount(models.Model):
@@ -119,7 +122,20 @@ class BilibiliAccount(models.Model):
             "status": self.status,
             "status_reason": self.status_reason,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "upload_budget": self.upload_budget,
+            "uploads_paused_until": self.paused_until.isoformat()
+            if self.paused_until
+            else None,
+            "uploads_paused_reason": self.uploads_paused_reason
+            if self.paused_until
+            else "",
         }
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """When its uploads may go on, while they are paused (Bilibili said too fast)."""
+        until = self.uploads_paused_until
+        return until if until is not None and until > timezone.now() else None
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/qr/<str:key>", views.accounts_qr_poll, name="accounts-qr-poll"),
     path("accounts/import", views.accounts_import, name="accounts-import"),
     path("accounts/<int:pk>/check", views.accounts_check, name="accounts-check"),
+    path("accounts/<int:pk>/budget", views.accounts_budget, name="accounts-budget"),
     path("accounts/<int:pk>/export", views.accounts_export, name="accounts-export"),
     path("accounts/<int:pk>/delete", views.accounts_delete, name="accounts-delete"),
 ]

@@ -300,17 +300,40 @@ def _check_outcome(account: BilibiliAccount) -> tuple[str, bool]:
     }, False
 
 
+class BudgetForm(forms.Form):
+    upload_budget = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        label=gettext_lazy("Preuploads an hour"),
+        help_text=gettext_lazy(
+            "Bilibili takes about 20 files an hour from one account; past that it refuses."
+        ),
+    )
+
+
 @require_POST
 @login_required
-def accounts_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Check one account against Bilibili now (the daily task does the same)."""
-    account = health.check(get_object_or_404(BilibiliAccount, pk=pk))
-    message, good = _check_outcome(account)
+def accounts_budget(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Set how many files the account may start uploading in an hour."""
+    account = get_object_or_404(BilibiliAccount, pk=pk)
+    form = BudgetForm(request.POST)
+    if form.is_valid():
+        account.upload_budget = form.cleaned_data["upload_budget"]
+        account.save(update_fields=("upload_budget", "updated"))
+        message, good = _("Upload budget saved."), True
+    else:
+        message, good = " ".join(form.errors.get("upload_budget", [])), False
+    return _account_row(request, account, message, good)
+
+
+def _account_row(
+    request: HtmxHttpRequest, account: BilibiliAccount, message: str, good: bool
+) -> HttpResponse:
+    """The account's row with the outcome of an action on it (htmx), or the list page with
+    the outcome as a message."""
     if not request.htmx:
         messages.add_message(
-            request,
-            messages.SUCCESS if good else messages.ERROR,
-            f"{account}: {message}",
+            request, messages.SUCCESS if good else messages.ERROR, message
         )
         return redirect("accounts")
     now = timezone.now()
@@ -321,6 +344,17 @@ def accounts_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "check_good": good,
     }
     return render(request, "accounts/accounts.html#account", context)
+
+
+@require_POST
+@login_required
+def accounts_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Check one account against Bilibili now (the daily task does the same)."""
+    account = health.check(get_object_or_404(BilibiliAccount, pk=pk))
+    message, good = _check_outcome(account)
+    if not request.htmx:
+        message = f"{account}: {message}"
+    return _account_row(request, account, message, good)
 
 
 @require_GET

@@ -345,7 +345,8 @@ BILIBILI_OPENUPOS_URL = envurl(
 
 # Uploads: the first wait of each backoff (doubling, jittered, capped). Tests shorten them.
 UPLOAD_RETRY_SECONDS = envfloat("BILIUP_UPLOAD_RETRY_SECONDS", "2")
-UPLOAD_RATE_LIMIT_SECONDS = envfloat("BILIUP_UPLOAD_RATE_LIMIT_SECONDS", "60")
+# The least an account pauses when Bilibili says it uploads too fast (601 / HTTP 406).
+UPLOAD_RATE_LIMIT_SECONDS = envfloat("BILIUP_UPLOAD_RATE_LIMIT_SECONDS", "300")
 SUBMIT_RETRY_SECONDS = envfloat("BILIUP_SUBMIT_RETRY_SECONDS", "30")
 # A chunk PUT may take this long to be answered (biliup: 240 s).
 UPLOAD_CHUNK_TIMEOUT = envfloat("BILIUP_UPLOAD_CHUNK_TIMEOUT", "240")
@@ -373,6 +374,12 @@ CATALOG_VERIFY_DAYS = envint("BILIUP_CATALOG_VERIFY_DAYS", "7", minimum=1)
 # Incremental refreshes read only new videos (and the page they are on); a full walk this often
 # updates every older video's plays too.
 CATALOG_FULL_SYNC_HOURS = envint("BILIUP_CATALOG_FULL_SYNC_HOURS", "24", minimum=1)
+# A submitted archive's review is polled (uploads/review.py) first after this many seconds, then
+# less often as it ages (a tenth of its age), at most every REVIEW_POLL_MAX_SECONDS, for at most
+# REVIEW_WATCH_DAYS.
+REVIEW_POLL_SECONDS = envint("BILIUP_REVIEW_POLL_SECONDS", "60", minimum=1)
+REVIEW_POLL_MAX_SECONDS = envint("BILIUP_REVIEW_POLL_MAX_SECONDS", "600", minimum=1)
+REVIEW_WATCH_DAYS = envint("BILIUP_REVIEW_WATCH_DAYS", "14", minimum=1)
 
 # /api/v1/proxy fetches avatars and covers for the pages, from these hosts only.
 PROXY_ALLOWED_HOSTS = envlist("BILIUP_PROXY_ALLOWED_HOSTS", "*.hdslb.com,*.biliimg.com")

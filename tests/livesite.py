@@ -396,7 +396,10 @@ def upload_segment(
     _expect_ok(
         session.post(
             f"{site.url}/api/v1/uploads",
-            json={"files": [name], "params": {"user_cookie": account, "title": title}},
+            json={
+                "files": [name],
+                "params": {"user_cookie": account, "title": title, "tag": "录播"},
+            },
             timeout=10,
         )
     )

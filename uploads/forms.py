@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import cookiefile, credentials
 from accounts.models import BilibiliAccount
 from biliup_site.api import ApiError
+from biliup_site.bilibili.submit import ScheduleRefused, check_dtime
 from biliup_site.forms import JsonModelForm, clean_line
+from uploads import collections, submit_form
 from uploads.models import UploadTemplate
 
 # biliup's own names for fields the documented API names differently.
@@ -18,10 +23,13 @@ ALIASES = {
     "description": "desc",
     "cover_path": "cover",
     "charging_pay": "open_elec",
+    "human_type2": "tid_v2",
 }
 # §4.1: Bilibili takes at most 10 tags.
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 20
+# An account name, or a cookies file under the data folder (biliup's "data/<mid>.json").
+USER_COOKIE_NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-/]{0,199}")
 
 
 def normalize(payload: dict[str, Any]) -> dict[str, Any]:
@@ -47,9 +55,12 @@ class UploadTemplateForm(JsonModelForm):
     )
     user_cookie = forms.CharField(
         required=False,
-        max_length=100,
+        max_length=200,
         label=_("Bilibili account"),
-        help_text=_("The account the archive is uploaded as."),
+        help_text=_(
+            "The account the archive is uploaded as: its name, or a cookies file in the"
+            " data folder (cookies.json, data/12345.json), imported when first named."
+        ),
     )
     # The template's `line`, under the configuration's name for the same setting.
     lines = forms.CharField(
@@ -62,6 +73,36 @@ class UploadTemplateForm(JsonModelForm):
         ),
     )
 
+    # The 2025 partition: a two-level <select>, one <optgroup> per main partition.
+    tid_v2 = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=submit_form.partition_choices,
+        label=_("Partition"),
+        help_text=_(
+            "Bilibili's 2025 partition, sent as human_type2; without it Bilibili files the"
+            " archive under 生活-日常 whatever the category."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "%(value)s is not a partition of Bilibili's 2025 partition list."
+            )
+        },
+    )
+    creation_statement = forms.ChoiceField(
+        required=False,
+        choices=submit_form.statement_choices,
+        label=_("Creation statement"),
+        help_text=_("创作声明, shown on a self-made archive."),
+        error_messages={
+            "invalid_choice": _(
+                "%(value)s is not a creation statement: use none, ai, fiction,"
+                " marketing or opinion."
+            )
+        },
+    )
+
     class Meta:
         model = UploadTemplate
         fields = [
@@ -69,6 +110,10 @@ class UploadTemplateForm(JsonModelForm):
             "title",
             "part_title",
             "tid",
+            "tid_v2",
+            "creation_statement",
+            "season_id",
+            "section_id",
             "copyright",
             "source",
             "desc",
@@ -146,6 +191,8 @@ class UploadTemplateForm(JsonModelForm):
         self.initial.setdefault("lines", self.instance.line)
         if self.instance.account_id:
             self.initial.setdefault("user_cookie", self.instance.account.value)
+        elif self.instance.account_name:
+            self.initial.setdefault("user_cookie", self.instance.account_name)
 
     def clean_tag(self) -> list[str]:
         tags: list[str] = []
@@ -153,6 +200,12 @@ class UploadTemplateForm(JsonModelForm):
             tag = tag.strip()
             if tag and tag not in tags:
                 tags.append(tag)
+        if not tags:
+            raise forms.ValidationError(
+                gettext(
+                    "Give at least one tag: Bilibili refuses an archive without tags."
+                )
+            )
         if len(tags) > MAX_TAGS:
             raise forms.ValidationError(
                 gettext("Bilibili takes at most %(count)s tags.") % {"count": MAX_TAGS}
@@ -164,19 +217,46 @@ class UploadTemplateForm(JsonModelForm):
             )
         return tags
 
-    def clean_user_cookie(self) -> BilibiliAccount | None:
-        name = self.cleaned_data["user_cookie"]
+    def clean_user_cookie(self) -> tuple[BilibiliAccount | None, str]:
+        """biliup's user_cookie is a name: an account's, or a cookies file's in the data
+        folder (imported, or matched to the account imported from it). A name that is
+        neither yet is kept, and linked when such an account appears."""
+        name = self.cleaned_data["user_cookie"].strip()
         if not name:
-            return None
-        account = BilibiliAccount.objects.filter(value=name).first()
-        if account is None:
+            return None, ""
+        if not USER_COOKIE_NAME.fullmatch(name) or ".." in name.split("/"):
             raise forms.ValidationError(
                 gettext(
-                    "No Bilibili account named %(name)s: add it under /users first."
+                    "Use an account name or a cookies file name such as cookies.json"
+                    " or data/12345.json."
                 )
-                % {"name": repr(name)}
             )
-        return account
+        try:
+            return cookiefile.find_or_import(name), name
+        except credentials.CredentialError as exc:
+            raise forms.ValidationError(
+                gettext("%(name)s in the data folder: %(error)s")
+                % {"name": name, "error": exc}
+            ) from None
+
+    def clean_dtime(self) -> int | None:
+        """A scheduled publish time must be 2 hours to 15 days ahead now (submit.check_dtime's
+        rule): refused here rather than dropped at submit, when it would go public at once."""
+        dtime = self.cleaned_data.get("dtime")
+        if not dtime:
+            return None
+        try:
+            check_dtime(dtime)
+        except ScheduleRefused:
+            when = timezone.localtime(datetime.fromtimestamp(dtime, tz=UTC))
+            raise forms.ValidationError(
+                gettext(
+                    "Bilibili takes a scheduled publish time 2 hours to 15 days ahead;"
+                    " %(when)s is not."
+                )
+                % {"when": when.strftime("%Y-%m-%d %H:%M")}
+            ) from None
+        return dtime
 
     def clean_lines(self) -> str:
         value = self.cleaned_data["lines"].strip()
@@ -200,11 +280,35 @@ class UploadTemplateForm(JsonModelForm):
             self.add_error(
                 "source", gettext("A repost (copyright 2) needs its source.")
             )
+        self._check_collection(cleaned)
         return cleaned
+
+    def _check_collection(self, cleaned: dict[str, Any]) -> None:
+        """A collection's ids are positive, and the section is the season's (asked of the
+        account's creator centre when it has a login; skipped if Bilibili cannot be asked)."""
+        season_id, section_id = cleaned.get("season_id"), cleaned.get("section_id")
+        for name, value in (("season_id", season_id), ("section_id", section_id)):
+            if value is not None and value <= 0:
+                self.add_error(name, gettext("Use a positive id."))
+                return
+        account = (cleaned.get("user_cookie") or (None, ""))[0]
+        credential = account.credential if account is not None else None
+        if not season_id or not section_id or not credential:
+            return
+        if field := collections.check_section(credential, season_id, section_id):
+            message = (
+                gettext("The account has no collection %(id)s.") % {"id": season_id}
+                if field == "season_id"
+                else gettext("Section %(section)s is not in collection %(season)s.")
+                % {"section": section_id, "season": season_id}
+            )
+            self.add_error(field, message)
 
     def save(self, commit: bool = True) -> UploadTemplate:
         self.instance.tags = self.cleaned_data["tag"]
-        self.instance.account = self.cleaned_data["user_cookie"]
+        self.instance.account, self.instance.account_name = self.cleaned_data[
+            "user_cookie"
+        ]
         self.instance.line = self.cleaned_data["lines"]
         return super().save(commit)
 

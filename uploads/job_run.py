@@ -45,12 +45,12 @@ class JobRun(Protocol):
         """Wait before attempt `attempt + 1`, counting the retry."""
         ...
 
-    def pause_account(self, seconds: float) -> None:
-        """Hold every upload of this account for `seconds`."""
+    def pause_account(self, reason: str) -> None:
+        """Pause every upload of this account (Bilibili said too fast); raises JobPaused."""
         ...
 
     def wait_for_account(self) -> None:
-        """Wait out a pause another job of this account was told to take."""
+        """Raise JobPaused if the account is paused or has spent its hourly budget."""
         ...
 
     def expired(self, exc: BilibiliError) -> JobFailed:

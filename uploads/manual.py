@@ -42,6 +42,12 @@ def upload_settings(
     except ApiError as exc:
         raise ApiError(f"params.{exc.message}") from None
     settings = form.save(commit=False)
+    if settings.account is None and settings.account_name:
+        raise ApiError(
+            "params.user_cookie: "
+            + _("No Bilibili account named %(name)s yet: add it under Accounts first.")
+            % {"name": repr(settings.account_name)}
+        )
     if settings.account is None:
         raise ApiError(
             "params.user_cookie: " + _("Choose the Bilibili account to upload with.")

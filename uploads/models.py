@@ -26,6 +26,10 @@ class UploadTemplateDict(TypedDict):
     title: str
     part_title: str
     tid: int
+    tid_v2: int | None
+    creation_statement: str
+    season_id: int | None
+    section_id: int | None
     tag: str
     tags: list[str]
     copyright: int
@@ -52,6 +56,20 @@ class UploadTemplateDict(TypedDict):
     description: str
     cover_path: str
     charging_pay: int
+    human_type2: int | None
+    warning: str | None
+
+
+class UploadTemplateQuerySet(models.QuerySet["UploadTemplate"]):
+    def link_account(self, account: Any) -> int:
+        """Templates made before `account` existed, naming it (or, as biliup's
+        "data/<mid>.json", its mid's cookies file), now use it."""
+        names = [account.value]
+        if account.mid:
+            names += [f"data/{account.mid}.json", f"{account.mid}.json"]
+        return self.filter(account__isnull=True, account_name__in=names).update(
+            account=account
+        )
 
 
 class UploadTemplate(models.Model):
@@ -129,12 +147,24 @@ class UploadTemplate(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = UploadTemplateQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         verbose_name = "upload template"
 
     def __str__(self) -> str:
         return self.template_name
+
+    @property
+    def account_warning(self) -> str:
+        """Why the template cannot upload yet for want of its named account, or ""."""
+        if self.account_id is None and self.account_name:
+            return (
+                f"No account named {self.account_name} yet: it is linked when such an"
+                " account is added or a cookies file of that name is put in the data folder"
+            )
+        return ""
 
     def to_dict(self) -> UploadTemplateDict:
         # The documented names first, then biliup's own names for the same values, so both the
@@ -145,6 +175,10 @@ class UploadTemplate(models.Model):
             "title": self.title,
             "part_title": self.part_title,
             "tid": self.tid,
+            "tid_v2": self.tid_v2,
+            "creation_statement": self.creation_statement,
+            "season_id": self.season_id,
+            "section_id": self.section_id,
             "tag": ",".join(self.tags),
             "tags": self.tags,
             "copyright": self.copyright,
@@ -166,11 +200,15 @@ class UploadTemplate(models.Model):
             "submit_api": self.submit_api or None,
             "uploader": self.uploader or None,
             "lines": self.line,
-            "user_cookie": self.account.value if self.account else None,
+            "user_cookie": self.account.value
+            if self.account
+            else self.account_name or None,
             "copyright_source": self.source,
             "description": self.desc,
             "cover_path": self.cover,
             "charging_pay": int(self.open_elec),
+            "human_type2": self.tid_v2,
+            "warning": self.account_warning or None,
         }
 
 
@@ -209,6 +247,10 @@ class UploadJobDict(TypedDict):
     finished: str | None
     visible: bool
     visible_since: str | None
+    paused_until: str | None
+    review_state: str
+    review_reason: str
+    season_added: str | None
     files: list[UploadFileDict]
 
 
@@ -356,8 +398,32 @@ class UploadJob(models.Model):
             )
             if busy >= config.upload_limit:
                 return False
+            account = job.account
+            until = account.uploads_paused_until if account is not None else None
+            if (
+                until is not None
+                and until > now
+                and job.files.exclude(status=UploadFile.Status.UPLOADED).exists()
+            ):
+                # Its account may not preupload now: the job waits without holding a slot
+                # (one whose files are all sent may still submit).
+                UploadJob.objects.filter(pk=self.pk).update(
+                    status=self.Status.PAUSED,
+                    not_before=until,
+                    error=f"Waiting for account {account.value}: paused"
+                    f" ({account.uploads_paused_reason or 'uploads are too fast'})",
+                    worker="",
+                    updated=now,
+                )
+                paused = True
+            else:
+                paused = False
+            if paused:
+                transaction.on_commit(self.publish)
+                return False
             UploadJob.objects.filter(pk=self.pk).update(
                 status=self.Status.RUNNING,
+                not_before=None,
                 heartbeat=now,
                 worker=this_worker(),
                 started=now,
@@ -409,6 +475,25 @@ class UploadJob(models.Model):
                 speed=0,
                 worker="",
                 finished=now if status in self.FINISHED else None,
+                updated=now,
+            )
+        )
+        self.refresh_from_db()
+        if updated:
+            self.publish()
+
+    def pause(self, until: datetime, message: str) -> None:
+        """Leave the worker until `until`: the sweep queues the job again then."""
+        now = timezone.now()
+        updated = (
+            UploadJob.objects.filter(pk=self.pk)
+            .exclude(status__in=self.FINISHED)
+            .update(
+                status=self.Status.PAUSED,
+                not_before=until,
+                error=message,
+                speed=0,
+                worker="",
                 updated=now,
             )
         )
@@ -505,6 +590,15 @@ class UploadJob(models.Model):
             "visible": self.visible_since is not None,
             "visible_since": self.visible_since.isoformat()
             if self.visible_since
+            else None,
+            "paused_until": self.not_before.isoformat()
+            if self.status == self.Status.PAUSED and self.not_before
+            else None,
+            # "", "reviewing", "public" or "rejected" (with review_reason): uploads/review.py.
+            "review_state": self.review_state,
+            "review_reason": self.review_reason,
+            "season_added": self.season_added.isoformat()
+            if self.season_added
             else None,
             "files": [f.to_dict() for f in self.files.all()],
         }

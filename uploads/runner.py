@@ -21,24 +21,36 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import BilibiliAccount
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, chunks, submit
 from biliup_site.models import Configuration
 from recorder import videos as recordings
-from uploads import openplatform_upload, titles, upos_upload
-from uploads.errors import JobFailed
+from uploads import budget, openplatform_upload, review, titles, upos_upload
+from uploads.errors import JobFailed, JobPaused
 from uploads.models import UploadChunk, UploadFile, UploadJob, UploadTemplate
 
 logger = logging.getLogger(__name__)
 
 SUBMIT_ATTEMPTS = 6
-# biliup-rs's tag when the template has none and Bilibili recommends none (1 to 10 are needed).
-FALLBACK_TAG = "录播"
+# The longest a job waits between submits Bilibili refuses as too frequent.
+SUBMIT_WAIT_CAP = 3600.0
+# "Too frequent" is per submit route: the other one is tried once before waiting.
+OTHER_SUBMIT_ROUTE = {"app": "web", "web": "app"}
 COVER_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def missing_tags(job: UploadJob) -> str:
+    """The failure of a job without tags, naming the next step."""
+    name = job.params.get("template_name") or ""
+    where = f"template {name}" if name else "the upload's settings"
+    return (
+        f"No tags: Bilibili needs 1 to 10. Add tags to {where}, then retry"
+        " (a retry uses the template as it is then)"
+    )
 
 
 class Speed:
@@ -76,7 +88,10 @@ class Runner:
             or UploadTemplate.Uploader.UPOS
         )
         self.submit_api = (
-            self.params.get("submit_api") or self.config.submit_api or "app"
+            self.params.get("submit_api_used")
+            or self.params.get("submit_api")
+            or self.config.submit_api
+            or "app"
         )
         # The template's UPOS line, else the configuration's (AUTO or a line name).
         self.lines: str = self.params.get("lines") or self.config.lines
@@ -215,31 +230,17 @@ class Runner:
         self.job.retries += 1
         self.wait(wait, f"{why}; retrying in {wait:.0f} s")
 
-    def pause_account(self, seconds: float) -> None:
-        """Hold every upload of this account for `seconds` (a 601 is per account)."""
+    def pause_account(self, reason: str) -> None:
+        """Bilibili refused a preupload as too fast (601 or HTTP 406): pause every upload of
+        this account (the limit is per account) and leave the worker; raises JobPaused."""
         if self.account is None:
-            return
-        until = timezone.now() + timedelta(seconds=seconds)
-        BilibiliAccount.objects.filter(pk=self.account.pk).filter(
-            Q(uploads_paused_until__isnull=True) | Q(uploads_paused_until__lt=until)
-        ).update(uploads_paused_until=until)
+            raise JobFailed(f"{reason}; retry the job later")
+        raise budget.throttled(self.account, reason)
 
     def wait_for_account(self) -> None:
-        """Wait out a pause another job of this account was told to take."""
-        if self.account is None:
-            return
-        until = (
-            BilibiliAccount.objects.filter(pk=self.account.pk)
-            .values_list("uploads_paused_until", flat=True)
-            .first()
-        )
-        left = (until - timezone.now()).total_seconds() if until else 0
-        if left > 0:
-            self.wait(
-                left,
-                f"Bilibili asked {self.account.value} to upload more slowly:"
-                f" waiting {left:.0f} s",
-            )
+        """Before a preupload: leave the worker (JobPaused) if the account is paused or has
+        spent its hourly budget."""
+        budget.check(self.account)
 
     def expired(self, exc: BilibiliError) -> JobFailed:
         name = "(deleted)"
@@ -262,7 +263,8 @@ class Runner:
         if self.uploader == UploadTemplate.Uploader.OPENPLATFORM:
             openplatform_upload.upload_file(self, file)
         else:
-            upos_upload.upload_file(self, file)
+            bcut = self.uploader == UploadTemplate.Uploader.BCUT
+            upos_upload.upload_file(self, file, bcut=bcut)
         file.status, file.bytes_done, file.error = (
             UploadFile.Status.UPLOADED,
             file.size,
@@ -349,22 +351,22 @@ class Runner:
         files = list(self.job.files.filter(submitted=False).order_by("position"))
         title = self.title()
         parts = self._parts(files)
-        try:
-            body = submit.studio(
-                self.params,
-                title,
-                parts,
-                self.cover(),
-                with_cid=self.submit_api == "web",
-                tags=self._tags(title, parts),
-            )
-        except submit.ScheduleRefused as exc:
-            raise JobFailed(
-                f"{exc}: change the template's scheduled publishing time, then retry the job"
-                " (the files are uploaded and stay so)"
-            ) from None
+        tags = self._tags(title, parts)
+        cover = self.cover()
+
+        def body(api: str) -> dict[str, Any]:
+            try:
+                return submit.studio(
+                    self.params, title, parts, cover, with_cid=api == "web", tags=tags
+                )
+            except submit.ScheduleRefused as exc:
+                raise JobFailed(
+                    f"{exc}: change the template's scheduled publishing time, then retry"
+                    " the job (the files are uploaded and stay so)"
+                ) from None
+
         self._submit_once(
-            lambda: submit.add(self.credential, self.submit_api, body),
+            lambda api: submit.add(self.credential, api, body(api)),
             title,
             [f.remote_filename for f in files],
         )
@@ -373,36 +375,24 @@ class Runner:
         self.job.files.filter(pk__in=[f.pk for f in files]).update(submitted=True)
 
     def _tags(self, title: str, parts: Sequence[submit.Part]) -> list[str]:
-        """The template's tags; without any, the ones Bilibili recommends for this archive (an
-        archive needs 1 to 10), kept in the job's params so later appends send the same."""
+        """The template's tags (an archive needs 1 to 10; preflight checked there are some)."""
         tags = list(self.params.get("tags") or [])
-        if tags:
-            return tags
-        try:
-            tags = submit.recommend_tags(
-                self.credential,
-                int(self.params.get("tid") or 171),
-                title,
-                parts[0].filename if parts else "",
-            )[: submit.TAGS_MAX]
-        except (BilibiliError, BilibiliUnavailable) as exc:
-            logger.warning(
-                "Upload job %s: no recommended tags (%s); using %s",
-                self.job.pk,
-                exc,
-                FALLBACK_TAG,
-            )
-        tags = tags or [FALLBACK_TAG]
-        self.params = self.job.params = {**self.job.params, "tags": tags}
-        self.job.save(update_fields=("params", "updated"))
+        if not tags:
+            raise JobFailed(missing_tags(self.job))
         return tags
 
     def _submit_once(
-        self, call: Callable[[], submit.Archive], title: str, filenames: list[str]
+        self, call: Callable[[str], submit.Archive], title: str, filenames: list[str]
     ) -> None:
         """Make the archive exactly once: the intent is stored before each call, and an
-        earlier call whose outcome is unknown is looked up before calling again."""
+        earlier call whose outcome is unknown is looked up before calling again.
+
+        "Too frequent" (21566, 137022; bilibili-2026.md) is tied to the account, the IP and
+        the submit route: the other route (app or web) is tried once at once, then the job
+        leaves its worker and submits again later, backing off. The parts stay uploaded."""
         self.job.beat(status=UploadJob.Status.SUBMITTING, error="")
+        api = self.submit_api
+        switched = False
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             if self.job.submit_started is not None:
                 found = self._look_up(title, filenames)
@@ -416,20 +406,25 @@ class Runner:
                     return
             self.job.beat(submit_started=timezone.now())
             try:
-                archive = call()
+                archive = call(api)
             except BilibiliError as exc:
                 self.job.beat(submit_started=None)  # refused: known not to exist
                 if exc.expired_credential:
                     raise self.expired(exc) from None
                 if exc.code not in submit.TOO_FAST_CODES:
                     raise JobFailed(f"Bilibili refused the archive: {exc}") from None
-                if attempt == SUBMIT_ATTEMPTS:
-                    raise JobFailed(
-                        f"Bilibili kept refusing the archive as too frequent ({exc});"
-                        " the files are uploaded, retry the job later"
-                    ) from None
-                self.back_off(attempt, settings.SUBMIT_RETRY_SECONDS, str(exc))
-                continue
+                other = OTHER_SUBMIT_ROUTE.get(api)
+                if not switched and other is not None:
+                    logger.info(
+                        "Upload job %s: %s refused as too frequent (%s); trying %s",
+                        self.job.pk,
+                        api,
+                        exc,
+                        other,
+                    )
+                    api, switched = other, True
+                    continue
+                raise self._submit_paused(exc) from None
             except BilibiliUnavailable as exc:
                 # Unclear: Bilibili may have made the archive. Look it up before trying again.
                 if attempt == SUBMIT_ATTEMPTS:
@@ -442,8 +437,25 @@ class Runner:
                     f"Submit got no answer ({exc.message}); checking first",
                 )
                 continue
-            self._record(archive)
+            self._record(archive, api)
             return
+
+    def _submit_paused(self, exc: BilibiliError) -> JobPaused:
+        """Bilibili refuses this account's submits as too frequent on every route: come back
+        later (backing off over the job's refusals), saying how the user clears it."""
+        refusals = int(self.job.params.get("submit_refusals") or 0) + 1
+        self.job.params = {**self.job.params, "submit_refusals": refusals}
+        self.job.save(update_fields=("params", "updated"))
+        wait = chunks.backoff(refusals, settings.SUBMIT_RETRY_SECONDS, SUBMIT_WAIT_CAP)
+        until = timezone.now() + timedelta(seconds=wait)
+        with translation.override(settings.LANGUAGE_CODE):
+            message = gettext(
+                "Bilibili refuses this account's submissions as too frequent (%(error)s)."
+                " The files are uploaded and kept; the submission is tried again at"
+                " %(time)s. Submitting once in the official Bilibili app and passing its"
+                " captcha clears this."
+            ) % {"error": exc, "time": budget.clock(until)}
+        return JobPaused(until, message)
 
     def _look_up(self, title: str, filenames: list[str]) -> submit.Archive | None:
         since = self.job.submit_started.timestamp() if self.job.submit_started else 0
@@ -460,7 +472,12 @@ class Runner:
                 f"Could not check whether the archive exists ({exc.message}); retry the job"
             ) from None
 
-    def _record(self, archive: submit.Archive) -> None:
+    def _record(self, archive: submit.Archive, api: str | None = None) -> None:
+        if api is not None and api != self.submit_api:
+            # The route that took the archive edits it too (appended parts).
+            self.submit_api = api
+            self.job.params = {**self.job.params, "submit_api_used": api}
+            self.job.save(update_fields=("params", "updated"))
         self.job.beat(aid=archive.aid, bvid=archive.bvid, submit_started=None, error="")
 
     def _append(self) -> None:
@@ -518,11 +535,6 @@ class Runner:
         )
 
     def _after_success(self) -> None:
-        """The archive is accepted: apply the delete-after-upload policy to its files."""
-        if self.config.delete_after_upload != Configuration.DeletePolicy.DELETE:
-            return
-        for file in self.job.files.filter(submitted=True):
-            try:
-                Path(file.path).unlink(missing_ok=True)
-            except OSError as exc:
-                logger.warning("Could not delete %s after upload: %s", file.path, exc)
+        """The archive is accepted: watch its review (review.py), which applies the
+        delete-after-upload policy once it is public, never on a rejection."""
+        review.submitted(self.job)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,10 +24,10 @@ from biliup_site.bilibili import chunks
 from biliup_site.models import Configuration
 from creators import catalogs
 from recorder.models import RecordingFile, Streamer, StreamerInfo
-from uploads import openplatform_upload
-from uploads.errors import JobFailed
+from uploads import budget, openplatform_upload, review
+from uploads.errors import JobFailed, JobPaused
 from uploads.models import UploadFile, UploadJob, UploadTemplate
-from uploads.runner import Runner
+from uploads.runner import Runner, missing_tags
 
 logger = logging.getLogger(__name__)
 
@@ -125,16 +126,40 @@ def retry(job: UploadJob) -> UploadJob:
                 f"Only a failed or cancelled job can be retried, not a {job.status} one."
             )
         job.status, job.error, job.finished = UploadJob.Status.QUEUED, "", None
-        if job.account is None and job.template is not None:
-            # The template was given an account after the job failed for lack of one.
+        if job.template is not None:
+            # The template as it is now: fixing it (tags, account, schedule) is how a failed
+            # job is mended. What the job did with the old values is kept.
+            job.params = refreshed_params(job, job.template)
             job.account = job.template.account
-        job.save(update_fields=("status", "error", "finished", "account", "updated"))
+        job.save(
+            update_fields=(
+                "status",
+                "error",
+                "finished",
+                "account",
+                "params",
+                "updated",
+            )
+        )
         job.files.filter(status=UploadFile.Status.FAILED).update(
             status=UploadFile.Status.PENDING, error=""
         )
         job.enqueue()
     job.publish()
     return job
+
+
+# What a run wrote into a job's params, kept across a retry's refresh from the template.
+RUN_PARAMS = ("cover_url", "archive_title", "submit_api_used", "submit_refusals")
+
+
+def refreshed_params(job: UploadJob, template: UploadTemplate) -> dict[str, Any]:
+    """The job's settings from its template's current values. Once the archive exists its
+    title and cover stay as submitted; before that they follow the template too."""
+    params: dict[str, Any] = {k: v for k, v in template.to_dict().items() if k != "id"}
+    kept = RUN_PARAMS if job.aid is not None else ("submit_refusals",)
+    params.update({k: job.params[k] for k in kept if k in job.params})
+    return params
 
 
 def cancel(job: UploadJob) -> UploadJob:
@@ -151,44 +176,82 @@ def cancel(job: UploadJob) -> UploadJob:
 
 
 def sweep() -> int:
-    """Hand waiting work to workers: queued jobs, jobs whose worker died, and jobs waiting on a
-    session that ended. Called every watch round; claim() keeps it harmless to repeat."""
+    """Hand waiting work to workers: queued jobs, jobs whose worker died, paused jobs whose
+    time has come, and jobs waiting on a session that ended. Called every watch round; claim()
+    keeps it harmless to repeat. The queue is per account: free slots go round the accounts in
+    turn (oldest job first within each), and a paused account's jobs are passed over."""
     now = timezone.now()
     ended = UploadJob.objects.filter(
         status=UploadJob.Status.WAITING, streamer_info__end_time__isnull=False
     )
     for job in ended:
         session_ended(job.streamer_info)
+    UploadJob.objects.filter(
+        status=UploadJob.Status.PAUSED, not_before__lte=now
+    ).update(status=UploadJob.Status.QUEUED, not_before=None, updated=now)
     config = Configuration.load()
     running = [job for job in UploadJob.objects.running() if job.is_running(now)]
     free = config.upload_limit - len(running)
-    handed = 0
-    candidates = UploadJob.objects.filter(
-        status__in=(
-            UploadJob.Status.QUEUED,
-            UploadJob.Status.RUNNING,
-            UploadJob.Status.SUBMITTING,
+    if free <= 0:
+        return 0
+    candidates = [
+        job
+        for job in UploadJob.objects.filter(
+            status__in=(
+                UploadJob.Status.QUEUED,
+                UploadJob.Status.RUNNING,
+                UploadJob.Status.SUBMITTING,
+            )
         )
-    ).order_by("id")
-    for job in candidates:
+        .select_related("account")
+        .defer("account__credential")
+        .order_by("id")
+        if not job.is_running(now)
+    ]
+    handed = 0
+    for job in _round_robin(candidates):
         if handed >= free:
             break
-        if job.is_running(now):
-            continue
         # A queued job whose task is in the broker right now may get a second task: the
-        # second claim finds it running and does nothing.
+        # second claim finds it running and does nothing. A paused account's job is paused
+        # by its claim, without taking a slot.
         job.enqueue()
-        handed += 1
+        handed += 0 if budget.paused_until(job.account) else 1
+    # Archives in review: a few polls per round, each job on its own throttle.
+    review.poll_due(now)
     return handed
+
+
+def _round_robin(jobs: Sequence[UploadJob]) -> list[UploadJob]:
+    """The jobs in turns across their accounts: each account's oldest, then each one's
+    second, ...; so one account's long queue does not hold back another's upload."""
+    queues: dict[int | None, list[UploadJob]] = {}
+    for job in jobs:
+        queues.setdefault(job.account_id, []).append(job)
+    order: list[UploadJob] = []
+    while queues:
+        for key in list(queues):
+            order.append(queues[key].pop(0))
+            if not queues[key]:
+                del queues[key]
+    return order
 
 
 def preflight(job: UploadJob) -> str | None:
     """Why the job cannot start now, or None. Checked again by the worker: time has passed."""
     config = Configuration.load()
     uploader = job.params.get("uploader") or config.uploader
+    if not job.params.get("tags"):
+        return missing_tags(job)
+    named = job.params.get("user_cookie")
     if uploader == UploadTemplate.Uploader.OPENPLATFORM:
         if reason := openplatform_upload.check_configured(config):
             return reason
+    elif job.account is None and named:
+        return (
+            f"No Bilibili account named {named} yet: log it in under Accounts, or put"
+            f" {named} in the data folder, then retry"
+        )
     elif job.account is None:
         return (
             "No Bilibili account to upload with (none chosen, or it was deleted):"
@@ -221,6 +284,9 @@ def run(job: UploadJob) -> None:
         Runner(job).run()
     except chunks.Cancelled:
         logger.info("Upload job %s stopped: cancelled", job.pk)
+    except JobPaused as exc:
+        logger.info("Upload job %s paused until %s: %s", job.pk, exc.until, exc)
+        job.pause(exc.until, exc.message)
     except JobFailed as exc:
         logger.warning("Upload job %s failed: %s", job.pk, exc)
         job.mark_failed(str(exc))

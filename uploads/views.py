@@ -341,10 +341,17 @@ def _page_widgets(form: UploadTemplateForm) -> None:
     """What the page shows differently from the API's plain fields: an account select,
     translated choices, a list of known lines."""
     accounts = BilibiliAccount.objects.defer("credential").order_by("id")
+    pending = form.instance.account_name if form.instance.account_id is None else ""
     form.fields["user_cookie"].widget = forms.Select(
         choices=[
             ("", _("None: nothing is uploaded")),
             *((a.value, str(a)) for a in accounts),
+            # A name given through the API before its account exists (biliup's clients).
+            *(
+                [(pending, _("%(name)s (no such account yet)") % {"name": pending})]
+                if pending
+                else []
+            ),
         ],
         # Another account has other categories: reload the picker, keeping the chosen one.
         attrs={

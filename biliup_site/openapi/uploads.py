@@ -26,10 +26,21 @@ TEMPLATE_SCHEMAS: dict[str, Any] = {
             "template_name": STR,
             "title": STR,
             "part_title": STR,
-            "tid": INT,
+            "tid": {"type": "integer", "description": "Legacy category id"},
+            "tid_v2": {
+                "type": ["integer", "null"],
+                "description": "2025 partition (main or sub id of the partition tree), "
+                "sent as human_type2 (its main partition); alias `human_type2`",
+            },
+            "creation_statement": {
+                "type": "string",
+                "enum": ["", "none", "ai", "fiction", "marketing", "opinion"],
+                "description": "创作声明 of a self-made archive; empty: none declared",
+            },
             "tag": {
                 "type": "string",
-                "description": "Comma-separated; or send `tags` as a list",
+                "description": "Comma-separated, 1 to 10 tags of at most 20 characters; "
+                "or send `tags` as a list",
             },
             "tags": {"type": "array", "items": STR},
             "copyright": {"type": "integer", "enum": [1, 2]},
@@ -37,7 +48,11 @@ TEMPLATE_SCHEMAS: dict[str, Any] = {
             "desc": STR,
             "dynamic": STR,
             "cover": STR,
-            "dtime": NULL_INT,
+            "dtime": {
+                "type": ["integer", "null"],
+                "description": "Scheduled publishing, unix seconds, 2 hours to 15 days "
+                "ahead when saved; null: at once",
+            },
             "dolby": FLAG,
             "hires": FLAG,
             "no_reprint": FLAG,

@@ -42,6 +42,7 @@ def _site_env(fake: FakeBilibili) -> dict[str, str]:
         **fake.env(),
         "BILIUP_UPLOAD_RETRY_SECONDS": "0.1",
         "BILIUP_SUBMIT_RETRY_SECONDS": "0.1",
+        "BILIUP_REVIEW_POLL_SECONDS": "1",
     }
 
 
@@ -87,6 +88,8 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
     fake: FakeBilibili, tmp_path: Path
 ) -> None:
     fake.add_room(ROOM, speed=1, title="今晚打游戏", uname="主播A")
+    # As on Bilibili, the archive is in review for a while before it is public.
+    fake.set_review(3)
     with running_site(tmp_path / "site", **_site_env(fake)) as site:
         session = register_admin(site)
         session.put(
@@ -171,6 +174,15 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
             if m["type"] == "upload_job" and m["job"]["status"] == "done"
         )
         assert done["bvid"] == job["bvid"]
+        # The archive goes through review to public, as the uploads page shows.
+        assert job["review_state"] in ("reviewing", "public")
+        wait_for(
+            lambda: _jobs(session, site)[0]["review_state"] == "public",
+            30,
+            f"the archive's review did not end public\n{site.log_tail()}",
+        )
+        page = session.get(f"{site.url}/uploads/", timeout=10).text
+        assert "badge-public" in page and job["bvid"] in page
         # The archive is then looked for, and found, in the account's own catalog.
         wait_for(
             lambda: _jobs(session, site)[0]["visible"],

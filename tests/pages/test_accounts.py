@@ -46,6 +46,7 @@ def test_it_lists_accounts_with_status_expiry_and_pause(browser: Client) -> None
         expires_at=now + timedelta(days=10, hours=1),
         checked_at=now - timedelta(hours=2),
         uploads_paused_until=now + timedelta(hours=1),
+        uploads_paused_reason="Bilibili says uploads are too fast (601)",
     )
     old = make_account(
         "old.json",
@@ -65,13 +66,33 @@ def test_it_lists_accounts_with_status_expiry_and_pause(browser: Client) -> None
     assert "Login valid for 10 more days" in page
     assert (now + timedelta(days=10, hours=1)).strftime("%Y-%m-%d") in page
     assert "Checked 2\xa0hours ago" in page
-    assert page.count("uploads wait until") == 1
+    assert page.count("Uploads paused until") == 1
+    assert "Bilibili says uploads are too fast (601)" in page
 
     assert f'id="account-{old.pk}"' in page
     assert "badge-expired" in page
     assert "-101: 账号未登录" in page
     assert "Never checked" in page
     assert "avatar-empty" in page
+
+
+def test_the_hourly_upload_budget_is_set_per_account(browser: Client) -> None:
+    account = make_account("10086.json")
+    assert account.upload_budget == 20
+
+    r = browser.post(f"/accounts/{account.pk}/budget", {"upload_budget": "12"})
+    assert r.status_code == 302
+    account.refresh_from_db()
+    assert account.upload_budget == 12
+    assert 'name="upload_budget"' in browser.get("/accounts/").content.decode()
+
+    r = browser.post(
+        f"/accounts/{account.pk}/budget", {"upload_budget": "0"}, HTTP_HX_REQUEST="true"
+    )
+    assert r.status_code == 200
+    assert "greater than or equal to 1" in r.content.decode()
+    account.refresh_from_db()
+    assert account.upload_budget == 12
 
 
 def test_an_empty_list_says_how_to_add_one(browser: Client) -> None:

@@ -157,7 +157,7 @@ def test_the_new_form_is_grouped_and_explains_title_variables(
         ),
         ({"copyright": "2"}, "source", "A repost (copyright 2) needs its source."),
         ({"lines": "no line!"}, "lines", "Use AUTO or a line name"),
-        ({"user_cookie": "gone.json"}, "user_cookie", "No Bilibili account named"),
+        ({"user_cookie": "../gone.json"}, "user_cookie", "Use an account name"),
         ({"extra_fields": "[1]"}, "extra_fields", "Use a JSON object"),
     ],
 )

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_api_takes_and_returns_lines(api: JsonClient) -> None:
-    r = api.post("/api/v1/upload_streamers", {"template_name": "t", "lines": "tx"})
+    r = api.post(
+        "/api/v1/upload_streamers", {"template_name": "t", "tag": "录播", "lines": "tx"}
+    )
     assert r.status_code == 200, r.content
     assert r.json()["lines"] == "tx"
     template = UploadTemplate.objects.get()
@@ -43,7 +45,9 @@ def test_lines_is_kept_when_an_update_leaves_it_out(api: JsonClient) -> None:
 def test_lines_is_empty_auto_or_a_line_name(
     api: JsonClient, sent: str, stored: str
 ) -> None:
-    r = api.post("/api/v1/upload_streamers", {"template_name": "t", "lines": sent})
+    r = api.post(
+        "/api/v1/upload_streamers", {"template_name": "t", "tag": "录播", "lines": sent}
+    )
     assert r.status_code == 200, r.content
     assert UploadTemplate.objects.get().line == stored
 
@@ -52,7 +56,8 @@ def test_a_bad_line_is_refused_as_the_configuration_refuses_it(
     api: JsonClient,
 ) -> None:
     r = api.post(
-        "/api/v1/upload_streamers", {"template_name": "t", "lines": "no such line!"}
+        "/api/v1/upload_streamers",
+        {"template_name": "t", "tag": "录播", "lines": "no such line!"},
     )
     assert r.status_code == 400
     message = api.put("/api/v1/configuration", {"lines": "no such line!"}).json()

@@ -75,7 +75,10 @@ def test_an_absolute_path_inside_the_folder_is_fine(
     path = make_video(recordings)
     r = api.post(
         "/api/v1/uploads",
-        {"files": [str(path)], "params": {"user_cookie": "cookies.json"}},
+        {
+            "files": [str(path)],
+            "params": {"user_cookie": "cookies.json", "tag": "录播"},
+        },
     )
     assert r.status_code == 200
 
@@ -118,7 +121,8 @@ def test_it_only_touches_media_files_inside_the_recordings_folder(
     outside = make_video(tmp_path, "secret.flv")
     (recordings / "link.flv").symlink_to(outside)
     r = api.post(
-        "/api/v1/uploads", {"files": files, "params": {"user_cookie": "cookies.json"}}
+        "/api/v1/uploads",
+        {"files": files, "params": {"user_cookie": "cookies.json", "tag": "录播"}},
     )
     assert r.status_code == 400
     assert r.json() == {"error": message}
@@ -128,10 +132,17 @@ def test_it_only_touches_media_files_inside_the_recordings_folder(
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({}, "params.user_cookie: Choose the Bilibili account to upload with."),
         (
-            {"user_cookie": "../../etc/passwd"},
-            "params.user_cookie: No Bilibili account named '../../etc/passwd': add it under /users first.",
+            {"tag": "录播"},
+            "params.user_cookie: Choose the Bilibili account to upload with.",
+        ),
+        (
+            {"user_cookie": "cookies.json"},
+            "params.tag: Give at least one tag: Bilibili refuses an archive without tags.",
+        ),
+        (
+            {"tag": "录播", "user_cookie": "../../etc/passwd"},
+            "params.user_cookie: Use an account name or a cookies file name such as cookies.json or data/12345.json.",
         ),
         (
             {"user_cookie": "cookies.json", "template_name": "无此模板"},
@@ -164,7 +175,10 @@ def test_the_worker_claims_the_job_and_says_why_it_cannot_start(
     with django_capture_on_commit_callbacks(execute=True):
         api.post(
             "/api/v1/uploads",
-            {"files": ["seg.flv"], "params": {"user_cookie": "cookies.json"}},
+            {
+                "files": ["seg.flv"],
+                "params": {"user_cookie": "cookies.json", "tag": "录播"},
+            },
         )
     job = UploadJob.objects.get()
     assert job.attempts == 1
@@ -189,7 +203,10 @@ def test_the_worker_reports_a_file_that_vanished(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         api.post(
             "/api/v1/uploads",
-            {"files": ["seg.flv"], "params": {"user_cookie": "cookies.json"}},
+            {
+                "files": ["seg.flv"],
+                "params": {"user_cookie": "cookies.json", "tag": "录播"},
+            },
         )
     path.unlink()
     for callback in callbacks:
