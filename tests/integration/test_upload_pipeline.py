@@ -111,7 +111,7 @@ def test_a_live_session_is_uploaded_as_it_records_and_becomes_one_archive(
         socket = open_progress_socket(site, session)
         messages = collect_messages(socket)
         fake.set_live(ROOM, 1)
-        fake.set_stream(ROOM, offline_after_seconds=32)
+        fake.set_stream(ROOM, offline_after_seconds=24)
 
         # A segment is uploaded while the room is still live.
         def uploaded_while_live() -> bool:
