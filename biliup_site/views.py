@@ -78,7 +78,9 @@ def accounts_needing_attention() -> list[BilibiliAccount]:
 
 def dashboard_jobs() -> list[UploadJob]:
     """Every unfinished job, then the ones finished in the last day (at most 10)."""
-    jobs = UploadJob.objects.select_related("streamer").prefetch_related("files")
+    jobs = UploadJob.objects.select_related("streamer", "template").prefetch_related(
+        "files"
+    )
     active = list(jobs.filter(status__in=UploadJob.ACTIVE).order_by("-id"))
     recent = list(
         jobs.filter(

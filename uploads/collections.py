@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, seasons, submit
@@ -49,6 +50,23 @@ def account_seasons(credential: dict[str, Any]) -> list[seasons.Season] | None:
     except (BilibiliError, BilibiliUnavailable) as exc:
         logger.info("Could not list the account's collections: %s", exc)
         return None
+
+
+SEASONS_CACHE_SECONDS = 300
+
+
+def seasons_for_page(account: Any) -> list[seasons.Season] | None:
+    """The account's seasons for the template page's picker, cached a few minutes (the page
+    is rendered on every account change); None if they cannot be had now."""
+    if account is None or not account.credential:
+        return None
+    key = f"uploads:seasons:{account.pk}"
+    found = cache.get(key)
+    if found is None:
+        found = account_seasons(account.credential)
+        if found is not None:
+            cache.set(key, found, SEASONS_CACHE_SECONDS)
+    return found
 
 
 def check_section(

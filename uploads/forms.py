@@ -143,6 +143,8 @@ class UploadTemplateForm(JsonModelForm):
             "title": _("Archive title"),
             "part_title": _("Part title"),
             "tid": _("Category"),
+            "season_id": _("Collection (合集)"),
+            "section_id": _("Section"),
             "copyright": _("Copyright"),
             "source": _("Source"),
             "desc": _("Description"),
@@ -169,6 +171,11 @@ class UploadTemplateForm(JsonModelForm):
                 "the first file's name for picked files."
             ),
             "part_title": _("Each part's title; empty: the file name."),
+            "season_id": _(
+                "Each new archive joins this collection of the account once Bilibili"
+                " has processed it."
+            ),
+            "section_id": _("Empty: the collection's first section."),
             "tid": _("Bilibili's category (zone) id."),
             "source": _("Where a repost comes from, e.g. the live room's address."),
             "desc": _("The archive's description, up to 2000 characters."),

@@ -25,6 +25,7 @@ from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, upos
 from biliup_site.http import HtmxHttpRequest
 from biliup_site.models import SubmitApi
 from biliup_site.pages import render_page
+from uploads import collections
 from uploads import upload as workflow
 from uploads.forms import UploadTemplateForm
 from uploads.models import COPYRIGHT_CHOICES, UploadJob, UploadTemplate
@@ -50,7 +51,9 @@ UPLOADS_CHANGED = "uploads-changed"
 
 
 def _jobs() -> Any:
-    return UploadJob.objects.select_related("streamer").prefetch_related("files")
+    return UploadJob.objects.select_related("streamer", "template").prefetch_related(
+        "files"
+    )
 
 
 @require_GET
@@ -337,6 +340,40 @@ UPLOADER_LABELS = {
 COPYRIGHT_LABELS = {1: gettext_lazy("Self-made"), 2: gettext_lazy("Repost")}
 
 
+def _collection_widgets(form: UploadTemplateForm, accounts: Any) -> None:
+    """The collection (合集) as two selects of the chosen account's seasons and sections;
+    number inputs when they cannot be had. A value not in the list is kept, and said so."""
+    value = form["user_cookie"].value() or ""
+    account = next((a for a in accounts if a.value == value), None)
+    if account is not None and account.status == BilibiliAccount.Status.EXPIRED:
+        account = None
+    found = collections.seasons_for_page(account)
+    if not found:
+        return
+    season_now = _int(form["season_id"].value())
+    section_now = _int(form["section_id"].value())
+
+    def missing(now: int | None, known: set[int]) -> list[tuple[Any, str]]:
+        if now is None or now in known:
+            return []
+        return [(now, _("%(id)s (not in this account's list)") % {"id": now})]
+
+    form.fields["season_id"].widget = forms.Select(
+        choices=[
+            ("", _("None")),
+            *((s.id, s.title) for s in found),
+            *missing(season_now, {s.id for s in found}),
+        ]
+    )
+    form.fields["section_id"].widget = forms.Select(
+        choices=[
+            ("", _("The collection's first section")),
+            *((s.title, [(c.id, c.title) for c in s.sections]) for s in found),
+            *missing(section_now, {c.id for s in found for c in s.sections}),
+        ]
+    )
+
+
 def _page_widgets(form: UploadTemplateForm) -> None:
     """What the page shows differently from the API's plain fields: an account select,
     translated choices, a list of known lines."""
@@ -361,6 +398,7 @@ def _page_widgets(form: UploadTemplateForm) -> None:
             "hx-include": "[name='tid']",
         },
     )
+    _collection_widgets(form, accounts)
     form.fields["uploader"].choices = [
         (value, UPLOADER_LABELS.get(value, label))
         for value, label in form.fields["uploader"].choices

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.factories import make_template
 from uploads.models import UploadFile, UploadJob
 
 pytestmark = pytest.mark.django_db
@@ -215,6 +216,32 @@ def test_retry_without_javascript_redirects_with_a_message(browser: Client) -> N
     page = browser.get("/uploads/").content.decode()
     assert f"Upload #{job.pk} is queued again" in page
     assert f'id="job-{job.pk}"' in section(page, "upload-queue")
+
+
+def test_a_failed_job_links_its_template_and_says_retry_takes_it_as_it_is(
+    browser: Client,
+) -> None:
+    template = make_template("每日录播")
+    job = make_job(
+        UploadJob.Status.FAILED,
+        template=template,
+        error="No tags: Bilibili needs 1 to 10. Add tags to template 每日录播, then retry",
+        params={"template_name": "每日录播", "title": "x"},
+    )
+    paused = make_job(
+        UploadJob.Status.PAUSED,
+        error="Account a.json paused until 12:30: uploads are too fast.",
+        params={"title": "y"},
+    )
+
+    page = browser.get("/uploads/").content.decode()
+
+    row = page[page.index(f'id="job-{job.pk}"') :].split("</li>")[0]
+    assert f'href="/templates/{template.pk}/"' in row
+    assert "uses the template as it is now" in row
+    queued = section(page, "upload-queue")
+    assert f'id="job-{paused.pk}"' in queued
+    assert "paused until 12:30" in queued and "badge-paused" in queued
 
 
 def test_cancel_with_htmx(htmx: Client) -> None:
