@@ -63,6 +63,15 @@ ACCOUNT_SCHEMAS: dict[str, Any] = {
             "status": STR,
             "status_reason": STR,
             "expires_at": NULL_STR,
+            "upload_budget": {
+                "type": "integer",
+                "description": "Files the account may start uploading in an hour",
+            },
+            "uploads_paused_until": {
+                "type": ["string", "null"],
+                "description": "While its uploads are paused (too fast, or over budget)",
+            },
+            "uploads_paused_reason": STR,
         },
     },
     "NewAccount": {

@@ -10,7 +10,6 @@ from biliup_site.openapi.build import (
     FLAG,
     INT,
     NULL_INT,
-    NULL_STR,
     STR,
     array,
     id_param,
@@ -66,14 +65,26 @@ TEMPLATE_SCHEMAS: dict[str, Any] = {
             "submit_api": {"type": ["string", "null"], "enum": ["app", "web", None]},
             "uploader": {
                 "type": ["string", "null"],
-                "enum": ["upos", "openplatform", "Noop", None],
+                "enum": ["upos", "openplatform", "bcut", "Noop", None],
             },
             "lines": {
                 "type": "string",
                 "description": "UPOS line for this template: AUTO or a line name such as "
                 "bda2; empty uses the configuration's `lines`",
             },
-            "user_cookie": NULL_STR,
+            "user_cookie": {
+                "type": ["string", "null"],
+                "description": "The account's name, or a cookies file in the data folder "
+                "(cookies.json, data/12345.json), imported when first named; a name that "
+                "names nothing yet is kept and linked when such an account appears",
+            },
+            "season_id": NULL_INT,
+            "section_id": NULL_INT,
+            "warning": {
+                "type": ["string", "null"],
+                "readOnly": True,
+                "description": "Why the template cannot upload yet (no account of its name)",
+            },
         },
     },
 }
@@ -121,16 +132,31 @@ JOB_SCHEMAS: dict[str, Any] = {
                     "running",
                     "submitting",
                     "waiting",
+                    "paused",
                     "done",
                     "failed",
                     "cancelled",
                 ],
             },
             "error": STR,
+            "paused_until": {
+                "type": ["string", "null"],
+                "description": "While paused: when the job is queued again",
+            },
+            "review_state": {
+                "type": "string",
+                "enum": ["", "reviewing", "public", "rejected"],
+                "description": "The archive's review on Bilibili, polled after submit",
+            },
+            "review_reason": {"type": "string", "description": "Why it was rejected"},
+            "season_added": {
+                "type": ["string", "null"],
+                "description": "When the archive joined the template's collection",
+            },
             "streamer_id": NULL_INT,
             "streamer_info_id": NULL_INT,
             "template_name": {"type": ["string", "null"]},
-            "uploader": {"type": "string", "enum": ["upos", "openplatform"]},
+            "uploader": {"type": "string", "enum": ["upos", "openplatform", "bcut"]},
             "title": STR,
             "bytes_done": INT,
             "bytes_total": INT,
