@@ -73,6 +73,7 @@ def site(
         **fake.env(),
         "BILIUP_UPLOAD_RETRY_SECONDS": "0.1",
         "BILIUP_SUBMIT_RETRY_SECONDS": "0.1",
+        "BILIUP_REVIEW_POLL_SECONDS": "1",
     }
     with running_site(tmp_path_factory.mktemp("site"), label="browser", **env) as site:
         yield site

@@ -73,6 +73,7 @@ def make_template(page: Any, account: str) -> None:
     # The category picker loads the account's categories from archive_pre.
     page.locator("select[name=tid]").wait_for()
     page.select_option("select[name=tid]", "171")
+    page.select_option("[name=tid_v2]", "1008")
     page.fill("[name=tag]", "录播,游戏")
     page.locator("form button[type=submit].primary").click()
     page.wait_for_url("**/templates/")
@@ -115,6 +116,7 @@ def test_from_first_sign_in_to_a_published_archive_without_reloading(
     chromium: Any, site: Site, fake: FakeBilibili
 ) -> None:
     fake.add_room(ROOM, speed=1, title="今晚打游戏", uname="主播A")
+    fake.set_review(2)
     # Small, slow chunks so the upload takes a few seconds and its bar visibly moves.
     fake.configure_upos(chunk_size=32 * 1024)
     fake.set_upos_faults(delay=0.15)
@@ -152,6 +154,11 @@ def test_from_first_sign_in_to_a_published_archive_without_reloading(
     archives = fake.archives()
     assert len(archives) == 1
     assert bvid.inner_text() == archives[0]["bvid"]
+    assert archives[0]["body"]["human_type2"] == 1008
+    # Bilibili reviews it (the fake for a second or two); the row turns public by itself.
+    page.locator("#dashboard-uploads li.job .badge-public").first.wait_for(
+        timeout=30_000
+    )
     for tab in (page, recordings):
         assert tab.evaluate("window.notReloaded") is True
 
