@@ -297,6 +297,18 @@ def recommend_tags(
 
 def view_parts(credential: dict[str, Any], aid: int) -> list[Part] | None:
     """§4.4: the parts an archive has now; None when the account has no app token to ask."""
+    data = _view(credential, aid)
+    if data is None:
+        return None
+    return [
+        Part(str(v.get("filename", "")), str(v.get("title", "")), v.get("cid"))
+        for v in data.get("videos") or []
+        if isinstance(v, dict)
+    ]
+
+
+def _view(credential: dict[str, Any], aid: int) -> dict[str, Any] | None:
+    """§4.4 view: the archive and its videos; None when the account has no app token."""
     token = http.access_token(credential)
     if not token:
         return None
@@ -307,11 +319,7 @@ def view_parts(credential: dict[str, Any], aid: int) -> list[Part] | None:
             http.member_url("/x/client/archive/view"),
             params={"access_key": token, "aid": aid},
         )
-    return [
-        Part(str(v.get("filename", "")), str(v.get("title", "")), v.get("cid"))
-        for v in (data or {}).get("videos") or []
-        if isinstance(v, dict)
-    ]
+    return data if isinstance(data, dict) else {}
 
 
 def _archive_state(arc: Any, videos: Any) -> ArchiveState:
@@ -330,18 +338,10 @@ def _archive_state(arc: Any, videos: Any) -> ArchiveState:
 
 def archive_state(credential: dict[str, Any], aid: int) -> ArchiveState:
     """§4.4: the archive's review state and part cids, by view (app token) or else (or when
-    the view lacks the state) by looking for it in the first pages of the archive list. Raises BilibiliError(-404) if the
-    list does not hold it."""
-    token = http.access_token(credential)
-    if token:
-        with http.session(credential, app=True) as sess:
-            data = http.call(
-                sess,
-                "GET",
-                http.member_url("/x/client/archive/view"),
-                params={"access_key": token, "aid": aid},
-            )
-        data = data or {}
+    the view lacks the state) by looking for it in the first pages of the archive list.
+    Raises BilibiliError(-404) if the list does not hold it."""
+    data = _view(credential, aid)
+    if data is not None:
         arc = data.get("archive")
         # A view without the state says nothing of the review: the list does.
         if isinstance(arc, dict) and "state" in arc:

@@ -202,15 +202,21 @@ def _int(value: Any) -> int | None:
 # Auth
 
 
-def _app_mid(state: State, req: Request) -> int | Response:
-    """§4.3: the mid of the signed query's access_key."""
+def _signed_token(state: State, req: Request) -> Any:
+    """The live token of a signed app query's access_key, or the refusal (a Response)."""
     if state.check_sign:
         code = check_app_sign(req)
         if code:
             return fail(code)
     token = state.live_token(req.query.get("access_key", ""))
-    if token is None:
-        return fail(-101)
+    return fail(-101) if token is None else token
+
+
+def _app_mid(state: State, req: Request) -> int | Response:
+    """§4.3: the mid of the signed query's access_key."""
+    token = _signed_token(state, req)
+    if isinstance(token, Response):
+        return token
     appkey = req.query.get("appkey")
     if appkey and appkey != token.appkey:
         # §0: a token only works with the appkey pair that issued it.
@@ -224,14 +230,8 @@ def _bcut_mid(state: State, req: Request) -> int | Response:
     signed with another key answers -3 (the route is BCut's)."""
     if req.query.get("appkey") != BCUT_APPKEY:
         return fail(-3)
-    if state.check_sign:
-        code = check_app_sign(req)
-        if code:
-            return fail(code)
-    token = state.live_token(req.query.get("access_key", ""))
-    if token is None:
-        return fail(-101)
-    return token.mid
+    token = _signed_token(state, req)
+    return token if isinstance(token, Response) else token.mid
 
 
 def _client_mid(state: State, req: Request) -> int | Response:
