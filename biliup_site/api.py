@@ -29,6 +29,16 @@ class ApiError(Exception):
         self.status = status
 
 
+# biliup's own routes (/v1, /bili), which its web UI calls. They answer as biliup's server does;
+# /api/v1 answers as the REST document says. Where both shapes can hold at once, both are given.
+BILIUP_PREFIXES = ("/v1/", "/bili/")
+
+
+def biliup_surface(request: HttpRequest) -> bool:
+    """The request came in on biliup's own routes rather than /api/v1."""
+    return request.path.startswith(BILIUP_PREFIXES)
+
+
 def error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
