@@ -13,11 +13,24 @@ from accounts import categories, credentials, signin
 from accounts import login as qr_login
 from accounts.forms import AccountForm, LoginForm, RegisterForm, TokenForm
 from accounts.models import ApiToken, BilibiliAccount, QrLogin
-from biliup_site.api import ApiError, api, dispatch, error, ok, upstream_error
+from biliup_site.api import (
+    ApiError,
+    api,
+    biliup_surface,
+    dispatch,
+    error,
+    ok,
+    upstream_error,
+)
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.bilibili import account as bilibili_account
 from biliup_site.forms import bind
 from biliup_site.http import ApiRequest
+
+
+def _warning(user: User, password: str) -> dict[str, str]:
+    warning = signin.password_warning(user, password)
+    return {"warning": warning} if warning else {}
 
 
 @api("POST", auth=False)
@@ -30,7 +43,13 @@ def register(request: ApiRequest) -> HttpResponse:
         )
     except signin.SignInRefused as exc:
         return error(exc.message, exc.status)
-    return ok({"username": user.username, "is_admin": user.is_superuser})
+    return ok(
+        {
+            "username": user.username,
+            "is_admin": user.is_superuser,
+            **_warning(user, form.cleaned_data["password"]),
+        }
+    )
 
 
 @api("POST", auth=False)
@@ -47,19 +66,32 @@ def login(request: ApiRequest) -> HttpResponse:
         next_url, allowed_hosts={request.get_host()}
     ):
         next_url = "/"
-    return ok({"username": user.username, "next": next_url or "/"})
+    return ok(
+        {
+            "username": user.username,
+            "next": next_url or "/",
+            **_warning(user, form.cleaned_data["password"]),
+        }
+    )
 
 
 @api("GET", auth=False)
 def current_user(request: ApiRequest) -> HttpResponse:
-    """200 when logged in, 404 when not; `registered` tells a client whether to offer register."""
+    """/api/v1 (the document): 200 when logged in, 404 when not, `registered` telling a client
+    whether to offer register. biliup's /v1: 200 whenever a user exists, logged in or not (its
+    UI reads 404 as "no user yet, register"); 404 only before the first one."""
     if request.user.is_authenticated:
         return ok(
-            {"username": request.user.username, "is_admin": request.user.is_superuser}
+            {
+                "username": request.user.username,
+                "is_admin": request.user.is_superuser,
+                "logged_in": True,
+            }
         )
-    return ok(
-        {"error": "Not logged in", "registered": User.objects.exists()}, status=404
-    )
+    registered = User.objects.exists()
+    if biliup_surface(request) and registered:
+        return ok({"logged_in": False, "registered": True})
+    return ok({"error": "Not logged in", "registered": registered}, status=404)
 
 
 @api("GET", "POST", auth=False)
@@ -72,7 +104,25 @@ def list_accounts(request: ApiRequest) -> HttpResponse:
     return ok([account.to_dict() for account in BilibiliAccount.objects.all()])
 
 
+def _named(name: Any) -> BilibiliAccount | None:
+    """The account of this name; biliup's cookie file path "data/<name>" names it too."""
+    if not isinstance(name, str) or not name:
+        return None
+    names = {name, name.removeprefix("data/")}
+    return BilibiliAccount.objects.filter(value__in=names).order_by("id").first()
+
+
 def add_account(request: ApiRequest) -> HttpResponse:
+    # Idempotent: biliup's UI adds the file its QR login just wrote, which here is already an
+    # account. Adding an existing name again (without a credential to change) answers it.
+    if "credential" not in request.json and request.json.get("key") in (
+        None,
+        "",
+        BilibiliAccount.PLATFORM,
+    ):
+        existing = _named(request.json.get("value"))
+        if existing is not None:
+            return ok(existing.to_dict())
     form = bind(AccountForm, request.json)
     account = form.save(commit=False)
     try:
@@ -171,23 +221,44 @@ def _qr_key(body: dict[str, Any]) -> str:
     return key
 
 
+def _wait_seconds(request: ApiRequest) -> float:
+    """?wait=<seconds> (0: poll once and answer at once); by default BILIUP_QR_WAIT_SECONDS."""
+    raw = request.GET.get("wait")
+    if raw is None:
+        return settings.QR_WAIT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= settings.QR_WAIT_SECONDS:
+        raise ApiError(
+            f"wait: Give a number of seconds from 0 to {settings.QR_WAIT_SECONDS:g}."
+        )
+    return seconds
+
+
 @api("POST")
-def login_by_qrcode(request: ApiRequest) -> HttpResponse:
-    """One poll per call: 200 {filename} once confirmed, 202 {status} while waiting."""
-    started = QrLogin.objects.filter(key=_qr_key(request.json)).first()
+async def login_by_qrcode(request: ApiRequest) -> HttpResponse:
+    """Wait, as biliup does, until the phone confirms (200 {filename}), the code expires (410)
+    or the wait ends (202 {status}: ask again); ?wait=0 polls once and answers at once."""
+    seconds = _wait_seconds(request)
+    started = await QrLogin.objects.filter(key=_qr_key(request.json)).afirst()
     if started is None:
         raise ApiError("qrcode_key: Unknown QR code: ask /qrcode for a new one.", 404)
     try:
-        started = qr_login.advance(started)
+        started = await qr_login.wait(started, seconds)
     except (BilibiliError, BilibiliUnavailable) as exc:
         raise upstream_error(exc) from None
-    if started.status == QrLogin.Status.CONFIRMED and started.account is not None:
-        return ok({"filename": started.account.value, "mid": started.account.mid})
-    if started.status == QrLogin.Status.EXPIRED:
+    if started.status == QrLogin.Status.CONFIRMED:
+        account = await BilibiliAccount.objects.filter(pk=started.account_id).afirst()
+        if account is not None:
+            return ok({"filename": account.value, "mid": account.mid})
+    if started.status in (QrLogin.Status.EXPIRED, QrLogin.Status.CONFIRMED):
+        # Confirmed with its account deleted since is as good as expired: log in again.
         raise ApiError("The QR code expired: ask /qrcode for a new one.", 410)
     message = (
         "Scanned: confirm the login in the Bilibili app"
-        if started.status == "scanned"
+        if started.status == QrLogin.Status.SCANNED
         else "Waiting for the QR code to be scanned"
     )
     return ok({"status": started.status, "message": message}, status=202)
@@ -195,7 +266,7 @@ def login_by_qrcode(request: ApiRequest) -> HttpResponse:
 
 def _account_with_credential(name: str | None) -> BilibiliAccount:
     if name:
-        account = BilibiliAccount.objects.filter(value=name).first()
+        account = _named(name)
         if account is None:
             raise ApiError(f"user: No Bilibili account named {name!r}.", 404)
     else:
@@ -226,6 +297,14 @@ def _ask_bilibili(account: BilibiliAccount, call: Any) -> Any:
         raise upstream_error(exc) from None
 
 
+def _bilibili_answer(request: ApiRequest, data: dict[str, Any]) -> HttpResponse:
+    """biliup's /bili routes pass Bilibili's envelope through (its UI reads res.data.face and
+    archivePre.data.typelist); /api/v1 answers the data itself, as the document shows."""
+    if biliup_surface(request):
+        return ok({"code": 0, "message": "0", "ttl": 1, "data": data})
+    return ok(data)
+
+
 @api("GET")
 def myinfo(request: ApiRequest) -> HttpResponse:
     user = request.GET.get("user", "")
@@ -234,16 +313,18 @@ def myinfo(request: ApiRequest) -> HttpResponse:
             "user: Give the name of a Bilibili account, as listed by /users."
         )
     account = _account_with_credential(user)
-    return ok(
-        _ask_bilibili(account, lambda: bilibili_account.myinfo(account.credential))
+    return _bilibili_answer(
+        request,
+        _ask_bilibili(account, lambda: bilibili_account.myinfo(account.credential)),
     )
 
 
 @api("GET")
 def archive_pre(request: ApiRequest) -> HttpResponse:
     account = _account_with_credential(request.GET.get("user"))
-    return ok(
+    return _bilibili_answer(
+        request,
         _ask_bilibili(
             account, lambda: categories.archive_pre(account.credential, account.pk)
-        )
+        ),
     )

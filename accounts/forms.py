@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,6 +9,9 @@ from accounts.models import BilibiliAccount
 
 
 class RegisterForm(forms.Form):
+    """Any password is accepted, as biliup does (and the REST document's example is
+    "password123"); a weak one earns a warning (signin.password_warning), not a refusal."""
+
     username = forms.CharField(max_length=150)
     password = forms.CharField(max_length=256, strip=False)
 
@@ -20,16 +20,6 @@ class RegisterForm(forms.Form):
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("That username is taken."))
         return username
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if "username" in cleaned and "password" in cleaned:
-            user = User(username=cleaned["username"])
-            try:
-                password_validation.validate_password(cleaned["password"], user)
-            except forms.ValidationError as exc:
-                self.add_error("password", exc)
-        return cleaned
 
 
 class LoginForm(forms.Form):

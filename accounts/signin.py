@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import LoginFailure
@@ -61,3 +64,25 @@ def register(request: HttpRequest, username: str, password: str) -> User:
     if first:
         auth.login(request, user)
     return user
+
+
+def password_warning(user: User, password: str) -> str:
+    """Why this password is weak and where to change it; "" for a good one.
+
+    Weak passwords are accepted, as biliup accepts any (and the REST document's own example is
+    "password123"), so the warning is all that stands between them and a public port: it is
+    given at registration and at every login until the password changes.
+    """
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        reasons = " ".join(exc.messages)
+    else:
+        return ""
+    if user.is_staff:
+        return _(
+            "Weak password (%(reasons)s) Anyone who guesses it controls this site: change it at %(url)s."
+        ) % {"reasons": reasons, "url": reverse("admin:password_change")}
+    return _(
+        "Weak password (%(reasons)s) Anyone who guesses it can use this site: ask the admin to change it."
+    ) % {"reasons": reasons}

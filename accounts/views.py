@@ -42,6 +42,11 @@ def _next_url(request: HttpRequest, value: str) -> str:
     return reverse("dashboard")
 
 
+def _warn_if_weak(request: HttpRequest, user: User, password: str) -> None:
+    if warning := signin.password_warning(user, password):
+        messages.warning(request, warning)
+
+
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     if not User.objects.exists():
@@ -49,12 +54,13 @@ def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None, initial={"next": request.GET.get("next")})
     if request.method == "POST" and form.is_valid():
         try:
-            signin.sign_in(
+            user = signin.sign_in(
                 request, form.cleaned_data["username"], form.cleaned_data["password"]
             )
         except signin.SignInRefused as exc:
             form.add_error(None, exc.message)
         else:
+            _warn_if_weak(request, user, form.cleaned_data["password"])
             return HttpResponseRedirect(_next_url(request, form.cleaned_data["next"]))
     form.fields["next"].widget = forms.HiddenInput()
     form.fields["password"].widget = forms.PasswordInput()
@@ -68,15 +74,18 @@ def setup(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     form = RegisterForm(request.POST or None)
     form.fields["password"].widget = forms.PasswordInput()
-    form.fields["password"].help_text = _("At least 8 characters, not a common one.")
+    form.fields["password"].help_text = _(
+        "Use at least 8 characters, not a common password: a weaker one is accepted, with a warning."
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            signin.register(
+            user = signin.register(
                 request, form.cleaned_data["username"], form.cleaned_data["password"]
             )
         except signin.SignInRefused as exc:
             form.add_error(None, exc.message)
         else:
+            _warn_if_weak(request, user, form.cleaned_data["password"])
             return redirect("dashboard")
     return render(request, "accounts/setup.html", {"form": form})
 

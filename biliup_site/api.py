@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django import forms
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -109,39 +110,76 @@ def _parse_body(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
+class MethodNotAllowed(ApiError):
+    def __init__(self, methods: tuple[str, ...]) -> None:
+        super().__init__("Method not allowed", 405)
+        self.methods = methods
+
+
+def _admit(request: HttpRequest, methods: tuple[str, ...], auth: bool) -> None:
+    """Everything @api checks before the view runs; raises ApiError to refuse."""
+    if request.method not in methods:
+        raise MethodNotAllowed(methods)
+    token_user = _bearer_user(request)
+    if token_user is not None:
+        request.user = token_user
+    elif request.method not in SAFE_METHODS:
+        _check_csrf(request)
+    if auth and not request.user.is_authenticated:
+        raise ApiError("Authentication required: log in or send an API token", 401)
+    request.json = _parse_body(request)  # type: ignore[attr-defined]
+
+
+def _refusal(request: HttpRequest, exc: ApiError | Http404) -> HttpResponse:
+    if isinstance(exc, Http404):
+        return error(str(exc) or "Not found", 404)
+    if isinstance(exc, MethodNotAllowed):
+        response = error(f"Method {request.method} not allowed", 405)
+        response["Allow"] = ", ".join(exc.methods)
+        return response
+    return error(exc.message, exc.status)
+
+
 def api(*methods: str, auth: bool = True) -> Callable[[View], View]:
-    """Make a function an /api/v1 view: allowed methods, auth, CSRF decision, JSON body, errors."""
+    """Make a function an /api/v1 view: allowed methods, auth, CSRF decision, JSON body, errors.
+
+    An async view (one that waits on something, like a QR login) stays async: the checks, which
+    touch the database, run in the sync thread, and the view on the event loop.
+    """
 
     def decorator(view: View) -> View:
+        if iscoroutinefunction(view):
+            return _async_api(view, methods, auth)
+
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                if request.method not in methods:
-                    response = error(f"Method {request.method} not allowed", 405)
-                    response["Allow"] = ", ".join(methods)
-                    return response
-                token_user = _bearer_user(request)
-                if token_user is not None:
-                    request.user = token_user
-                elif request.method not in SAFE_METHODS:
-                    _check_csrf(request)
-                if auth and not request.user.is_authenticated:
-                    return error(
-                        "Authentication required: log in or send an API token", 401
-                    )
-                request.json = _parse_body(request)  # type: ignore[attr-defined]
+                _admit(request, methods, auth)
                 with translation.override("en"):
                     return view(request, *args, **kwargs)
-            except ApiError as exc:
-                return error(exc.message, exc.status)
-            except Http404 as exc:
-                return error(str(exc) or "Not found", 404)
+            except (ApiError, Http404) as exc:
+                return _refusal(request, exc)
 
         wrapper.api_methods = methods  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
+
+
+def _async_api(view: View, methods: tuple[str, ...], auth: bool) -> View:
+    @csrf_exempt
+    @functools.wraps(view)
+    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            await sync_to_async(_admit)(request, methods, auth)
+            with translation.override("en"):
+                return await view(request, *args, **kwargs)
+        except (ApiError, Http404) as exc:
+            return _refusal(request, exc)
+
+    wrapper.api_methods = methods  # type: ignore[attr-defined]
+    return wrapper
 
 
 def dispatch(**views: View) -> View:

@@ -28,13 +28,18 @@ USER_SCHEMAS: dict[str, Any] = {
 USER_PATHS: dict[str, dict[str, Any]] = {
     "/users/register": {
         "post": op(
-            "Create the first admin (open once), or a user (admins only)",
+            "Create the first admin (open once), or a user (admins only). Any password is"
+            " taken, as in biliup; a weak one adds `warning` to the answer",
             body="Credentials",
             security=[],
         )
     },
     "/users/login": {
-        "post": op("Log in; sets the session cookie", body="Credentials", security=[])
+        "post": op(
+            "Log in; sets the session cookie. `warning` in the answer: the password is weak",
+            body="Credentials",
+            security=[],
+        )
     },
     "/users/biliup": {"get": op("200 when logged in, 404 when not", security=[])},
     "/logout": {
@@ -129,7 +134,17 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
     },
     "/login_by_qrcode": {
         "post": {
-            "summary": "Advance a QR login one step: 200 {filename} once confirmed, 202 {status} until then",
+            "summary": "Wait, as biliup does, until the phone confirms (200 {filename}), the code"
+            " expires (410) or the wait ends (202 {status}); ?wait=0 polls once",
+            "parameters": [
+                {
+                    "name": "wait",
+                    "in": "query",
+                    "required": False,
+                    "description": "Seconds to wait, 0 to BILIUP_QR_WAIT_SECONDS (the default, 300)",
+                    "schema": {"type": "number", "minimum": 0},
+                }
+            ],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": ref("QrKey")}},
@@ -139,7 +154,7 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
                     "description": "Logged in",
                     "content": {"application/json": {"schema": ref("QrDone")}},
                 },
-                "202": {"description": "Not confirmed yet: ask again in a second"},
+                "202": {"description": "Not confirmed yet: ask again"},
                 "404": {"$ref": "#/components/responses/Error"},
                 "410": {"$ref": "#/components/responses/Error"},
                 "502": {"$ref": "#/components/responses/Error"},

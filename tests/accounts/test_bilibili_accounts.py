@@ -110,12 +110,26 @@ def test_it_refuses_other_configuration_keys(api: JsonClient) -> None:
     )
 
 
-def test_it_refuses_a_duplicate_name(api: JsonClient) -> None:
+@pytest.mark.parametrize("path", ["/api/v1/users", "/v1/users"])
+@pytest.mark.parametrize("value", ["10086.json", "data/10086.json"])
+def test_adding_an_existing_account_again_answers_it(
+    api: JsonClient, path: str, value: str
+) -> None:
+    # biliup's UI posts the file its QR login wrote; here the login made the account already.
+    account = make_account("10086.json", mid=10086)
+    r = api.post(path, {"key": "bilibili-cookies", "value": value})
+    assert r.status_code == 200
+    assert r.json() == account.to_dict()
+    assert BilibiliAccount.objects.count() == 1
+
+
+def test_a_credential_for_an_existing_name_is_refused(api: JsonClient) -> None:
     make_account("cookies.json")
-    r = api.post("/api/v1/users", {"value": "cookies.json"})
+    r = api.post("/api/v1/users", {"value": "cookies.json", "credential": COOKIES})
     assert r.json() == {
         "error": "value: A Bilibili account with this name already exists."
     }
+    assert BilibiliAccount.objects.get().credential is None
 
 
 def test_delete_returns_the_account(api: JsonClient) -> None:

@@ -19,7 +19,20 @@ def test_myinfo_answers_for_a_logged_in_account(api: JsonClient, fakebili: Any) 
     assert body["mid"] == 10086
     assert body["uname"] == body["name"]
     assert body["face"]
-    assert api.get("/bili/space/myinfo", {"user": account.value}).json()["mid"] == 10086
+
+
+def test_biliups_route_passes_bilibilis_envelope_through(
+    api: JsonClient, fakebili: Any
+) -> None:
+    # biliup's UI reads res.data.face and checks res.code.
+    account = log_in_by_tv_qr(fakebili)
+    body = api.get("/bili/space/myinfo", {"user": account.value}).json()
+    assert (body["code"], body["message"], body["ttl"]) == (0, "0", 1)
+    assert body["data"]["mid"] == 10086
+    assert body["data"]["face"]
+    # A name as biliup's login answers it ("data/<mid>.json") is that account too.
+    r = api.get("/bili/space/myinfo", {"user": f"data/{account.value}"})
+    assert r.json()["data"]["mid"] == 10086
 
 
 @pytest.mark.parametrize(
@@ -93,7 +106,10 @@ def test_archive_pre_lists_categories_and_caches_them(
     typelist = r.json()["typelist"]
     assert typelist and all("id" in t and "children" in t for t in typelist)
     fakebili.inject("/x/vupre/web/archive/pre", kind="http_status", status=500)
-    assert api.get("/bili/archive/pre").json()["typelist"] == typelist
+    # biliup's route: Bilibili's envelope, which its UI reads as archivePre.data.typelist.
+    body = api.get("/bili/archive/pre").json()
+    assert body["code"] == 0
+    assert body["data"]["typelist"] == typelist
 
 
 def test_archive_pre_needs_an_account(api: JsonClient, fakebili: Any) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -7,8 +8,18 @@ import pytest
 from accounts import login
 from accounts.models import BilibiliAccount, QrLogin
 from tests.conftest import JsonClient
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.django_db
+
+ONE_POLL = "/api/v1/login_by_qrcode?wait=0"
+
+
+@pytest.fixture(autouse=True)
+def _short_wait(settings: Any) -> None:
+    # A waiting login_by_qrcode gives up after this, instead of biliup's 300 s.
+    settings.QR_WAIT_SECONDS = 1
+    settings.QR_POLL_SECONDS = 0.05
 
 
 def test_a_tv_qr_login_ends_in_a_stored_account(api: JsonClient, fakebili: Any) -> None:
@@ -17,16 +28,13 @@ def test_a_tv_qr_login_ends_in_a_stored_account(api: JsonClient, fakebili: Any) 
     key, url = r.json()["qrcode_key"], r.json()["url"]
     assert key in url
 
-    r = api.post("/api/v1/login_by_qrcode", {"qrcode_key": key})
+    r = api.post(ONE_POLL, {"qrcode_key": key})
     assert r.status_code == 202
     assert r.json()["status"] == "pending"
     fakebili.scan_qr(key)
-    assert (
-        api.post("/api/v1/login_by_qrcode", {"qrcode_key": key}).json()["status"]
-        == "scanned"
-    )
+    assert api.post(ONE_POLL, {"qrcode_key": key}).json()["status"] == "scanned"
     fakebili.confirm_qr(key)
-    r = api.post("/api/v1/login_by_qrcode", {"qrcode_key": key})
+    r = api.post(ONE_POLL, {"qrcode_key": key})
     assert r.status_code == 200
     assert r.json()["filename"] == "10086.json"
 
@@ -127,7 +135,7 @@ def test_a_failed_poll_leaves_the_login_pending(api: JsonClient, fakebili: Any) 
     fakebili.inject(
         "/x/passport-tv-login/qrcode/poll", kind="http_status", status=500, times=1
     )
-    assert api.post("/api/v1/login_by_qrcode", {"qrcode_key": key}).status_code == 502
+    assert api.post(ONE_POLL, {"qrcode_key": key}).status_code == 502
     assert QrLogin.objects.get().status == "pending"
     assert api.post("/api/v1/login_by_qrcode", {"qrcode_key": key}).status_code == 200
 
@@ -171,3 +179,51 @@ def test_a_new_login_is_checked_at_once(
     account = BilibiliAccount.objects.get()
     assert account.status == "active"
     assert account.uname
+
+
+def test_it_waits_until_the_wait_ends_and_says_where_the_code_stands(
+    api: JsonClient, fakebili: Any
+) -> None:
+    key = api.get("/api/v1/qrcode").json()["qrcode_key"]
+    fakebili.scan_qr(key)
+    r = api.post("/api/v1/login_by_qrcode", {"qrcode_key": key})
+    assert r.status_code == 202
+    assert r.json()["status"] == "scanned"
+    # It polled all along (every 0.05 s for 1 s), not once.
+    assert fakebili.qr_polls(key) > 2
+
+
+def test_it_stops_waiting_when_the_code_expires(api: JsonClient, fakebili: Any) -> None:
+    key = api.get("/api/v1/qrcode").json()["qrcode_key"]
+    fakebili.expire_qr(key)
+    r = api.post("/v1/login_by_qrcode", {"qrcode_key": key})
+    assert r.status_code == 410
+    assert fakebili.qr_polls(key) == 1
+
+
+def test_a_waiting_login_ends_as_soon_as_the_phone_confirms(
+    api: JsonClient, fakebili: Any
+) -> None:
+    answer = api.get("/v1/get_qrcode").json()
+    key = answer["data"]["auth_code"]
+    # The phone confirms while the request waits: once the site has polled twice.
+    confirmer = threading.Thread(
+        target=lambda: (
+            wait_for(lambda: fakebili.qr_polls(key) >= 2, 5, "no second poll"),
+            fakebili.confirm_qr(key, mid=20002),
+        )
+    )
+    confirmer.start()
+    r = api.post("/v1/login_by_qrcode?wait=1", answer)
+    confirmer.join()
+    assert r.status_code == 200
+    assert r.json()["filename"] == "20002.json"
+    assert fakebili.qr_polls(key) >= 3
+
+
+@pytest.mark.parametrize("wait", ["-1", "x", "301", "nan"])
+def test_a_bad_wait_is_refused(api: JsonClient, fakebili: Any, wait: str) -> None:
+    key = api.get("/api/v1/qrcode").json()["qrcode_key"]
+    r = api.post(f"/api/v1/login_by_qrcode?wait={wait}", {"qrcode_key": key})
+    assert r.status_code == 400
+    assert r.json()["error"].startswith("wait: ")

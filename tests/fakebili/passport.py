@@ -102,6 +102,8 @@ def _web_poll(code: int, message: str) -> Response:
 def web_qr_poll(state: State, req: Request) -> Response:
     # The outer code is always 0; the QR state is data.code.
     qr = state.qr.get(req.query.get("qrcode_key", ""))
+    if qr is not None:
+        qr.polls += 1
     status = state.qr_status(qr) if qr is not None and qr.kind == "web" else "expired"
     if status == "new":
         return _web_poll(86101, "未扫码")
@@ -162,6 +164,8 @@ def tv_poll(state: State, req: Request) -> Response:
         return error
     params = _signed(req)
     qr = state.qr.get(params.get("auth_code", ""))
+    if qr is not None:
+        qr.polls += 1
     status = state.qr_status(qr) if qr is not None and qr.kind == "tv" else "expired"
     if status == "new":
         return fail(86039)

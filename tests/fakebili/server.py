@@ -155,6 +155,8 @@ class QrLogin:
     status: QrStatus = "new"
     mid: int | None = None
     new_account: bool = False
+    # Polls answered so far: lets a test see that a client is waiting on this code.
+    polls: int = 0
 
 
 @dataclass
@@ -447,6 +449,14 @@ class FakeBilibili(
             qr.status = "confirmed"
             qr.mid = mid
             return mid
+
+    def qr_polls(self, key: str) -> int:
+        """How many times this code's state was polled (web or TV poll)."""
+        with self.state.lock:
+            qr = self.state.qr.get(key)
+            if qr is None:
+                raise ControlError(f"no QR login with key {key!r}", 404)
+            return qr.polls
 
     def expire_qr(self, key: str) -> None:
         """The code runs out now: polls say 86038."""

@@ -44,10 +44,29 @@ def test_setup_creates_the_admin_and_logs_in(visitor: Client) -> None:
 
 
 def test_setup_shows_field_errors(visitor: Client) -> None:
-    response = visitor.post("/setup/", {"username": "admin", "password": "short"})
+    response = visitor.post("/setup/", {"username": "admin", "password": ""})
     assert response.status_code == 200
-    assert b"too short" in response.content
+    assert b"This field is required" in response.content
     assert not User.objects.exists()
+
+
+def test_a_weak_first_password_is_taken_with_a_warning_on_the_page(
+    visitor: Client,
+) -> None:
+    response = visitor.post(
+        "/setup/", {"username": "admin", "password": "password123"}, follow=True
+    )
+    assert User.objects.get().check_password("password123")
+    page = response.content.decode()
+    assert "message-warning" in page
+    assert "too common" in page
+    assert "/admin/password_change/" in page
+    # Each login with it warns again.
+    visitor.logout()
+    response = visitor.post(
+        "/login/", {"username": "admin", "password": "password123"}, follow=True
+    )
+    assert "too common" in response.content.decode()
 
 
 def test_setup_closes_once_a_user_exists(visitor: Client, alice: User) -> None:
