@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from django.views.decorators.cache import cache_control
 
-from biliup_site import openapi, proxy
+from biliup_site import openapi, proxy, user_keys
 from biliup_site.api import ApiError, api, dispatch, ok
 from biliup_site.forms import ConfigurationForm, bind
 from biliup_site.http import ApiRequest
@@ -15,17 +18,23 @@ from recorder.models import Streamer
 from uploads.models import UploadJob
 
 
+def _configuration(config: Configuration) -> dict[str, Any]:
+    """The configuration with biliup's `user` section made from the accounts (file names only)."""
+    return {**config.to_dict(), "user": user_keys.section()}
+
+
 def get_configuration(request: ApiRequest) -> HttpResponse:
-    return ok(Configuration.load().to_dict())
+    return ok(_configuration(Configuration.load()))
 
 
 def put_configuration(request: ApiRequest) -> HttpResponse:
-    if "user" in request.json:
-        raise ApiError(
-            "user: Credentials are not kept in the configuration: add Bilibili accounts under /users."
-        )
-    form = bind(ConfigurationForm, request.json, instance=Configuration.load())
-    return ok(form.save().to_dict())
+    # One transaction: a refused field undoes the accounts the `user` section imported, and a
+    # refused `user` key leaves the other fields unchanged, so a save is all or nothing.
+    with transaction.atomic():
+        user_keys.apply(request.json.get("user"))
+        form = bind(ConfigurationForm, request.json, instance=Configuration.load())
+        config = form.save()
+    return ok(_configuration(config))
 
 
 configuration = dispatch(GET=get_configuration, PUT=put_configuration)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
-from biliup_site.api import ApiError, api, dispatch, ok
+from biliup_site.api import ApiError, api, biliup_surface, dispatch, ok
 from biliup_site.forms import bind
 from biliup_site.http import ApiRequest
 from uploads import manual
@@ -12,10 +15,20 @@ from uploads.forms import UploadTemplateForm, normalize
 from uploads.models import UploadJob, UploadTemplate
 
 
+def _template(request: ApiRequest, template: UploadTemplate) -> dict[str, Any]:
+    """On biliup's routes `extra_fields` is JSON text or null, as biliup keeps it: its UI binds
+    it to a text area. /api/v1 keeps the object (the document does not name the field)."""
+    data: dict[str, Any] = dict(template.to_dict())
+    if biliup_surface(request):
+        extra = data["extra_fields"]
+        data["extra_fields"] = json.dumps(extra, ensure_ascii=False) if extra else None
+    return data
+
+
 def list_templates(request: ApiRequest) -> HttpResponse:
     return ok(
         [
-            t.to_dict()
+            _template(request, t)
             for t in UploadTemplate.objects.select_related("account").defer(
                 "account__credential"
             )
@@ -32,21 +45,18 @@ def save_template(request: ApiRequest) -> HttpResponse:
         )
     instance = get_object_or_404(UploadTemplate, pk=pk) if pk is not None else None
     form = bind(UploadTemplateForm, normalize(request.json), instance=instance)
-    return ok(form.save().to_dict())
+    return ok(_template(request, form.save()))
 
 
 templates = dispatch(GET=list_templates, POST=save_template)
 
 
 def get_template(request: ApiRequest, pk: int) -> HttpResponse:
-    return ok(
-        get_object_or_404(
-            UploadTemplate.objects.select_related("account").defer(
-                "account__credential"
-            ),
-            pk=pk,
-        ).to_dict()
+    template = get_object_or_404(
+        UploadTemplate.objects.select_related("account").defer("account__credential"),
+        pk=pk,
     )
+    return ok(_template(request, template))
 
 
 def delete_template(request: ApiRequest, pk: int) -> HttpResponse:
@@ -54,7 +64,7 @@ def delete_template(request: ApiRequest, pk: int) -> HttpResponse:
         UploadTemplate.objects.select_related("account").defer("account__credential"),
         pk=pk,
     )
-    data = template.to_dict()
+    data = _template(request, template)
     # Streamers using it keep recording, with no template (SET_NULL), unlike biliup's cascade.
     template.delete()
     return ok(data)

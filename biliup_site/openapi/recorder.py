@@ -44,6 +44,8 @@ STREAMER_SCHEMAS: dict[str, Any] = {
     },
     "StreamerRow": {
         "type": "object",
+        "description": "Each Streamer field is also at the top level, as biliup's own server "
+        "gives it (on /v1, time_range is JSON text there).",
         "properties": {
             "status": {"type": "string", "enum": ["Idle", "Working", "Pause"]},
             "upload_status": {"type": "string", "enum": ["Idle", "Working"]},

@@ -51,6 +51,13 @@ CONFIGURATION_SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "Why refreshes through JustOneAPI are held now (empty: they are not)",
             },
+            "user": {
+                "type": ["object", "null"],
+                "description": "biliup's cookie keys, kept as accounts, never here: on write "
+                "bili_cookie_file imports that cookies file (or names an account) and "
+                "bili_cookie (with SESSDATA) becomes an account; other non-empty keys are "
+                "refused. On read, bili_cookie_file is the first account's name.",
+            },
         },
     },
 }

@@ -61,7 +61,11 @@ TEMPLATE_SCHEMAS: dict[str, Any] = {
             "up_close_danmu": {"type": "boolean"},
             "is_only_self": FLAG,
             "credits": {"type": "array"},
-            "extra_fields": {"type": "object"},
+            "extra_fields": {
+                "type": ["object", "string", "null"],
+                "description": "A JSON object; its JSON text is accepted too. On /v1 it is "
+                "answered as text (null when empty), as biliup's UI binds it to a text area",
+            },
             "submit_api": {"type": ["string", "null"], "enum": ["app", "web", None]},
             "uploader": {
                 "type": ["string", "null"],

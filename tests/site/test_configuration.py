@@ -89,8 +89,18 @@ def test_it_is_a_singleton(api: JsonClient) -> None:
             "uploader: Select a valid choice. kodo is not one of the available choices.",
         ),
         (
-            {"user": {"bili_cookie": "SESSDATA=x"}},
-            "user: Credentials are not kept in the configuration: add Bilibili accounts under /users.",
+            {"user": {"bili_cookie": "bili_jct=x"}},
+            "user.bili_cookie: A Bilibili login cookie needs SESSDATA (SESSDATA=…; bili_jct=…).",
+        ),
+        (
+            {"user": {"bili_cookie_file": "missing.json"}},
+            "user.bili_cookie_file: No account and no file named missing.json in the data"
+            " folder: put the cookies file there, or log in under Accounts.",
+        ),
+        (
+            {"user": {"douyin_cookie": "ttwid=x"}},
+            "user.douyin_cookie: Not kept: this site records other platforms without their"
+            " cookies or passwords. Leave it empty.",
         ),
     ],
 )
