@@ -11,13 +11,22 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
-from biliup_site.consumers import PageConsumer, ProgressConsumer  # noqa: E402
+from biliup_site.consumers import (  # noqa: E402
+    LogConsumer,
+    NotFoundConsumer,
+    PageConsumer,
+    ProgressConsumer,
+)
 
 websocket_urlpatterns = [
     path("ws/progress/", ProgressConsumer.as_asgi()),
     path("ws/pages/", PageConsumer.as_asgi()),
+    # biliup's log viewer (and our log page).
+    path("v1/ws/logs", LogConsumer.as_asgi()),
+    # Last: any other path closes with 4404; without it the router raises and daphne answers 500.
+    re_path(r"", NotFoundConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(

@@ -1,4 +1,4 @@
-"""The two WebSocket endpoints, fed by the change events of biliup_site.live.
+"""The WebSocket endpoints: two fed by the change events of biliup_site.live, and the logs.
 
 /ws/progress/ (ProgressConsumer) sends each changed row as JSON, in the API's shapes (an upload
 job, a streamer, a followed user, a new video): for scripts and biliup's own web UI.
@@ -11,7 +11,10 @@ push. The language is the one the page was rendered in (cookie, then Accept-Lang
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any, Literal, TypedDict
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import (
@@ -22,10 +25,13 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from biliup_site import live
+from biliup_site import live, logs
 from creators.models import Creator, CreatorDict, CreatorVideo, CreatorVideoDict
 from recorder.models import Streamer, StreamerRow
 from uploads.models import UploadJob, UploadJobDict
+
+# How often a followed log is looked at (biliup's viewer: 500 ms).
+LOG_POLL_SECONDS = 0.5
 
 
 def _language(scope: dict[str, Any]) -> str:
@@ -201,3 +207,70 @@ def _load_creator(pk: int) -> CreatorDict | None:
 def _load_creator_video(pk: int) -> CreatorVideoDict | None:
     video = CreatorVideo.objects.select_related("creator").filter(pk=pk).first()
     return video.to_dict() if video else None
+
+
+class LogConsumer(AsyncWebsocketConsumer):
+    """/v1/ws/logs?file=<name>: the last lines of one of the site's logs, then new lines as they
+    are written (biliup's log viewer: one text message per line).
+
+    With &format=html each batch is one fragment for htmx's ws extension (the log page): the
+    first replaces the lines shown, later ones append. Only names in biliup_site.logs are served.
+    """
+
+    async def connect(self) -> None:
+        # Accept first, then close: a close before the handshake completes reaches a browser as
+        # a failed connection (1006), without the code.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        name = query.get("file", ["biliup.log"])[0]
+        self.html = query.get("format", [""])[0] == "html"
+        path = logs.log_path(name)
+        if path is None:
+            await self.send(text_data=f"Not one of the site's logs: {name}")
+            await self.close(code=4404)
+            return
+        self.follow = asyncio.create_task(self._follow(path))
+
+    async def disconnect(self, code: int) -> None:
+        follow = getattr(self, "follow", None)
+        if follow is not None:
+            follow.cancel()
+
+    async def _follow(self, path: Path) -> None:
+        lines, offset = await asyncio.to_thread(logs.tail, path)
+        await self._send_lines(lines, replace=True)
+        while True:
+            await asyncio.sleep(LOG_POLL_SECONDS)
+            lines, offset, restarted = await asyncio.to_thread(
+                logs.read_from, path, offset
+            )
+            if restarted:  # truncated or rotated: start over from its end
+                lines, offset = await asyncio.to_thread(logs.tail, path)
+                await self._send_lines(lines, replace=True)
+            elif lines:
+                await self._send_lines(lines, replace=False)
+
+    async def _send_lines(self, lines: list[str], replace: bool) -> None:
+        if not self.html:
+            for line in lines:
+                await self.send(text_data=line)
+            return
+        if lines or replace:
+            await self.send(
+                text_data=render_to_string(
+                    "biliup_site/logs.html#lines",
+                    {"lines": lines, "swap": "innerHTML" if replace else "beforeend"},
+                )
+            )
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any other WebSocket path: accepted, then closed with 4404 (not a 500 from the router)."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=4404)

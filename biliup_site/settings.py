@@ -295,6 +295,10 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGIN_MAX_FAILURES = envint("BILIUP_LOGIN_MAX_FAILURES", "5", minimum=1)
 LOGIN_LOCKOUT_SECONDS = envint("BILIUP_LOGIN_LOCKOUT_SECONDS", "900", minimum=1)
+# How long POST login_by_qrcode waits for the phone to confirm (biliup: 300 s), polling Bilibili
+# every BILIUP_QR_POLL_SECONDS. The wait is async: it holds no worker thread.
+QR_WAIT_SECONDS = envfloat("BILIUP_QR_WAIT_SECONDS", "300")
+QR_POLL_SECONDS = envfloat("BILIUP_QR_POLL_SECONDS", "1")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
@@ -388,15 +392,44 @@ PROXY_ALLOW_PRIVATE = envbool("BILIUP_PROXY_ALLOW_PRIVATE", "False")
 PROXY_MAX_BYTES = envint("BILIUP_PROXY_MAX_BYTES", str(5 * 1024 * 1024), minimum=1)
 PROXY_TIMEOUT = envfloat("BILIUP_PROXY_TIMEOUT", "10")
 
+# The site's log files, beside the console: the log page and biliup's log viewer (/v1/ws/logs)
+# read them. biliup.log has everything; download.log the recorder, upload.log the uploads (the
+# names biliup's viewer asks for). Every process appends to them; WatchedFileHandler reopens a
+# file that was moved away, so an outside rotation (logrotate) works. serve rotates big ones.
+LOG_DIR = Path(envstr("BILIUP_LOG_DIR", str(DATA_DIR / "logs"))).resolve()
+LOG_DIR.mkdir(parents=True, exist_ok=True)
+LOG_MAX_BYTES = envint("BILIUP_LOG_MAX_MB", "20", minimum=1) * 1024 * 1024
+
+
+def _log_file(name: str) -> dict[str, object]:
+    return {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": str(LOG_DIR / name),
+        "formatter": "plain",
+        "encoding": "utf-8",
+        "delay": True,
+    }
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": envstr("BILIUP_LOG_LEVEL", "INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "biliup_log": _log_file("biliup.log"),
+        "download_log": _log_file("download.log"),
+        "upload_log": _log_file("upload.log"),
+    },
+    "root": {
+        "handlers": ["console", "biliup_log"],
+        "level": envstr("BILIUP_LOG_LEVEL", "INFO"),
+    },
     "loggers": {
+        "recorder": {"handlers": ["download_log"]},
+        "uploads": {"handlers": ["upload_log"]},
         "django.db.backends": {"level": "INFO"},
         # At DEBUG urllib3 prints each request line, query string included: JustOneAPI's token
         # travels there.

@@ -88,6 +88,7 @@ pages = [
         site_views.settings_token_delete,
         name="settings-token-delete",
     ),
+    path("logs/", site_views.logs_page, name="logs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("recorder.urls")),
@@ -99,6 +100,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include(biliup_routes)),
+    # biliup's history player: recordings by their path in the recordings folder. The site's
+    # own assets share the prefix; WhiteNoise answers those before the URL router is reached.
+    path("static/<path:name>", site_views.static_file),
     *pages,
 ]
 

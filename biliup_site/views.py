@@ -1,4 +1,4 @@
-"""Site-wide pages: the dashboard and the settings."""
+"""Site-wide pages: the dashboard, the settings and the logs; recordings under /static/."""
 
 from __future__ import annotations
 
@@ -21,10 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import TokenForm
 from accounts.models import ApiToken, BilibiliAccount
+from biliup_site import logs, ranges
+from biliup_site.api import ApiError, api
 from biliup_site.forms import ConfigurationForm
-from biliup_site.http import HtmxHttpRequest
+from biliup_site.http import ApiRequest, HtmxHttpRequest
 from biliup_site.models import Configuration
 from biliup_site.pages import render_page
+from recorder import videos
 from recorder.models import Streamer
 from uploads.models import UploadJob
 
@@ -250,3 +253,38 @@ def settings_token_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         request, _("Deleted the API token %(name)s.") % {"name": token.name}
     )
     return redirect("settings")
+
+
+# Files under /static and the logs ------------------------------------------------------------
+
+
+@api("GET", "HEAD")
+def static_file(request: ApiRequest, name: str) -> HttpResponse:
+    """GET /static/<name>: a recording (biliup's history player) or one of the site's logs.
+
+    The site's own CSS and JS are answered before this by WhiteNoise; whatever else is under
+    /static/ is a file of the recordings folder, for a logged-in user (session or API token)
+    only, never outside it. Players seek with Range requests: 206 answers.
+    """
+    log = logs.log_path(name)
+    if log is not None:
+        if not log.is_file():
+            raise ApiError("This log has no lines yet", 404)
+        return ranges.file_response(request, log, attachment=True)
+    try:
+        path = videos.resolve(Configuration.load().recordings_path(), name)
+    except videos.PathRefused:
+        raise ApiError("Not found", 404) from None
+    return ranges.file_response(request, path)
+
+
+@require_GET
+@login_required
+def logs_page(request: HttpRequest) -> HttpResponse:
+    """The site's logs as they are written: the same stream as biliup's log viewer (/v1/ws/logs)."""
+    name = request.GET.get("file", logs.LOG_NAMES[0])
+    if name not in logs.LOG_NAMES:
+        name = logs.LOG_NAMES[0]
+    return render(
+        request, "biliup_site/logs.html", {"file": name, "names": logs.LOG_NAMES}
+    )

@@ -60,4 +60,15 @@
     document.getElementById("live-status").hidden = false;
     document.body.dataset.live = "closed";
   });
+
+  // The log page: new lines keep the view at the end, unless the person scrolled up to read.
+  var logAtEnd = true;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var el = event.detail.target;
+    if (el.id === "log-lines") logAtEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 50;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var el = event.detail.target;
+    if (el.id === "log-lines" && logAtEnd) el.scrollTop = el.scrollHeight;
+  });
 })();

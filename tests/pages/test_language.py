@@ -25,6 +25,7 @@ PAGES = [
     "/accounts/",
     "/settings/",
     "/creators/",
+    "/logs/",
 ]
 # Each page's <h1> (or its first heading) in both languages.
 HEADINGS = {
@@ -37,6 +38,7 @@ HEADINGS = {
     "/accounts/": ("B站账号", "Bilibili accounts"),
     "/settings/": ("设置", "Settings"),
     "/creators/": ("UP主", "Creators"),
+    "/logs/": ("日志", "Logs"),
 }
 NAV_ZH = [
     "仪表盘",
@@ -47,6 +49,7 @@ NAV_ZH = [
     "UP主",
     "账号",
     "设置",
+    "日志",
     "切换",
     "退出登录",
 ]
@@ -59,6 +62,7 @@ NAV_EN = [
     "Creators",
     "Accounts",
     "Settings",
+    "Logs",
     "Go",
     "Log out",
 ]

@@ -17,6 +17,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from biliup_site import logs
+
 
 class Command(BaseCommand):
     help = "Start the web server (daphne) and the job workers (django-q2), and keep them running."
@@ -31,6 +33,8 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, bind: str, port: int, no_migrate: bool, **options: Any
     ) -> None:
+        # Before any process of the site has a log open (the handlers open on the first line).
+        logs.rotate()
         if not no_migrate:
             # Every database: embedded, the channel layer has its own SQLite file.
             for alias in settings.DATABASES:
