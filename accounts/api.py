@@ -18,7 +18,6 @@ from biliup_site.api import (
     api,
     biliup_surface,
     dispatch,
-    error,
     ok,
     upstream_error,
 )
@@ -42,7 +41,7 @@ def register(request: ApiRequest) -> HttpResponse:
             request, form.cleaned_data["username"], form.cleaned_data["password"]
         )
     except signin.SignInRefused as exc:
-        return error(exc.message, exc.status)
+        raise ApiError(exc.message, exc.status) from None
     return ok(
         {
             "username": user.username,
@@ -60,7 +59,8 @@ def login(request: ApiRequest) -> HttpResponse:
             request, form.cleaned_data["username"], form.cleaned_data["password"]
         )
     except signin.SignInRefused as exc:
-        return error(exc.message, exc.status)
+        # Raised, not returned: the refusal then has biliup's `message` on /v1 too.
+        raise ApiError(exc.message, exc.status) from None
     next_url = form.cleaned_data["next"]
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}
@@ -312,6 +312,18 @@ def myinfo(request: ApiRequest) -> HttpResponse:
         raise ApiError(
             "user: Give the name of a Bilibili account, as listed by /users."
         )
+    if biliup_surface(request) and _named(user) is None:
+        # biliup's UserList asks myinfo for a typed cookie file before it adds the account.
+        try:
+            document = credentials.read_named_file(user)
+        except credentials.CredentialError as exc:
+            raise ApiError(f"user: {user} in the data folder is {exc}") from None
+        if document is not None:
+            try:
+                data = bilibili_account.myinfo(document)
+            except (BilibiliError, BilibiliUnavailable) as exc:
+                raise upstream_error(exc) from None
+            return _bilibili_answer(request, data)
     account = _account_with_credential(user)
     return _bilibili_answer(
         request,

@@ -132,12 +132,20 @@ def _admit(request: HttpRequest, methods: tuple[str, ...], auth: bool) -> None:
 
 def _refusal(request: HttpRequest, exc: ApiError | Http404) -> HttpResponse:
     if isinstance(exc, Http404):
-        return error(str(exc) or "Not found", 404)
+        message, status = str(exc) or "Not found", 404
+    elif isinstance(exc, MethodNotAllowed):
+        message, status = f"Method {request.method} not allowed", 405
+    else:
+        message, status = exc.message, exc.status
+    body = {"error": message}
+    if biliup_surface(request):
+        # biliup's UI reads both: its login page shows `message` (biliup's own error body),
+        # UserList shows `error`.
+        body["message"] = message
+    response = JsonResponse(body, status=status)
     if isinstance(exc, MethodNotAllowed):
-        response = error(f"Method {request.method} not allowed", 405)
         response["Allow"] = ", ".join(exc.methods)
-        return response
-    return error(exc.message, exc.status)
+    return response
 
 
 def api(*methods: str, auth: bool = True) -> Callable[[View], View]:

@@ -51,6 +51,17 @@ def _check_addresses(host: str, port: int) -> None:
             raise ProxyError(f"{host} resolves to a non-public address", 403)
 
 
+def _is_noface(url: str) -> bool:
+    try:
+        parts = urlsplit(url if "://" in url else f"https:{url}")
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False  # check_url says what is wrong with it
+    return parts.path == NOFACE_PATH and (
+        host == "hdslb.com" or host.endswith(".hdslb.com")
+    )
+
+
 def check_url(url: str) -> tuple[str, int]:
     """The URL's host and port if the proxy may fetch it; ProxyError otherwise."""
     try:
@@ -73,7 +84,16 @@ def check_url(url: str) -> tuple[str, int]:
     return host, port
 
 
+# Bilibili's default avatar. Clients (biliup's UI) ask for it when an account's own face is out
+# of reach, often because its login is dead: answered from a bundled image, so the fallback
+# works even when Bilibili's image host does not.
+NOFACE_PATH = "/bfs/face/member/noface.jpg"
+NOFACE_FILE = settings.BASE_DIR / "static" / "biliup" / "noface.png"
+
+
 def fetch(url: str) -> Fetched:
+    if _is_noface(url):
+        return Fetched(NOFACE_FILE.read_bytes(), "image/png")
     host, port = check_url(url)
     _check_addresses(host, port)
     try:

@@ -25,6 +25,8 @@ ALIASES = {
     "charging_pay": "open_elec",
     "human_type2": "tid_v2",
 }
+# biliup's UI offers these uploaders (default "biliup-rs"); both are its web UPOS upload.
+UPLOADER_ALIASES = {"biliup-rs": "upos", "bili_web": "upos"}
 # §4.1: Bilibili takes at most 10 tags.
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 20
@@ -38,6 +40,8 @@ def normalize(payload: dict[str, Any]) -> dict[str, Any]:
     for alias, name in ALIASES.items():
         if alias in data and name not in data:
             data[name] = data[alias]
+    if data.get("uploader") in UPLOADER_ALIASES:
+        data["uploader"] = UPLOADER_ALIASES[data["uploader"]]
     if "tags" in data and "tag" not in data:
         tags = data["tags"]
         if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):

@@ -195,7 +195,7 @@ def test_extra_fields_must_be_a_json_object(
         "tags": ["游戏"],
     }
     r = api.post("/v1/upload/streamers", body | {"extra_fields": extra})
-    assert (r.status_code, r.json()) == (400, {"error": message})
+    assert (r.status_code, r.json()) == (400, {"error": message, "message": message})
 
 
 # The configuration's user section
@@ -296,6 +296,15 @@ def test_empty_user_keys_are_not_set(api: JsonClient) -> None:
 
 def test_an_unknown_user_key_is_refused(api: JsonClient) -> None:
     r = api.put("/v1/configuration", {"user": {"password": "x"}})
-    assert (r.status_code, r.json()) == (400, {"error": "user.password: Unknown key."})
+    assert (r.status_code, r.json()) == (
+        400,
+        {
+            "error": "user.password: Unknown key.",
+            "message": "user.password: Unknown key.",
+        },
+    )
     r = api.put("/v1/configuration", {"user": "cookies.json"})
-    assert (r.status_code, r.json()) == (400, {"error": "user: Expected an object."})
+    assert (r.status_code, r.json()) == (
+        400,
+        {"error": "user: Expected an object.", "message": "user: Expected an object."},
+    )
