@@ -22,7 +22,11 @@ class JsonModelForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         for name, field in self.fields.items():
-            if isinstance(field, forms.JSONField) and cleaned.get(name) is None:
+            if (
+                isinstance(field, forms.JSONField)
+                and cleaned.get(name) is None
+                and name in self._meta.fields
+            ):
                 model_field = self._meta.model._meta.get_field(name)
                 if not model_field.null and model_field.has_default():
                     cleaned[name] = model_field.get_default()

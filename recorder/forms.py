@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from biliup_site.forms import JsonModelForm
 from recorder import platforms
-from recorder.models import Streamer
+from recorder.models import HOOKS, Streamer
 from uploads.models import UploadTemplate
 
 
@@ -22,6 +23,12 @@ class StreamerForm(JsonModelForm):
         },
     )
     template_name = forms.CharField(required=False, max_length=200)
+    # biliup's commands and ffmpeg arguments: kept in Streamer.hooks, never run.
+    preprocessor = forms.JSONField(required=False)
+    segment_processor = forms.JSONField(required=False)
+    downloaded_processor = forms.JSONField(required=False)
+    postprocessor = forms.JSONField(required=False)
+    opt_args = forms.JSONField(required=False)
 
     class Meta:
         model = Streamer
@@ -39,6 +46,8 @@ class StreamerForm(JsonModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in HOOKS:
+            self.initial.setdefault(name, (self.instance.hooks or {}).get(name))
         if self.instance.upload_template_id:
             self.initial.setdefault(
                 "template_name", self.instance.upload_template.template_name
@@ -113,6 +122,49 @@ class StreamerForm(JsonModelForm):
             )
         return value
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in HOOKS:
+            value = cleaned.get(name)
+            if value is None:
+                continue
+            steps = value if isinstance(value, list) else None
+            if name == "opt_args":
+                ok = steps is not None and all(isinstance(v, str) for v in steps)
+            else:
+                ok = steps is not None and all(_hook_step(v) for v in steps)
+            if not ok:
+                self.add_error(
+                    name,
+                    gettext("Use a list of arguments.")
+                    if name == "opt_args"
+                    else gettext(
+                        'Use a list of steps such as {"run": "command"} or "rm".'
+                    ),
+                )
+            elif len(json.dumps(value)) > HOOKS_MAX_CHARS:
+                self.add_error(name, gettext("This is too long."))
+        return cleaned
+
     def save(self, commit: bool = True) -> Streamer:
+        self.instance.hooks = {
+            name: self.cleaned_data[name]
+            for name in HOOKS
+            if self.cleaned_data.get(name) is not None
+        }
         self.instance.upload_template = self.cleaned_data["template_name"]
         return super().save(commit)
+
+
+HOOKS_MAX_CHARS = 16 * 1024
+
+
+def _hook_step(step: Any) -> bool:
+    """biliup's step: a word ("rm") or {"run" | "mv" | …: "text"}."""
+    if isinstance(step, str):
+        return True
+    return (
+        isinstance(step, dict)
+        and len(step) == 1
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in step.items())
+    )

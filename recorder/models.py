@@ -41,6 +41,11 @@ class StreamerDict(TypedDict):
     time_range: list[str] | None
     excluded_keywords: list[str]
     override: dict[str, Any]
+    preprocessor: Any
+    segment_processor: Any
+    downloaded_processor: Any
+    postprocessor: Any
+    opt_args: Any
 
 
 class RecordingProgress(TypedDict, total=False):
@@ -83,6 +88,16 @@ def quality_note(qn: int, origin_qn: int, logged_out: bool) -> str:
     return gettext(
         "Recording qn %(qn)s of %(origin)s: Bilibili offers this account no better"
     ) % {"qn": qn, "origin": origin_qn}
+
+
+# biliup's per-streamer commands and ffmpeg arguments, in Streamer.hooks.
+HOOKS = (
+    "preprocessor",
+    "segment_processor",
+    "downloaded_processor",
+    "postprocessor",
+    "opt_args",
+)
 
 
 class Streamer(models.Model):
@@ -134,6 +149,10 @@ class Streamer(models.Model):
     excluded_keywords = models.JSONField(default=list, blank=True)
     # Per-platform options (biliup's `override`): e.g. {"bili_qn": 10000, "bili_cdn": ["cn-gotcha04"]}.
     override = models.JSONField(default=dict, blank=True)
+    # biliup's preprocessor, segment_processor, downloaded_processor, postprocessor and
+    # opt_args, kept and given back so its web UI does not save them away. Not run: they are
+    # shell commands sent over a web API (see README, "The API").
+    hooks = models.JSONField(default=dict, blank=True)
     paused = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.IDLE)
     state_detail = models.TextField(blank=True)
@@ -284,6 +303,7 @@ class Streamer(models.Model):
             "time_range": self.time_range,
             "excluded_keywords": self.excluded_keywords,
             "override": self.override,
+            **{name: (self.hooks or {}).get(name) for name in HOOKS},
         }
 
     def to_row(self) -> StreamerRow:

@@ -278,3 +278,25 @@ def test_other_methods_are_405(api: JsonClient) -> None:
     r = api.delete("/api/v1/streamers")
     assert r.status_code == 405
     assert r["Allow"] == "GET, POST, PUT"
+
+
+def test_biliups_processors_are_kept_given_back_and_checked(api: JsonClient) -> None:
+    hooks = {
+        "postprocessor": [{"run": "echo done"}, "rm"],
+        "opt_args": ["-loglevel", "error"],
+    }
+    r = api.post("/api/v1/streamers", {"url": "https://live.bilibili.com/9", **hooks})
+    assert r.status_code == 200, r.content
+    streamer = Streamer.objects.get()
+    assert streamer.hooks == hooks
+    # A PUT that leaves them out keeps them; null clears one.
+    api.put("/api/v1/streamers", {"id": streamer.pk, "remark": "改名"})
+    api.put("/api/v1/streamers", {"id": streamer.pk, "opt_args": None})
+    streamer.refresh_from_db()
+    assert streamer.hooks == {"postprocessor": hooks["postprocessor"]}
+    assert streamer.to_dict()["preprocessor"] is None
+
+    for bad in ({"postprocessor": "rm -rf /"}, {"opt_args": [1, 2]}):
+        r = api.put("/api/v1/streamers", {"id": streamer.pk, **bad})
+        assert r.status_code == 400
+        assert r.json()["error"].startswith(next(iter(bad)))
