@@ -8,6 +8,7 @@ the site at a fake Bilibili on this machine), no redirects, a size cap and a tim
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
 import socket
 import time
@@ -49,6 +50,11 @@ def _check_addresses(host: str, port: int) -> None:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global and not settings.PROXY_ALLOW_PRIVATE:
             raise ProxyError(f"{host} resolves to a non-public address", 403)
+
+
+@functools.cache
+def _noface() -> bytes:
+    return NOFACE_FILE.read_bytes()
 
 
 def _is_noface(url: str) -> bool:
@@ -93,7 +99,7 @@ NOFACE_FILE = settings.BASE_DIR / "static" / "biliup" / "noface.png"
 
 def fetch(url: str) -> Fetched:
     if _is_noface(url):
-        return Fetched(NOFACE_FILE.read_bytes(), "image/png")
+        return Fetched(_noface(), "image/png")
     host, port = check_url(url)
     _check_addresses(host, port)
     try:

@@ -55,10 +55,6 @@ def clock(when: datetime) -> str:
     return time_format(localtime(when), "H:i")
 
 
-def paused_until(account: BilibiliAccount | None) -> datetime | None:
-    return account.paused_until if account is not None else None
-
-
 def pause(account: BilibiliAccount, until: datetime, reason: str) -> datetime:
     """Hold every upload of the account until `until` (never shortening a longer pause); the
     pause's end, as stored."""

@@ -399,10 +399,9 @@ class UploadJob(models.Model):
             if busy >= config.upload_limit:
                 return False
             account = job.account
-            until = account.uploads_paused_until if account is not None else None
+            until = account.paused_until if account is not None else None
             if (
                 until is not None
-                and until > now
                 and job.files.exclude(status=UploadFile.Status.UPLOADED).exists()
             ):
                 # Its account may not preupload now: the job waits without holding a slot

@@ -24,7 +24,7 @@ from biliup_site.bilibili import chunks
 from biliup_site.models import Configuration
 from creators import catalogs
 from recorder.models import RecordingFile, Streamer, StreamerInfo
-from uploads import budget, openplatform_upload, review
+from uploads import openplatform_upload, review
 from uploads.errors import JobFailed, JobPaused
 from uploads.models import UploadFile, UploadJob, UploadTemplate
 from uploads.runner import Runner, missing_tags
@@ -216,7 +216,7 @@ def sweep() -> int:
         # second claim finds it running and does nothing. A paused account's job is paused
         # by its claim, without taking a slot.
         job.enqueue()
-        handed += 0 if budget.paused_until(job.account) else 1
+        handed += 0 if job.account and job.account.paused_until else 1
     # Archives in review: a few polls per round, each job on its own throttle.
     review.poll_due(now)
     return handed
