@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -170,3 +171,102 @@ class Configuration(models.Model):
             "justoneapi_token_set": bool(self.justoneapi_token),
             "justoneapi_stopped": self.justoneapi_stopped,
         }
+
+
+class EventKind(models.TextChoices):
+    """What can happen that a user may want to hear of. The webhook EventType of each is in
+    biliup_site/events.py: BililiveRecorder's for the recording ones, ours for the rest."""
+
+    SESSION_STARTED = "session_started", _("Live started (recording begins)")
+    STREAM_STARTED = "stream_started", _("Stream started")
+    FILE_OPENING = "file_opening", _("Segment opened")
+    FILE_CLOSED = "file_closed", _("Segment closed")
+    STREAM_ENDED = "stream_ended", _("Stream ended")
+    SESSION_ENDED = "session_ended", _("Recording session ended")
+    RECORDING_FAILED = "recording_failed", _("Recording failed")
+    RECORDING_STALLED = "recording_stalled", _("Recording stalled")
+    DISK_LOW = "disk_low", _("Disk space low")
+    UPLOAD_PUBLISHED = "upload_published", _("Upload published")
+    UPLOAD_FAILED = "upload_failed", _("Upload failed")
+    UPLOAD_REJECTED = "upload_rejected", _("Upload rejected in review")
+    ACCOUNT_PAUSED = "account_paused", _("Account throttled or paused")
+    COOKIE_EXPIRING = "cookie_expiring", _("Cookie expiring")
+    COOKIE_EXPIRED = "cookie_expired", _("Cookie expired")
+
+
+class Event(models.Model):
+    """Something that happened, once: `key` names the occurrence (a session, a job, an
+    account's pause) so that saying it twice records and delivers it once."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    key = models.CharField(max_length=255, unique=True)
+    # The event's facts: the webhook's EventData (BililiveRecorder's keys for its events).
+    data = models.JSONField(default=dict, blank=True)
+    # One line for a person, in the site's language when the event happened: a notification's
+    # body, and the deliveries list.
+    summary = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class Hook(models.Model):
+    """Where events go: an apprise URL (a notification service) or a webhook (signed JSON)."""
+
+    class Kind(models.TextChoices):
+        APPRISE = "apprise", _("Notification (apprise)")
+        WEBHOOK = "webhook", _("Webhook")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=100, blank=True)
+    # An apprise URL holds the service's token: write-only in the API, shown masked.
+    url = models.CharField(max_length=2000)
+    # Which EventKinds go here; empty: every kind.
+    events = models.JSONField(default=list, blank=True)
+    # Webhooks: HMAC-SHA256 key of the signature header; generated when the hook is made.
+    secret = models.CharField(max_length=128, blank=True)
+    # Webhooks to loopback, private or link-local addresses are refused unless this is on.
+    allow_private = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class Delivery(models.Model):
+    """One event on its way to one hook: sent in event order per hook, retried with back-off."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")  # gave up after the last attempt
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    hook = models.ForeignKey(Hook, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_try = models.DateTimeField(default=timezone.now, db_index=True)
+    last_try = models.DateTimeField(null=True, blank=True)
+    # The receiver's HTTP status (webhooks), and what went wrong on the last attempt.
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.hook}"

@@ -154,6 +154,10 @@ class Streamer(models.Model):
     # shell commands sent over a web API (see README, "The API").
     hooks = models.JSONField(default=dict, blank=True)
     paused = models.BooleanField(default=False)
+    # Bilibili rooms only: live chat beside each segment (BililiveRecorder's XML), and an ASS
+    # subtitle made from it when the segment closes.
+    record_danmaku = models.BooleanField(default=True)
+    danmaku_ass = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.IDLE)
     state_detail = models.TextField(blank=True)
     state_changed = models.DateTimeField(null=True, blank=True)
@@ -440,6 +444,11 @@ class RecordingFile(models.Model):
     duration = models.FloatField(default=0)
     # The session's gaps that fell inside this segment (the reconnect went on in the same file).
     gaps = models.JSONField(default=list, blank=True)
+    # The live chat of this segment: the XML beside it ("" when none was recorded), its ASS if
+    # one was made, and how many of each kind of message it holds (recorder/danmaku.py).
+    danmaku_path = models.CharField(max_length=1024, blank=True)
+    danmaku_ass_path = models.CharField(max_length=1024, blank=True)
+    danmaku_counts = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

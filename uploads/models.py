@@ -144,6 +144,9 @@ class UploadTemplate(models.Model):
     # The account as the client named it (biliup's user_cookie: "cookies.json",
     # "data/123.json"), kept so a template made before its account links to it later.
     account_name = models.CharField(max_length=200, blank=True)
+    # A segment's danmaku XML and ASS are never sent as parts; when the videos are deleted
+    # after upload they stay on disk unless this is off.
+    keep_danmaku = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
