@@ -346,6 +346,13 @@ BILIBILI_UPOS_URL = (
 BILIBILI_OPENUPOS_URL = envurl(
     "BILIUP_BILIBILI_OPENUPOS_URL", "https://openupos.bilivideo.com"
 )
+# The live chat socket's scheme: the site serves wss (getDanmuInfo's wss_port); ws (its
+# ws_port) is for a stand-in without TLS, such as the fake Bilibili.
+BILIBILI_CHAT_SCHEME = envstr("BILIUP_BILIBILI_CHAT_SCHEME", "wss")
+if BILIBILI_CHAT_SCHEME not in ("ws", "wss"):
+    raise ImproperlyConfigured(
+        f"Unexpected value BILIUP_BILIBILI_CHAT_SCHEME={BILIBILI_CHAT_SCHEME}, use 'wss' or 'ws'"
+    )
 
 # Uploads: the first wait of each backoff (doubling, jittered, capped). Tests shorten them.
 UPLOAD_RETRY_SECONDS = envfloat("BILIUP_UPLOAD_RETRY_SECONDS", "2")
@@ -354,6 +361,10 @@ UPLOAD_RATE_LIMIT_SECONDS = envfloat("BILIUP_UPLOAD_RATE_LIMIT_SECONDS", "300")
 SUBMIT_RETRY_SECONDS = envfloat("BILIUP_SUBMIT_RETRY_SECONDS", "30")
 # A chunk PUT may take this long to be answered (biliup: 240 s).
 UPLOAD_CHUNK_TIMEOUT = envfloat("BILIUP_UPLOAD_CHUNK_TIMEOUT", "240")
+
+# Webhooks and notifications: the first wait before a failed delivery is tried again (doubling,
+# at most an hour, 10 attempts in all). Tests shorten it.
+HOOK_RETRY_SECONDS = envfloat("BILIUP_HOOK_RETRY_SECONDS", "10")
 
 # Creator catalogs. JustOneAPI's two environments (its "Environment Guide"): prod-global, and
 # prod-cn for users in mainland China.

@@ -2,7 +2,9 @@
 
 The first line on stdout is the base URL; the lines after it are the settings that point
 biliup-site at the fake (KEY=value, ready for `env` or an .env file). With --live, the seed room
-(23058, short id 3) is live from the start, streaming the test clip. With --creator MID (repeatable),
+(23058, short id 3) is live from the start, streaming the test clip, and its chat (the WebSocket
+getDanmuInfo points at) says something every --danmaku-interval seconds while it is live. With
+--creator MID (repeatable),
 that uploader has published 45 videos, for the app, web and JustOneAPI lists; with
 --justoneapi-token TOKEN, the fake JustOneAPI takes that token (no quota, no balance limit).
 It refuses what the real site refuses (tests/fakebili/strict.py); --lenient RULE switches one off.
@@ -40,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         "--live",
         action="store_true",
         help=f"the seed room {SEED_ROOM['room_id']} is live from the start",
+    )
+    parser.add_argument(
+        "--danmaku-interval",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="while the seed room is live, a danmaku in its chat every S seconds (0: none; "
+        "default 3)",
     )
     parser.add_argument(
         "--creator",
@@ -93,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.live:
         fake.set_live(SEED_ROOM["room_id"], 1)
+    fake.configure_room(SEED_ROOM["room_id"], danmaku_interval=args.danmaku_interval)
     for mid in args.creator:
         fake.add_space_user(mid, f"UP主{mid}")
         fake.add_space_videos(mid, DEMO_VIDEOS)

@@ -275,8 +275,9 @@ def get_anchor_in_room(state: State, req: Request) -> Response:
 def get_danmu_info(state: State, req: Request) -> Response:
     """The chat server's token and hosts: -352 unsigned (live_wbi) or without a buvid3 cookie
     (danmu_buvid3). The token is remembered with the room, the viewer and the buvid3, for the
-    chat socket's auth (op 7) to check; the socket itself is not served yet, so the hosts are
-    the fake's own address."""
+    chat socket's auth (op 7) to check (chat.py). The one host is the fake's, as the client
+    named it, with the chat socket's port for port, ws_port and wss_port (no TLS here: the
+    client is told the scheme, ws, by FakeBilibili.env())."""
     if state.rules["live_wbi"] and not strict.wbi_valid(state, req):
         return strict.risk_control()
     buvid3 = req.cookies.get("buvid3", "")
@@ -293,14 +294,9 @@ def get_danmu_info(state: State, req: Request) -> Response:
         session.mid if session else 0,
         buvid3,
     )
-    hostname, _, port = req.headers.get("host", "127.0.0.1").partition(":")
-    port_number = int(port) if port.isdigit() else 80
-    host = {
-        "host": hostname,
-        "port": port_number,
-        "wss_port": port_number,
-        "ws_port": port_number,
-    }
+    hostname = req.headers.get("host", "127.0.0.1").partition(":")[0]
+    port = state.chat.port
+    host = {"host": hostname, "port": port, "wss_port": port, "ws_port": port}
     return ok(
         {
             "group": "live",

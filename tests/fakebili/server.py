@@ -5,7 +5,8 @@ BILIUP_BILIBILI_*_URL settings all point at the same base URL, and requests are 
 Each host is a module holding its handlers and a ROUTES table (passport.py, api.py, member.py,
 images.py, live.py and rooms.py, cdn.py with hls.py, upos.py with member's /preupload, submit.py
 for the creator's cover, submit, edit and archive endpoints, space.py for a user's published
-videos on the app and api hosts, justoneapi.py for the JustOneAPI wrapper of them); a new host is
+videos on the app and api hosts, justoneapi.py for the JustOneAPI wrapper of them; chat.py's live
+chat WebSocket is on a port of its own); a new host is
 a new module added to the tables below. A handler may answer with a streamed body (cdn.py's FLV
 streams): sent chunked or close-delimited, then the connection closes. Handlers run with the
 state's lock held, except those in UNLOCKED, which take it themselves around their bookkeeping
@@ -37,6 +38,7 @@ from urllib.parse import unquote
 from tests.fakebili import (
     api,
     cdn,
+    chat,
     images,
     justoneapi,
     live,
@@ -207,6 +209,7 @@ class State:
         self.space = space.SpaceState()
         self.seasons = seasons.SeasonState()
         self.justoneapi = justoneapi.JustOneApiState()
+        self.chat = chat.ChatState(self.lock)
         self.reset()
 
     def reset(self) -> None:
@@ -241,6 +244,8 @@ class State:
             # Who has published what, and JustOneAPI's tokens.
             self.space.reset()
             self.justoneapi.reset()
+            # Chat sockets are cut; their log, refusals and auto chatter forgotten.
+            self.chat.reset()
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -342,6 +347,7 @@ class FakeBilibili(
     seasons.SeasonControls,
     space.SpaceControls,
     justoneapi.JustOneApiControls,
+    chat.ChatControls,
 ):
     """The fake Bilibili: `with FakeBilibili() as fake: …` serves on `fake.url` in a thread.
 
@@ -353,7 +359,9 @@ class FakeBilibili(
     add_season and seasons() in seasons.py; the published videos'
     (add_space_user, add_space_videos, set_space_video, delete_space_video, set_space_review,
     space_videos, space_requests, clear_space_requests, space_refusals) in space.py; JustOneAPI's
-    (add_justoneapi_token, justoneapi_token, justoneapi_inject) in justoneapi.py.
+    (add_justoneapi_token, justoneapi_token, justoneapi_inject) in justoneapi.py; the live chat's
+    (chat_send, chat_send_many, chat_sent, chat_connections, chat_drop, chat_refusals,
+    configure_room, configure_chat) in chat.py.
     """
 
     def __init__(
@@ -368,6 +376,7 @@ class FakeBilibili(
         self.state = State(qr_ttl=qr_ttl, check_sign=check_sign, lenient=lenient)
         self.stopping = threading.Event()
         self._httpd = transport.Server((host, port), self)
+        self._chat = chat.ChatServer(self.state, host)
         self._thread: threading.Thread | None = None
 
     @property
@@ -389,6 +398,8 @@ class FakeBilibili(
             "BILIUP_BILIBILI_UPOS_URL": self.url,
             "BILIUP_PROXY_ALLOWED_HOSTS": self._httpd.server_address[0],
             "BILIUP_PROXY_ALLOW_PRIVATE": "True",
+            # getDanmuInfo lists the chat socket; the real one is wss, this one has no TLS.
+            "BILIUP_BILIBILI_CHAT_SCHEME": "ws",
         }
 
     def start(self) -> FakeBilibili:
@@ -400,6 +411,7 @@ class FakeBilibili(
                 daemon=True,
             )
             self._thread.start()
+        self._chat.start()
         return self
 
     def stop(self) -> None:
@@ -413,6 +425,7 @@ class FakeBilibili(
         self._httpd.close_connections()
         self.state.openplatform.close()
         self.state.upos.close()
+        self._chat.stop()
 
     def __enter__(self) -> FakeBilibili:
         return self.start()
@@ -662,6 +675,7 @@ class FakeBilibili(
                     **self.space_snapshot(),
                     "justoneapi": self.justoneapi_snapshot(),
                 },
+                "chat": self.chat_snapshot(),
             }
 
     # Dispatch
@@ -765,4 +779,5 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     *seasons.CONTROL_ROUTES,
     *space.CONTROL_ROUTES,
     *justoneapi.CONTROL_ROUTES,
+    *chat.CONTROL_ROUTES,
 ]

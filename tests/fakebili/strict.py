@@ -38,7 +38,8 @@ RULES: dict[str, str] = {
     "previous pull sent",
     "live_wbi": "getRoomPlayInfo, getInfoByRoom and getDanmuInfo without a valid WBI "
     "signature: -352",
-    "danmu_buvid3": "getDanmuInfo without a buvid3 cookie: -352",
+    "danmu_buvid3": "getDanmuInfo without a buvid3 cookie: -352; a chat socket auth without "
+    "the buvid3 its key was issued with: refused (op 8 code -101)",
     "qn_cap": "play URLs without a login cookie are capped at qn 250",
     "space_app_sign": "the app space list (/x/v2/space/archive/cursor) unsigned: -400 (a bad "
     "sign: -3)",
