@@ -10,8 +10,9 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from biliup_site import notifications, webhooks
 from biliup_site.api import ApiError, form_error
-from biliup_site.models import Configuration
+from biliup_site.models import Configuration, EventKind, Hook
 
 F = TypeVar("F", bound=forms.BaseForm)
 
@@ -47,6 +48,12 @@ def _expected(field: forms.Field, value: Any) -> str | None:
         return None if type(value) is int else "a whole number"
     if isinstance(field, forms.FloatField):
         return None if type(value) in (int, float) else "a number"
+    if isinstance(field, forms.MultipleChoiceField):
+        return (
+            None
+            if isinstance(value, list) and all(isinstance(v, str) for v in value)
+            else "a list of strings"
+        )
     if isinstance(field, forms.TypedChoiceField):
         return None if type(value) in (int, str) else "one of the listed choices"
     if isinstance(field, forms.CharField | forms.ChoiceField):
@@ -207,3 +214,66 @@ class ConfigurationForm(JsonModelForm):
                 )
             )
         return value
+
+
+class HookForm(JsonModelForm):
+    """A notification (apprise URL) or a webhook: the pages' form and the API's body."""
+
+    events = forms.MultipleChoiceField(
+        choices=EventKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Events"),
+        help_text=_("None chosen: every event."),
+    )
+
+    class Meta:
+        model = Hook
+        fields = ["kind", "name", "url", "events", "allow_private", "enabled"]
+        labels = {
+            "kind": _("Kind"),
+            "name": _("Name"),
+            "url": _("URL"),
+            "allow_private": _("Allow private addresses"),
+            "enabled": _("Enabled"),
+        }
+        help_texts = {
+            "allow_private": _(
+                "Webhooks only: let this webhook reach this machine or the local network."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["url"].widget = forms.TextInput(attrs={"autocomplete": "off"})
+        if self.instance.pk:
+            # Blank keeps the stored URL: an apprise URL holds the service's token, so it is
+            # write-only and the page shows it empty.
+            self.fields["url"].required = False
+            if self.instance.kind == Hook.Kind.APPRISE:
+                self.initial["url"] = ""
+
+    def clean_url(self) -> str:
+        url = (self.cleaned_data.get("url") or "").strip()
+        if not url and self.instance.pk:
+            return self.instance.url
+        return url
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind, url = cleaned.get("kind"), cleaned.get("url")
+        if not kind or not url:
+            return cleaned
+        if kind == Hook.Kind.WEBHOOK:
+            reason = webhooks.refusal(url, bool(cleaned.get("allow_private")))
+            if reason:
+                self.add_error("url", reason)
+        elif not notifications.supported(url):
+            self.add_error(
+                "url",
+                gettext(
+                    "Not a notification URL apprise knows, such as tgram://…, "
+                    "mailto://… or schan://…."
+                ),
+            )
+        return cleaned

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -173,6 +174,40 @@ class Configuration(models.Model):
         }
 
 
+class EventDict(TypedDict):
+    id: int
+    uuid: str
+    kind: str
+    key: str
+    data: dict[str, Any]
+    summary: str
+    created: str
+
+
+class HookDict(TypedDict):
+    id: int
+    kind: str
+    name: str
+    url: str
+    events: list[str]
+    allow_private: bool
+    enabled: bool
+    secret_set: bool
+    created: str
+
+
+class DeliveryDict(TypedDict):
+    id: int
+    hook_id: int
+    event: EventDict
+    status: str
+    attempts: int
+    next_try: str | None
+    last_try: str | None
+    response_status: int | None
+    error: str
+
+
 class EventKind(models.TextChoices):
     """What can happen that a user may want to hear of. The webhook EventType of each is in
     biliup_site/events.py: BililiveRecorder's for the recording ones, ours for the rest."""
@@ -214,6 +249,17 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
 
+    def to_dict(self) -> EventDict:
+        return {
+            "id": self.pk,
+            "uuid": str(self.uuid),
+            "kind": self.kind,
+            "key": self.key,
+            "data": self.data,
+            "summary": self.summary,
+            "created": self.created.isoformat(),
+        }
+
 
 class Hook(models.Model):
     """Where events go: an apprise URL (a notification service) or a webhook (signed JSON)."""
@@ -239,7 +285,36 @@ class Hook(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.name or self.url
+        return self.name or self.shown_url
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as pages and the API show it: an apprise URL without its tokens (the
+        scheme, and the host when it looks like one: many services put the token where a host
+        would be, as tgram://<bot token>/...)."""
+        if self.kind != self.Kind.APPRISE:
+            return self.url
+        parts = urlsplit(self.url)
+        try:
+            host = parts.hostname or ""
+        except ValueError:
+            host = ""
+        if "." not in host and host != "localhost":
+            host = ""
+        return f"{parts.scheme}://{host}…" if parts.scheme else "…"
+
+    def to_dict(self) -> HookDict:
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "name": self.name,
+            "url": self.shown_url,
+            "events": list(self.events),
+            "allow_private": self.allow_private,
+            "enabled": self.enabled,
+            "secret_set": bool(self.secret),
+            "created": self.created.isoformat(),
+        }
 
 
 class Delivery(models.Model):
@@ -270,3 +345,17 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.hook}"
+
+    def to_dict(self) -> DeliveryDict:
+        pending = self.status == self.Status.PENDING
+        return {
+            "id": self.pk,
+            "hook_id": self.hook_id,
+            "event": self.event.to_dict(),
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_try": self.next_try.isoformat() if pending else None,
+            "last_try": self.last_try.isoformat() if self.last_try else None,
+            "response_status": self.response_status,
+            "error": self.error,
+        }

@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views import defaults
 
 from accounts import api as accounts_api
-from biliup_site import site_api
+from biliup_site import hooks_api, site_api
 from biliup_site import views as site_views
 from biliup_site.api import error
 from creators import api as creators_api
@@ -49,6 +49,11 @@ api_v1 = [
     path("creators/<int:uid>/videos", creators_api.creator_videos),
     path("creators/<int:uid>/videos/<str:bvid>", creators_api.creator_video),
     path("creators/<int:uid>/trend", creators_api.creator_trend),
+    path("hooks", hooks_api.hooks_view),
+    path("hooks/<int:pk>", hooks_api.hook_view),
+    path("hooks/<int:pk>/test", hooks_api.send_test),
+    path("hooks/<int:pk>/deliveries", hooks_api.hook_deliveries),
+    path("events", hooks_api.recent_events),
     path("openapi.json", site_api.openapi_document),
 ]
 
@@ -87,6 +92,31 @@ pages = [
         "settings/tokens/<int:pk>/delete",
         site_views.settings_token_delete,
         name="settings-token-delete",
+    ),
+    path(
+        "settings/hooks/new/<str:kind>",
+        site_views.settings_hook_add,
+        name="settings-hook-add",
+    ),
+    path(
+        "settings/hooks/<int:pk>",
+        site_views.settings_hook_edit,
+        name="settings-hook-edit",
+    ),
+    path(
+        "settings/hooks/<int:pk>/delete",
+        site_views.settings_hook_delete,
+        name="settings-hook-delete",
+    ),
+    path(
+        "settings/hooks/<int:pk>/secret",
+        site_views.settings_hook_secret,
+        name="settings-hook-secret",
+    ),
+    path(
+        "settings/hooks/<int:pk>/test",
+        site_views.settings_hook_test,
+        name="settings-hook-test",
     ),
     path("logs/", site_views.logs_page, name="logs"),
     path("i18n/", include("django.conf.urls.i18n")),

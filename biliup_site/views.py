@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,11 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import TokenForm
 from accounts.models import ApiToken, BilibiliAccount
-from biliup_site import logs, ranges
+from biliup_site import hooks, logs, ranges
 from biliup_site.api import ApiError, api
-from biliup_site.forms import ConfigurationForm
+from biliup_site.forms import ConfigurationForm, HookForm
 from biliup_site.http import ApiRequest, HtmxHttpRequest
-from biliup_site.models import Configuration
+from biliup_site.models import Configuration, Hook
 from biliup_site.pages import render_page
 from recorder import videos
 from recorder.models import Streamer
@@ -187,6 +187,7 @@ def _settings_context(
         "recordings_path": stored.recordings_path(),
         "tokens": request.user.api_tokens.all(),
         "token_form": TokenForm(),
+        **_hooks_context(),
         **extra,
     }
 
@@ -202,7 +203,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             request,
             "biliup_site/settings.html",
             _settings_context(request, form, config),
-            parts=("tokens",),
+            parts=("tokens", "hooks"),
         )
     form = ConfigurationForm(_with_kept_secrets(request.POST, config), instance=config)
     if form.is_valid():
@@ -255,12 +256,126 @@ def settings_token_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect("settings")
 
 
+# Notifications and webhooks --------------------------------------------------------------------
+
+ADD_KINDS = (Hook.Kind.APPRISE, Hook.Kind.WEBHOOK)
+
+
+def _add_form(kind: str, data: QueryDict | None = None) -> HookForm:
+    initial = {"kind": kind, "events": hooks.default_events(kind), "enabled": True}
+    return HookForm(data, prefix=f"new-{kind}", initial=initial)
+
+
+def _edit_form(hook: Hook, data: QueryDict | None = None) -> HookForm:
+    return HookForm(data, instance=hook, prefix=f"hook-{hook.pk}")
+
+
+def _hooks_context(
+    bound: HookForm | None = None,
+    tested: tuple[int, hooks.Outcome] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The hooks card: each hook with its edit form, its last deliveries and, just after a
+    test, how the test went; and a form to add each kind. `bound` is a form that failed."""
+    rows = []
+    for hook in Hook.objects.all():
+        form = _edit_form(hook)
+        if bound is not None and bound.prefix == form.prefix:
+            form = bound
+        rows.append(
+            {
+                "hook": hook,
+                "form": form,
+                "deliveries": hooks.recent_deliveries(hook),
+                "test": tested[1] if tested and tested[0] == hook.pk else None,
+            }
+        )
+    adds = {kind: _add_form(kind) for kind in ADD_KINDS}
+    if bound is not None and bound.prefix in {f"new-{kind}" for kind in ADD_KINDS}:
+        adds[bound.initial["kind"]] = bound
+    return {
+        "hook_rows": rows,
+        "add_apprise": adds[Hook.Kind.APPRISE],
+        "add_webhook": adds[Hook.Kind.WEBHOOK],
+        **extra,
+    }
+
+
+def _hooks_answer(request: HtmxHttpRequest, **extra: Any) -> HttpResponse:
+    """The hooks card for htmx; the whole settings page for a plain form post."""
+    if request.htmx:
+        return render(
+            request, "biliup_site/settings.html#hooks", _hooks_context(**extra)
+        )
+    config = Configuration.load()
+    form = ConfigurationForm(instance=config)
+    context = {**_settings_context(request, form, config), **_hooks_context(**extra)}
+    return render(request, "biliup_site/settings.html", context)
+
+
+@require_POST
+@login_required
+def settings_hook_add(request: HtmxHttpRequest, kind: str) -> HttpResponse:
+    """Add a notification or a webhook; a webhook's secret is shown this once."""
+    if kind not in ADD_KINDS:
+        raise Http404
+    form = _add_form(kind, _with_kind(request.POST, f"new-{kind}", kind))
+    if not form.is_valid():
+        return _hooks_answer(request, bound=form)
+    hook = form.save(commit=False)
+    secret = hooks.save(hook)
+    return _hooks_answer(request, new_secret=secret, secret_hook=hook)
+
+
+@require_POST
+@login_required
+def settings_hook_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    hook = get_object_or_404(Hook, pk=pk)
+    form = _edit_form(hook, _with_kind(request.POST, f"hook-{pk}", hook.kind))
+    if not form.is_valid():
+        return _hooks_answer(request, bound=form)
+    hooks.save(form.save(commit=False))
+    return _hooks_answer(request, saved=pk)
+
+
+def _with_kind(post: QueryDict, prefix: str, kind: str) -> QueryDict:
+    """The page does not change a hook's kind: it is the one the form was made for."""
+    data = post.copy()
+    data[f"{prefix}-kind"] = kind
+    return data
+
+
+@require_POST
+@login_required
+def settings_hook_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Hook, pk=pk).delete()
+    return _hooks_answer(request)
+
+
+@require_POST
+@login_required
+def settings_hook_secret(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A new signing secret for a webhook, shown this once."""
+    hook = get_object_or_404(Hook, pk=pk, kind=Hook.Kind.WEBHOOK)
+    secret = hooks.save(hook, regenerate_secret=True)
+    return _hooks_answer(request, new_secret=secret, secret_hook=hook)
+
+
+@require_POST
+@login_required
+def settings_hook_test(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Send a test event now and show how it went beside the hook."""
+    hook = get_object_or_404(Hook, pk=pk)
+    return _hooks_answer(request, tested=(hook.pk, hooks.test_send(hook)))
+
+
 # Files under /static and the logs ------------------------------------------------------------
 
 
 @api("GET", "HEAD")
 def static_file(request: ApiRequest, name: str) -> HttpResponse:
-    """GET /static/<name>: a recording (biliup's history player) or one of the site's logs.
+    """GET /static/<name>: a recording (biliup's history player), a segment's chat (danmaku
+    XML or ASS, as an attachment) or one of the site's logs.
 
     The site's own CSS and JS are answered before this by WhiteNoise; whatever else is under
     /static/ is a file of the recordings folder, for a logged-in user (session or API token)
@@ -272,10 +387,16 @@ def static_file(request: ApiRequest, name: str) -> HttpResponse:
             raise ApiError("This log has no lines yet", 404)
         return ranges.file_response(request, log, attachment=True)
     try:
-        path = videos.resolve(Configuration.load().recordings_path(), name)
+        path = videos.resolve(
+            Configuration.load().recordings_path(),
+            name,
+            videos.MEDIA_SUFFIXES + videos.DANMAKU_SUFFIXES,
+        )
     except videos.PathRefused:
         raise ApiError("Not found", 404) from None
-    return ranges.file_response(request, path)
+    # A chat file is text written from viewers' messages: saved, never shown in the site's origin.
+    chat = path.suffix.lower() in videos.DANMAKU_SUFFIXES
+    return ranges.file_response(request, path, attachment=chat)
 
 
 @require_GET

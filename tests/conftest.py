@@ -32,6 +32,9 @@ class JsonClient(Client):
     def delete(self, path: str, data: Any = None, **extra: Any) -> Any:  # type: ignore[override]
         return self._json("delete", path, data, **extra)
 
+    def patch(self, path: str, data: Any = None, **extra: Any) -> Any:  # type: ignore[override]
+        return self._json("patch", path, data, **extra)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_workers(settings: Any) -> Iterator[None]:

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json.
 
-Hand-written next to the routes: one module per app (accounts, recorder, uploads, creators, site)
+Hand-written next to the routes: one module per app (accounts, recorder, uploads, creators, site, hooks)
 holds its schemas and paths, built with build.py's helpers, and this module assembles them into
 document(). tests/site/test_openapi.py fails when a route is missing here. The package imports
 only Django's settings and its own modules; biliup_site/site_api.py calls document(), and nothing
@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from biliup_site.openapi import accounts, creators, recorder, site, uploads
+from biliup_site.openapi import accounts, creators, hooks, recorder, site, uploads
 from biliup_site.openapi.build import STR, ref
 
 # The sections interleave the apps in the order the document has always listed them, so the
@@ -30,6 +30,7 @@ SCHEMAS: dict[str, Any] = {
     **accounts.ACCOUNT_SCHEMAS,
     **site.STATUS_SCHEMAS,
     **recorder.SESSION_SCHEMAS,
+    **hooks.SCHEMAS,
 }
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -43,6 +44,7 @@ PATHS: dict[str, dict[str, Any]] = {
     **site.PROXY_AND_STATUS_PATHS,
     **recorder.SESSION_PATHS,
     **creators.PATHS,
+    **hooks.PATHS,
     **site.DOCUMENT_PATHS,
 }
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connection
 
+from biliup_site import hooks
 from biliup_site.models import Configuration
 from recorder import watch
 from recorder.pool import Pool
@@ -76,12 +77,14 @@ class Command(BaseCommand):
         interval = Configuration.load().event_loop_interval
         started = time.monotonic()
         self.sweep_uploads()
+        self.sweep_hooks()
         live = watch.check_all(spread=interval * 0.8)
         swept = read = time.monotonic()
         while not self.stopping.is_set() and time.monotonic() - started < interval:
             self.stopping.wait(0.5)
             if time.monotonic() - swept >= SWEEP_SECONDS:
                 self.sweep_uploads()
+                self.sweep_hooks()
                 swept = time.monotonic()
             if time.monotonic() - read >= RECONFIGURED_SECONDS:
                 # A lowered interval (the user wants a room seen sooner) ends this round now,
@@ -97,3 +100,11 @@ class Command(BaseCommand):
             upload.sweep()
         except Exception:
             logger.exception("Sweeping upload jobs failed")
+
+    def sweep_hooks(self) -> None:
+        # Webhook and notification retries whose time has come, and deliveries whose task was
+        # lost, are queued again here.
+        try:
+            hooks.sweep()
+        except Exception:
+            logger.exception("Sweeping hook deliveries failed")
