@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -139,9 +142,10 @@ def _record(delivery: Delivery, outcome: Outcome) -> None:
         )
 
 
-def flush(hook_id: int) -> int:
+def flush(hook_id: int, requeue: bool = True) -> int:
     """Send the hook's due deliveries in order; returns how many were sent. Stops at a head
-    that failed and waits for its retry (sweep() queues the flush again when it is due)."""
+    that failed and waits for its retry (sweep() flushes again when it is due). After a full
+    batch the rest goes to a fresh task (requeue) or waits for the next sweep."""
     hook = Hook.objects.filter(pk=hook_id, enabled=True).first()
     if hook is None:
         return 0
@@ -154,28 +158,66 @@ def flush(hook_id: int) -> int:
         if delivery.status == Delivery.Status.PENDING:
             return sent
         sent += delivery.status == Delivery.Status.SENT
-    queue_flush(hook_id)
+    if requeue:
+        queue_flush(hook_id)
     return sent
 
 
-def sweep() -> int:
-    """Queue a flush for every enabled hook whose head delivery is due: retries whose time
-    has come, deliveries whose task was lost, heads whose flush died. Cheap to call often (the
-    recorder service calls it every 5 s) and harmless to repeat (the lease)."""
+def due() -> list[int]:
+    """The enabled hooks whose head delivery is due: a retry whose time has come, a delivery
+    whose task was lost or waits behind long uploads in the job queue, a head whose flush
+    died (its lease ran out)."""
     heads = (
         Delivery.objects.filter(status=Delivery.Status.PENDING, hook__enabled=True)
         .values("hook_id")
         .annotate(head=Min("id"))
         .values_list("head", flat=True)
     )
-    due = list(
+    return list(
         Delivery.objects.filter(
             pk__in=list(heads), next_try__lte=timezone.now()
         ).values_list("hook_id", flat=True)
     )
-    for hook_id in due:
-        queue_flush(hook_id)
-    return len(due)
+
+
+def sweep() -> int:
+    """Flush every hook that is due(), on a few threads of this process (the recorder service
+    calls this every 5 s), not as django-q2 tasks: upload jobs may hold every worker for hours,
+    and a notification must not wait for them. Cheap to call often and harmless to repeat (the
+    lease; a hook already being flushed here is skipped). Returns the flushes started."""
+    started = 0
+    for hook_id in due():
+        with _flushing_lock:
+            if hook_id in _flushing:
+                continue
+            _flushing.add(hook_id)
+        _pool().submit(_flush_here, hook_id)
+        started += 1
+    return started
+
+
+_flushing: set[int] = set()
+_flushing_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _flushing_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hooks")
+        return _executor
+
+
+def _flush_here(hook_id: int) -> None:
+    try:
+        flush(hook_id, requeue=False)
+    except Exception:
+        logger.exception("Flushing hook %s failed", hook_id)
+    finally:
+        with _flushing_lock:
+            _flushing.discard(hook_id)
+        connection.close()
 
 
 def test_send(hook: Hook) -> Outcome:
