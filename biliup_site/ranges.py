@@ -32,6 +32,8 @@ MEDIA_TYPES = {
     ".3gp": "video/3gpp",
     ".mov": "video/quicktime",
     ".log": "text/plain; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",  # danmaku
+    ".ass": "text/x-ssa; charset=utf-8",
 }
 
 

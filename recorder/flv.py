@@ -337,6 +337,7 @@ class _Output:
     # The last timestamp written, per kind.
     last: dict[int, int] = field(default_factory=dict)
     flushed: float = 0.0  # monotonic time of the last flush to disk
+    written_at: float = 0.0  # monotonic time of the last frame written
 
 
 class Segmenter:
@@ -410,6 +411,14 @@ class Segmenter:
         if out is None or not out.last:
             return 0.0
         return max(out.last.values()) / 1000
+
+    def position(self) -> tuple[float, float] | None:
+        """(open_duration, time.monotonic() of that frame's write): where the segment being
+        written is, for the chat recorded beside it (another thread). None when none is open."""
+        out = self._out
+        if out is None or not out.last:
+            return None
+        return max(out.last.values()) / 1000, out.written_at
 
     def feed(self, tag: Tag) -> None:
         if self._closed:
@@ -549,7 +558,7 @@ class Segmenter:
         out = self._out
         try:
             self._write_tag(out, kind, timestamp, data)
-            now = time.monotonic()
+            now = out.written_at = time.monotonic()
             if now - out.flushed >= FLUSH_SECONDS:
                 out.file.flush()
                 out.flushed = now

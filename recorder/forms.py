@@ -42,6 +42,8 @@ class StreamerForm(JsonModelForm):
             "time_range",
             "excluded_keywords",
             "override",
+            "record_danmaku",
+            "danmaku_ass",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ class _Output:
     # fMP4 only: the tracks' timescales, and the decode time (s) its first fragment had.
     timescales: dict[int, int] = field(default_factory=dict)
     start: float | None = None
+    written_at: float = 0.0  # monotonic time of the last media segment's write
 
 
 class HlsSegmenter:
@@ -72,6 +74,14 @@ class HlsSegmenter:
     def open_duration(self) -> float:
         """Seconds in the file being written."""
         return self._out.duration if self._out else 0.0
+
+    def position(self) -> tuple[float, float] | None:
+        """(open_duration, time.monotonic() of that write), for the chat recorded beside the
+        file being written (another thread); None when none is open."""
+        out = self._out
+        if out is None or not out.duration:
+            return None
+        return out.duration, out.written_at
 
     def __enter__(self) -> HlsSegmenter:
         return self
@@ -103,6 +113,7 @@ class HlsSegmenter:
             raise
         out.size += len(data)  # rebasing keeps every size
         out.duration += media.duration
+        out.written_at = time.monotonic()
         # Each segment reaches the disk as it comes, before the index says where it ends (TS).
         out.file.flush()
         if out.index is not None:

@@ -41,6 +41,8 @@ class StreamerDict(TypedDict):
     time_range: list[str] | None
     excluded_keywords: list[str]
     override: dict[str, Any]
+    record_danmaku: bool
+    danmaku_ass: bool
     preprocessor: Any
     segment_processor: Any
     downloaded_processor: Any
@@ -307,6 +309,8 @@ class Streamer(models.Model):
             "time_range": self.time_range,
             "excluded_keywords": self.excluded_keywords,
             "override": self.override,
+            "record_danmaku": self.record_danmaku,
+            "danmaku_ass": self.danmaku_ass,
             **{name: (self.hooks or {}).get(name) for name in HOOKS},
         }
 
@@ -423,6 +427,15 @@ class StreamerInfo(models.Model):
         }
 
 
+class DanmakuDict(TypedDict):
+    """A segment's live chat: its XML ("" when none), its ASS ("" when none was made) and how
+    many messages of each kind (danmaku, superchat, gift, guard) it holds."""
+
+    path: str
+    ass_path: str
+    counts: dict[str, int]
+
+
 class RecordingFileDict(TypedDict):
     id: int
     streamer_info_id: int
@@ -431,6 +444,7 @@ class RecordingFileDict(TypedDict):
     file_size: int
     duration: float
     gaps: list[GapDict]
+    danmaku: DanmakuDict
 
 
 class RecordingFile(models.Model):
@@ -466,4 +480,9 @@ class RecordingFile(models.Model):
             "file_size": self.size,
             "duration": self.duration,
             "gaps": self.gaps,
+            "danmaku": {
+                "path": self.danmaku_path,
+                "ass_path": self.danmaku_ass_path,
+                "counts": self.danmaku_counts,
+            },
         }

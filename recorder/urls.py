@@ -17,5 +17,10 @@ urlpatterns = [
         views.download,
         name="recordings-download",
     ),
+    path(
+        "recordings/files/<int:pk>/danmaku.<str:kind>",
+        views.download_danmaku,
+        name="recordings-danmaku",
+    ),
     path("recordings/upload", views.upload, name="recordings-upload"),
 ]

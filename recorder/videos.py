@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 MEDIA_SUFFIXES = (".flv", ".mp4", ".ts", ".mkv", ".webm", ".3gp", ".m4v", ".mov")
+# The live chat beside a segment (recorder/danmaku.py): served and downloaded, never uploaded.
+DANMAKU_SUFFIXES = (".xml", ".ass")
 
 
 class PathRefused(ValueError):

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import format_lazy
@@ -87,6 +87,17 @@ class StreamerPageForm(StreamerForm):
         "override": (
             gettext_lazy("Platform options"),
             gettext_lazy('JSON, e.g. {"bili_qn": 10000}.'),
+        ),
+        "record_danmaku": (
+            gettext_lazy("Record the live chat"),
+            gettext_lazy(
+                "Bilibili rooms: danmaku, super chats, gifts and guard purchases in an XML "
+                "file beside each segment."
+            ),
+        ),
+        "danmaku_ass": (
+            gettext_lazy("Make ASS subtitles of the chat"),
+            gettext_lazy("An .ass file from each segment's chat, for players."),
         ),
     }
     MAIN = (
@@ -263,7 +274,7 @@ def _sessions_page(number: Any) -> Page:
 def _recordings_page(
     request: HtmxHttpRequest,
     upload_form: UploadSelectedForm | None = None,
-    missing: RecordingFile | None = None,
+    missing: str = "",
     status: int = 200,
 ) -> HttpResponse:
     number = request.POST.get("page") or request.GET.get("page")
@@ -297,7 +308,25 @@ def download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # resolved; anything else is not served.
         path = videos.resolve(Configuration.load().recordings_path(), segment.path)
     except videos.PathRefused:
-        return _recordings_page(request, missing=segment, status=404)
+        return _recordings_page(request, missing=segment.path, status=404)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+@require_GET
+@login_required
+def download_danmaku(request: HtmxHttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A segment's chat: its danmaku XML (kind "xml") or the ASS made from it ("ass")."""
+    segment = get_object_or_404(RecordingFile, pk=pk)
+    names = {"xml": segment.danmaku_path, "ass": segment.danmaku_ass_path}
+    name = names.get(kind)
+    if not name:
+        raise Http404("No such chat file")
+    try:
+        path = videos.resolve(
+            Configuration.load().recordings_path(), name, (f".{kind}",)
+        )
+    except videos.PathRefused:
+        return _recordings_page(request, missing=name, status=404)
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 

@@ -121,6 +121,8 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
     # Preupload names the real UPOS hosts; they are served by the fake, host kept in the path.
     settings.BILIBILI_UPOS_URL = _fake_server.url
     settings.BILIBILI_OPENUPOS_URL = _fake_server.url
+    # The fake's chat socket has no TLS.
+    settings.BILIBILI_CHAT_SCHEME = "ws"
     # Backoffs in tens of milliseconds: the tests wait for the outcome, not the clock.
     settings.UPLOAD_RETRY_SECONDS = 0.02
     settings.UPLOAD_RATE_LIMIT_SECONDS = 0.05

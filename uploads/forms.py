@@ -136,6 +136,7 @@ class UploadTemplateForm(JsonModelForm):
             "extra_fields",
             "submit_api",
             "uploader",
+            "keep_danmaku",
         ]
         error_messages = {
             "template_name": {
@@ -167,6 +168,7 @@ class UploadTemplateForm(JsonModelForm):
             "extra_fields": _("Extra submit fields"),
             "submit_api": _("Submit API"),
             "uploader": _("Uploader"),
+            "keep_danmaku": _("Keep the chat files"),
         }
         help_texts = {
             "template_name": _("How you pick this template for a streamer."),
@@ -194,6 +196,10 @@ class UploadTemplateForm(JsonModelForm):
             ),
             "submit_api": _("Empty: the one chosen in Settings."),
             "uploader": _("Empty: the one chosen in Settings."),
+            "keep_danmaku": _(
+                "When the videos are deleted after upload, their danmaku XML and ASS"
+                " files stay."
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -57,6 +57,7 @@ class UploadTemplateDict(TypedDict):
     cover_path: str
     charging_pay: int
     human_type2: int | None
+    keep_danmaku: bool
     warning: str | None
 
 
@@ -211,6 +212,7 @@ class UploadTemplate(models.Model):
             "cover_path": self.cover,
             "charging_pay": int(self.open_elec),
             "human_type2": self.tid_v2,
+            "keep_danmaku": self.keep_danmaku,
             "warning": self.account_warning or None,
         }
 

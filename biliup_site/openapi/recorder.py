@@ -40,6 +40,17 @@ STREAMER_SCHEMAS: dict[str, Any] = {
             "time_range": {"type": ["array", "null"], "items": STR},
             "excluded_keywords": {"type": "array", "items": STR},
             "override": {"type": "object"},
+            "record_danmaku": {
+                "type": "boolean",
+                "description": "Bilibili rooms: record the live chat (danmaku, super chats, "
+                "gifts, guard purchases) in a BililiveRecorder XML beside each segment. "
+                "Default true",
+            },
+            "danmaku_ass": {
+                "type": "boolean",
+                "description": "Also make an ASS subtitle of each segment's chat (biliass). "
+                "Default false",
+            },
         },
     },
     "StreamerRow": {
@@ -195,6 +206,30 @@ SESSION_SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "properties": {"start": STR, "seconds": {"type": "number"}},
+                },
+            },
+            "danmaku": {
+                "type": "object",
+                "description": "The live chat recorded beside this file",
+                "properties": {
+                    "path": {
+                        "type": "string",
+                        "description": "Its BililiveRecorder XML; empty when none",
+                    },
+                    "ass_path": {
+                        "type": "string",
+                        "description": "Its ASS subtitle; empty when none was made",
+                    },
+                    "counts": {
+                        "type": "object",
+                        "description": "Messages of each kind in the XML",
+                        "properties": {
+                            "danmaku": INT,
+                            "superchat": INT,
+                            "gift": INT,
+                            "guard": INT,
+                        },
+                    },
                 },
             },
         },

@@ -60,6 +60,12 @@ TEMPLATE_SCHEMAS: dict[str, Any] = {
             "up_close_reply": {"type": "boolean"},
             "up_close_danmu": {"type": "boolean"},
             "is_only_self": FLAG,
+            "keep_danmaku": {
+                "type": "boolean",
+                "description": "When the configuration deletes videos after upload, keep "
+                "their danmaku XML and ASS files (default true). Danmaku files are never "
+                "uploaded as parts",
+            },
             "credits": {"type": "array"},
             "extra_fields": {
                 "type": ["object", "string", "null"],

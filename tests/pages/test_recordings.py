@@ -172,6 +172,48 @@ def test_download_refuses_files_outside_the_folder(
     assert browser.get("/recordings/files/999/download").status_code == 404
 
 
+def test_a_segments_chat_is_listed_with_its_counts_and_downloads(
+    browser: Client, api: Any, recordings: Path, tmp_path: Path
+) -> None:
+    video = make_video(recordings, "主播/seg.flv")
+    xml = video.with_suffix(".xml")
+    xml.write_text("<i></i>", encoding="utf-8")
+    counts = {"danmaku": 120, "superchat": 2, "gift": 31, "guard": 1}
+    session = make_session()
+    segment = make_segment(session, video, danmaku_path=str(xml), danmaku_counts=counts)
+    plain = make_segment(session, make_video(recordings, "主播/plain.flv"))
+    page = browser.get("/recordings/").content.decode()
+    chat = page.split(f'id="segment-danmaku-{segment.pk}"')[1].split("</div>")[0]
+    for number in ("120", "2", "31", "1"):
+        assert f"<b>{number}</b>" in chat
+    assert f'href="/recordings/files/{segment.pk}/danmaku.xml"' in chat
+    assert "danmaku.ass" not in chat  # none was made
+    assert f'id="segment-danmaku-{plain.pk}"' not in page
+
+    response = browser.get(f"/recordings/files/{segment.pk}/danmaku.xml")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert b"".join(response.streaming_content) == b"<i></i>"
+    # biliup's /static/ serves it too, as a download.
+    response = api.get("/static/主播/seg.xml")
+    assert (response.status_code, response["Content-Disposition"][:11]) == (
+        200,
+        "attachment;",
+    )
+    assert browser.get(f"/recordings/files/{segment.pk}/danmaku.ass").status_code == 404
+    assert browser.get(f"/recordings/files/{plain.pk}/danmaku.xml").status_code == 404
+    assert browser.get(f"/recordings/files/{segment.pk}/danmaku.flv").status_code == 404
+    # Only inside the recordings folder, as the videos.
+    outside = tmp_path / "secret.xml"
+    outside.write_text("<i/>", encoding="utf-8")
+    segment.danmaku_path = str(outside)
+    segment.save()
+    response = browser.get(f"/recordings/files/{segment.pk}/danmaku.xml")
+    assert response.status_code == 404
+    assert not hasattr(response, "streaming_content")
+    assert "secret.xml" in response.content.decode()
+
+
 def test_download_of_a_missing_file_says_so(browser: Client, recordings: Path) -> None:
     segment = make_segment(make_session(), recordings / "gone.flv")
     response = browser.get(f"/recordings/files/{segment.pk}/download")

@@ -68,7 +68,14 @@ def test_the_form_offers_the_templates_and_hides_rare_options(browser: Client) -
         "filename_prefix",
     ):
         assert f'name="{name}"' in main
-    for name in ("format", "time_range", "excluded_keywords", "override"):
+    for name in (
+        "format",
+        "time_range",
+        "excluded_keywords",
+        "override",
+        "record_danmaku",
+        "danmaku_ass",
+    ):
         assert f'name="{name}"' not in main
         assert f'name="{name}"' in more
 

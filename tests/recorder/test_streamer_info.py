@@ -50,6 +50,7 @@ def test_it_lists_a_sessions_files(api: JsonClient) -> None:
         "duration": 10.0,
         "file": "/rec/part0.flv",
         "gaps": [],
+        "danmaku": {"path": "", "ass_path": "", "counts": {}},
     }
 
 

@@ -165,6 +165,22 @@ def test_update_changes_only_what_is_sent(api: JsonClient) -> None:
     assert body["url"] == streamer.url
 
 
+def test_the_chat_switches_are_read_and_written(api: JsonClient) -> None:
+    created = api.post("/api/v1/streamers", {"url": "https://live.bilibili.com/9"})
+    body = created.json()
+    assert (body["record_danmaku"], body["danmaku_ass"]) == (True, False)
+    body = api.put(
+        "/api/v1/streamers",
+        {"id": body["id"], "record_danmaku": False, "danmaku_ass": True},
+    ).json()
+    assert (body["record_danmaku"], body["danmaku_ass"]) == (False, True)
+    [row] = api.get("/api/v1/streamers").json()
+    assert (row["inner"]["record_danmaku"], row["danmaku_ass"]) == (False, True)
+    r = api.put("/api/v1/streamers", {"id": body["id"], "danmaku_ass": "yes"})
+    assert r.status_code == 400
+    assert r.json() == {"error": "danmaku_ass: Expected true, false, 0 or 1."}
+
+
 def test_update_can_clear_the_template(api: JsonClient) -> None:
     streamer = make_streamer(upload_template=make_template())
     body = api.put(
