@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import notices
 from accounts.models import BilibiliAccount
 from biliup_site import bilibili
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, passport
@@ -86,4 +87,6 @@ def _save(
         fresh.status_reason = reason
         fresh.checked_at = timezone.now()
         fresh.save(update_fields=fields)
+    if status == BilibiliAccount.Status.EXPIRED:
+        notices.cookie_expired(fresh)
     return fresh

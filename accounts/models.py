@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import notices
 from biliup_site.bilibili import BilibiliError
 
 # Account names look like biliup's cookie file names ("cookies.json", "12345.json"), but they are
@@ -99,6 +100,7 @@ class BilibiliAccount(models.Model):
         self.status_reason = reason
         self.checked_at = timezone.now()
         self.save(update_fields=("status", "status_reason", "checked_at", "updated"))
+        notices.cookie_expired(self)
 
     def ask(self, call: Callable[[], T]) -> T:
         """Run a Bilibili call made with this account's credential. If Bilibili says the login

@@ -26,7 +26,16 @@ from django.utils import timezone
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, cdn, live
 from biliup_site.models import Configuration
-from recorder import flv, heartbeats, hls, platforms, signals, streamlink_sources
+from recorder import (
+    danmaku,
+    flv,
+    heartbeats,
+    hls,
+    notices,
+    platforms,
+    signals,
+    streamlink_sources,
+)
 from recorder.chunks import ChunkStream
 from recorder.lease import holds, release, restrict
 from recorder.models import (
@@ -40,6 +49,8 @@ from recorder.models import (
 logger = logging.getLogger(__name__)
 
 STALL_SECONDS = 10  # no bytes for this long: reconnect (BililiveRecorder's watchdog)
+# Live, and no stream has delivered for this long: the recording is stuck, the user is told.
+STALLED_SECONDS = 60
 # Play URLs expire (`expires=`): the next CDN of a list older than this is not tried, the list
 # is asked for again (every reconnect asks anyway).
 SOURCES_FRESH_SECONDS = 30
@@ -119,12 +130,16 @@ def recover(streamer: Streamer) -> None:
                     path=str(path),
                     size=path.stat().st_size,
                     duration=_recovered_duration(path),
+                    **danmaku.recovered(part, path, streamer.danmaku_ass),
                 )
             )
 
 
-def announce(file: RecordingFile) -> None:
-    """Tell the site a segment is closed and on record (the upload pipeline queues it)."""
+def announce(file: RecordingFile, tell: bool = True) -> None:
+    """Tell the site a segment is closed and on record (the upload pipeline queues it), and
+    the user and webhooks unless the caller did (Recorder._closed, with what it knows)."""
+    if tell:
+        notices.file_closed(file)
     for receiver, result in signals.segment_closed.send_robust(
         RecordingFile, file=file
     ):
@@ -242,6 +257,12 @@ class Recorder:
         self.play: live.PlayInfo | None = None
         self.quality: RecordingProgress = {}  # the stream's, for the progress (_note_quality)
         self.open_gaps: list[GapDict] = []  # gaps inside the segment being written
+        self.opened: dict[str, datetime] = {}  # when each segment opened (its events)
+        self.started_said = self.stall_said = False  # once each per recorder (notices)
+        self.room_info: live.RoomInfo | None = None  # Bilibili's, for the chat's XML
+        self.chat: danmaku.DanmakuRecorder | None = (
+            None  # the live chat beside the segments
+        )
 
     def _on_shutdown(self, signum: int, frame: Any) -> None:
         self.shutting_down = True
@@ -289,14 +310,19 @@ class Recorder:
             signal.signal(signal.SIGINT, self._on_shutdown) if _main_thread() else None
         )
         try:
+            self._start_chat()
             self._loop()
         except DiskFull as exc:
             state, detail = Streamer.State.ERROR, str(exc)
+            self._failed(detail, disk_full=True)
         except TakenOver as exc:
             taken_over, detail = True, str(exc)
             logger.warning("Streamer %s: %s; stopping here", self.streamer.pk, exc)
         except StopRecording as exc:
             detail = str(exc)
+        except Exception as exc:
+            self._failed(f"{type(exc).__name__}: {exc}")
+            raise
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -304,6 +330,8 @@ class Recorder:
                 self._close_segment(taken_over)
                 self.http.close()
             finally:
+                if self.chat is not None:
+                    self.chat.stop()
                 if not taken_over:
                     self._end(state, detail)
         return self._summary(detail)
@@ -342,6 +370,8 @@ class Recorder:
             ):
                 if isinstance(result, Exception):
                     logger.error("%s failed", receiver, exc_info=result)
+            # A stop (pause, full disk) ends the recording, not the broadcast.
+            notices.session_ended(self.session, self._facts(), streaming=bool(detail))
         release(self.streamer, state, detail)
 
     def _summary(self, detail: str) -> str:
@@ -380,7 +410,7 @@ class Recorder:
                 logger.info("Room %s is live with no stream yet", self.room.room_id)
                 return False
             raise Restricted(self.play.restriction, self.room.live_time)
-        info = live.room_info(self.room.room_id)
+        info = self.room_info = live.room_info(self.room.room_id)
         self.session = open_session(
             self.streamer,
             info.uname or f"room {self.room.room_id}",
@@ -452,6 +482,7 @@ class Recorder:
 
     def _loop(self) -> None:
         offline_since: float | None = None
+        stuck_since: float | None = None  # live, and no stream delivers
         while True:
             self._beat(force=True)
             started = None
@@ -466,12 +497,17 @@ class Recorder:
                 if started is not None:
                     break
             if started is not None:
-                offline_since = None
+                offline_since = stuck_since = None
                 # The gap goes on record when media flows again (_resumed).
                 self.lost_at = time.monotonic()
                 continue
             # Offline, or live with no stream that delivers: the grace delay bounds the wait.
             offline_since = offline_since or time.monotonic()
+            stuck_since = (stuck_since or time.monotonic()) if sources else None
+            stuck = time.monotonic() - stuck_since if stuck_since else -1.0
+            if stuck >= STALLED_SECONDS and not self.stall_said:
+                self.stall_said = True
+                notices.recording_stalled(self.session, stuck, self._facts())
             if time.monotonic() - offline_since >= self.config.delay:
                 return  # the broadcast is over
             poll = 1 if sources else OFFLINE_POLL_SECONDS
@@ -630,6 +666,31 @@ class Recorder:
             **self.quality,
         }
 
+    def _start_chat(self) -> None:
+        """A Bilibili room whose streamer wants its chat: an XML beside each segment."""
+        if self.room is None or not self.streamer.record_danmaku:
+            return
+        info = self.room_info
+        self.chat = danmaku.DanmakuRecorder(
+            danmaku.RecordInfo(
+                room_id=self.room.room_id,
+                short_id=self.room.short_id,
+                name=self.session.name,
+                title=self.session.title,
+                area_parent=info.parent_area_name if info else "",
+                area_child=info.area_name if info else "",
+            ),
+            self._credential(),
+            self._video_position,
+            ass=self.streamer.danmaku_ass,
+        )
+        self.chat.start()
+
+    def _video_position(self) -> tuple[float, float] | None:
+        """Where the segment being written is (for the chat thread)."""
+        segmenter = self.segmenter
+        return segmenter.position() if segmenter is not None else None
+
     def _credential(self) -> dict[str, Any] | None:
         template = self.streamer.upload_template
         account = template.account if template else None
@@ -642,7 +703,8 @@ class Recorder:
 
     def _next_path(self, suffix: str = ".flv") -> Path:
         directory = folder(self.streamer)
-        free_mb = shutil.disk_usage(directory).free // MB
+        free = shutil.disk_usage(directory).free
+        free_mb = free // MB
         if free_mb < self.config.disk_reserve:
             raise DiskFull(
                 f"Disk reserve reached: {free_mb} MB free, {self.config.disk_reserve} MB kept free"
@@ -651,9 +713,38 @@ class Recorder:
         for n in count():
             path = directory / (f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}")
             if not path.exists() and not path.with_name(path.name + ".part").exists():
+                if danmaku.xml_beside(path).exists():
+                    continue  # the chat of another segment of that name
                 self.current_file = path.name
+                if self.chat is not None:
+                    self.chat.open(path)
+                self._opening(path, free)
                 return path
         raise AssertionError("unreachable")
+
+    def _opening(self, path: Path, free: int) -> None:
+        """A segment opens; the session's first is its start, for the user and the webhooks
+        (one stopped before any, by a full disk or a room with no stream, started nothing)."""
+        if free < 2 * self.config.disk_reserve * MB:
+            notices.disk_low(path.parent, self.config.disk_reserve, free)
+        facts, self.opened[str(path)] = self._facts(), timezone.now()
+        if (
+            not self.started_said
+        ):  # (a resumed session's start was said: its key dedups)
+            self.started_said = True
+            notices.session_started(self.session, facts)
+        notices.file_opening(self.session, path, self.opened[str(path)], facts)
+
+    def _facts(self) -> notices.Room | None:
+        """The room as the recorder knows it, for the events: no Bilibili call for them."""
+        chat = self.chat is not None and self.chat.connected
+        return notices.Room.of(self.room, self.room_info, danmaku_connected=chat)
+
+    def _failed(self, reason: str, disk_full: bool = False) -> None:
+        """The recording ends on an error: the user hears of it (and of the disk, if full)."""
+        if disk_full:
+            notices.disk_low(folder(self.streamer), self.config.disk_reserve)
+        notices.recording_failed(self.streamer, reason, self.session, self._facts())
 
     def _closed(self, segment: flv.Segment) -> None:
         file = RecordingFile.objects.create(
@@ -662,6 +753,7 @@ class Recorder:
             size=segment.size,
             duration=segment.duration,
             gaps=self.open_gaps,
+            **danmaku.closed(self.chat, segment),
         )
         self.open_gaps = []
         self.closed_seconds += segment.duration
@@ -671,4 +763,7 @@ class Recorder:
         logger.info(
             "Closed %s (%.1f s, %d bytes)", segment.path, segment.duration, segment.size
         )
-        announce(file)
+        notices.file_closed(
+            file, self.opened.pop(str(segment.path), None), self._facts()
+        )
+        announce(file, tell=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
-from recorder import lease, recording, watch
+from recorder import lease, notices, recording, watch
 from recorder.models import Streamer
 from recorder.platforms import UnsupportedUrl
 from recorder.streamlink_sources import StreamlinkUnavailable
@@ -37,6 +37,7 @@ def record(streamer_id: int) -> str:
 def _failed(streamer: Streamer, detail: str) -> str:
     logger.warning("Recording of streamer %s stopped: %s", streamer.pk, detail)
     lease.release(streamer, Streamer.State.ERROR, detail)
+    notices.recording_failed(streamer, detail)
     return detail
 
 

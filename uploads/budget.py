@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.timezone import localtime
 
+from accounts import notices
 from accounts.models import BilibiliAccount
 from uploads.errors import JobPaused
 from uploads.models import UploadFile
@@ -57,12 +58,19 @@ def clock(when: datetime) -> str:
 
 def pause(account: BilibiliAccount, until: datetime, reason: str) -> datetime:
     """Hold every upload of the account until `until` (never shortening a longer pause); the
-    pause's end, as stored."""
-    BilibiliAccount.objects.filter(pk=account.pk).filter(
+    pause's end, as stored. A new pause is told; lengthening one is not."""
+    now = timezone.now()
+    mine = BilibiliAccount.objects.filter(pk=account.pk)
+    paused_already = mine.filter(uploads_paused_until__gt=now).exists()
+    mine.filter(
         Q(uploads_paused_until__isnull=True) | Q(uploads_paused_until__lt=until)
     ).update(uploads_paused_until=until, uploads_paused_reason=reason)
     account.refresh_from_db(fields=["uploads_paused_until", "uploads_paused_reason"])
-    return account.uploads_paused_until or until
+    stored = account.uploads_paused_until or until
+    if not paused_already:
+        started = now.isoformat(timespec="seconds")
+        notices.account_paused(account, stored, reason, episode=started)
+    return stored
 
 
 def throttled(account: BilibiliAccount, reason: str) -> JobPaused:

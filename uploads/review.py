@@ -28,7 +28,8 @@ from django.utils import timezone
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, submit
 from biliup_site.models import Configuration
 from creators import catalogs
-from uploads import collections
+from recorder.models import RecordingFile
+from uploads import collections, notices
 from uploads.models import UploadJob
 
 logger = logging.getLogger(__name__)
@@ -63,14 +64,33 @@ def submitted(job: UploadJob) -> None:
 
 
 def delete_files(job: UploadJob) -> None:
-    """Apply the delete-after-upload policy to the job's submitted files."""
+    """Apply the delete-after-upload policy to the job's submitted files, and to their chat
+    files (danmaku XML and ASS) unless the template keeps those."""
     if Configuration.load().delete_after_upload != Configuration.DeletePolicy.DELETE:
         return
-    for file in job.files.filter(submitted=True):
-        try:
-            Path(file.path).unlink(missing_ok=True)
-        except OSError as exc:
-            logger.warning("Could not delete %s after upload: %s", file.path, exc)
+    keep_danmaku = _keeps_danmaku(job)
+    for file in job.files.filter(submitted=True).select_related("recording_file"):
+        paths = [file.path]
+        if not keep_danmaku:
+            segment = (
+                file.recording_file
+                or RecordingFile.objects.filter(path=file.path).first()
+            )
+            if segment is not None:
+                paths += [segment.danmaku_path, segment.danmaku_ass_path]
+        for path in filter(None, paths):
+            try:
+                Path(path).unlink(missing_ok=True)
+            except OSError as exc:
+                logger.warning("Could not delete %s after upload: %s", path, exc)
+
+
+def _keeps_danmaku(job: UploadJob) -> bool:
+    """The template's keep_danmaku as the job took it (its params), else as it is now."""
+    kept = (job.params or {}).get("keep_danmaku")
+    if isinstance(kept, bool):
+        return kept
+    return job.template.keep_danmaku if job.template is not None else True
 
 
 def interval(job: UploadJob, now: datetime) -> timedelta:
@@ -165,8 +185,11 @@ def poll(job: UploadJob) -> None:
             "Upload job %s: archive %s is %s", job.pk, job.bvid, job.review_state
         )
         if job.review_state == PUBLIC:
+            notices.upload_published(job)
             delete_files(job)
             _look_for_it(job)
+        elif job.review_state == REJECTED:
+            notices.upload_rejected(job)
     if job.review_state != REJECTED and collections.wanted(job):
         changed = collections.add(job, credential, state) or changed
     if changed:

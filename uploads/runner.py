@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from accounts import notices as account_notices
 from accounts.models import BilibiliAccount
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, chunks, submit
 from biliup_site.models import Configuration
@@ -455,6 +456,11 @@ class Runner:
                 " %(time)s. Submitting once in the official Bilibili app and passing its"
                 " captcha clears this."
             ) % {"error": exc, "time": budget.clock(until)}
+        if self.account is not None:
+            # The refusal is the account's (its other jobs meet it too): told once per job.
+            account_notices.account_paused(
+                self.account, until, message, episode=f"submit:{self.job.pk}"
+            )
         return JobPaused(until, message)
 
     def _look_up(self, title: str, filenames: list[str]) -> submit.Archive | None:

@@ -24,7 +24,7 @@ from biliup_site.bilibili import chunks
 from biliup_site.models import Configuration
 from creators import catalogs
 from recorder.models import RecordingFile, Streamer, StreamerInfo
-from uploads import openplatform_upload, review
+from uploads import notices, openplatform_upload, review
 from uploads.errors import JobFailed, JobPaused
 from uploads.models import UploadFile, UploadJob, UploadTemplate
 from uploads.runner import Runner, missing_tags
@@ -278,7 +278,7 @@ def preflight(job: UploadJob) -> str | None:
 def run(job: UploadJob) -> None:
     """Upload the job's files and submit the archive. The job has been claimed by this worker."""
     if reason := preflight(job):
-        job.mark_failed(reason)
+        _fail(job, reason)
         return
     try:
         Runner(job).run()
@@ -289,14 +289,22 @@ def run(job: UploadJob) -> None:
         job.pause(exc.until, exc.message)
     except JobFailed as exc:
         logger.warning("Upload job %s failed: %s", job.pk, exc)
-        job.mark_failed(str(exc))
+        _fail(job, str(exc))
     except Exception as exc:
         logger.exception("Upload job %s failed", job.pk)
-        job.mark_failed(
-            f"Unexpected error ({type(exc).__name__}: {exc}); the job can be retried"
+        _fail(
+            job,
+            f"Unexpected error ({type(exc).__name__}: {exc}); the job can be retried",
         )
     else:
         _watch_catalog(job)
+
+
+def _fail(job: UploadJob, message: str) -> None:
+    """The job fails for good (a person retries it, nothing else does): they hear of it."""
+    job.mark_failed(message)
+    if job.status == UploadJob.Status.FAILED:  # not if it was cancelled meanwhile
+        notices.upload_failed(job)
 
 
 def _watch_catalog(job: UploadJob) -> None:

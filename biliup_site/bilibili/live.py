@@ -79,6 +79,7 @@ class RoomInfo:
     area_name: str
     live_status: int
     uname: str
+    parent_area_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def room_info(room_id: int) -> RoomInfo:
         area_name=str(info.get("area_name", "")),
         live_status=int(info.get("live_status") or 0),
         uname=str(((anchor or {}).get("info") or {}).get("uname", "")),
+        parent_area_name=str(info.get("parent_area_name", "")),
     )
 
 
