@@ -197,9 +197,19 @@ def broadcast(
             entry["sent_at"] = sent_at
             if entry["kind"] == "danmaku":
                 entry["sent_ms"] = int(sent_at * 1000)
-        messages = [message(e, first + i) for i, e in enumerate(entries)]
-        encoded = {p: frames(messages, p) for p in {c.protover for c in targets}}
-        delivered = sum(all(c.send(f) for f in encoded[c.protover]) for c in targets)
+        encoded = {
+            (c.protover, c.uid == 0): frames(
+                [
+                    message(masked(e) if c.uid == 0 else e, first + i)
+                    for i, e in enumerate(entries)
+                ],
+                c.protover,
+            )
+            for c in targets
+        }
+        delivered = sum(
+            all(c.send(f) for f in encoded[c.protover, c.uid == 0]) for c in targets
+        )
         with state.lock:
             log = chat.sent.setdefault(int(room_id), [])
             for entry in entries:
@@ -207,6 +217,15 @@ def broadcast(
                 log.append(entry)
             del log[:-SENT_LOG_LIMIT]
     return [dict(e) for e in entries]
+
+
+def masked(entry: dict[str, Any]) -> dict[str, Any]:
+    """What a connection without a login sees of a danmaku: since 2023 the site hides the
+    sender from guests (uid 0, the name cut to its first character and ***)."""
+    if entry["kind"] != "danmaku":
+        return entry
+    name = str(entry["uname"])
+    return {**entry, "uid": 0, "uname": f"{name[:1]}***"}
 
 
 # The server

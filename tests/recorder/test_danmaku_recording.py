@@ -16,6 +16,7 @@ import pytest
 
 from recorder import danmaku, recording
 from recorder.models import RecordingFile, StreamerInfo
+from tests.factories import log_in_by_tv_qr, make_template
 from tests.polling import wait_for
 from tests.recorder.rooms import (
     ROOM,
@@ -66,7 +67,11 @@ def text_of(element: ET.Element) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_chat_goes_beside_each_segment_at_its_video_time(room: Any) -> None:
-    streamer = make_room_streamer(split_time=2, danmaku_ass=True)
+    # With the template's account: a guest's chat hides who sent each danmaku.
+    account = log_in_by_tv_qr(room)
+    streamer = make_room_streamer(
+        split_time=2, danmaku_ass=True, upload_template=make_template(account=account)
+    )
     room.set_live(ROOM, 1)
     thread = record_in_background(streamer)
     folder = recording.folder(streamer)
