@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,6 +84,7 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
         session = register_admin(site)
         api = f"{site.url}/api/v1"
         configure(session, site, event_loop_interval=5, delay=0)
+        fake.configure_room(ROOM, danmaku_interval=0.5)  # chat beside the segments
         session.post(
             f"{api}/streamers",
             json={
@@ -94,8 +96,12 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
         ).raise_for_status()
         folder = site.recordings_dir / "demo"
         part, writer = segment_being_written(site, folder, 120_000, 40)
+        chat = part.with_name(part.name.removesuffix(".flv.part") + ".xml")
+        wait_for(lambda: chat.exists() and b"<d p=" in chat.read_bytes(), 20, "no chat")
 
         os.kill(writer, signal.SIGKILL)
+        # Killed mid-session, the chat beside the segment still parses.
+        ET.parse(chat)
 
         # serve starts the recorder again; its watcher sees the dead recording at its first
         # round, repairs the half-written segment and records on in the same session. The
@@ -121,6 +127,7 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
         [info] = session.get(f"{api}/streamer_info", timeout=10).json()
         files = session.get(f"{api}/streamer_info/{info['id']}/files", timeout=10)
         paths = sorted(Path(f["file_path"]) for f in files.json())
+        chats = {Path(f["file_path"]): f["danmaku"] for f in files.json()}
         # The record job that ended with the broadcast is on record in django-q2's admin.
         admin = session.get(f"{site.url}/admin/django_q/success/", timeout=10)
         assert admin.status_code == 200
@@ -137,3 +144,8 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
         assert probe.decode_errors == "", path
         assert probe.streams == ["h264", "aac"]
     assert media.probe(recovered, decode=False).duration > 2
+    # The recovered segment keeps its chat, counted; the next one has its own.
+    assert chats[recovered]["path"] == str(chat)
+    assert chats[recovered]["counts"]["danmaku"] >= 1
+    for path in paths:
+        assert ET.parse(path.with_suffix(".xml")).getroot().tag == "i"
