@@ -448,6 +448,10 @@ class DanmakuRecorder:
             logger.warning("Could not keep the chat of %s: %s", segment.path, exc)
             return {}
 
+    def halt(self) -> None:
+        """Tell the chat thread to end, without waiting for it."""
+        self._stop.set()
+
     def stop(self) -> None:
         """The recording ended: stop the chat thread, close what is open."""
         self._stop.set()

@@ -330,10 +330,15 @@ class Recorder:
                 self._close_segment(taken_over)
                 self.http.close()
             finally:
+                # The chat thread winds down while the streamer is freed, not before.
                 if self.chat is not None:
-                    self.chat.stop()
-                if not taken_over:
-                    self._end(state, detail)
+                    self.chat.halt()
+                try:
+                    if not taken_over:
+                        self._end(state, detail)
+                finally:
+                    if self.chat is not None:
+                        self.chat.stop()
         return self._summary(detail)
 
     def _close_segment(self, taken_over: bool) -> None:
