@@ -2,7 +2,10 @@
 
 The site is started with the command a user runs, `manage.py serve` (it migrates every database
 itself, then supervises daphne, the jobs qcluster and the recorder service), on a fresh data folder and a free loopback
-port, and is driven over HTTP and WebSocket only. It follows this process's profile (BILIUP_DB,
+port, and is driven over HTTP and WebSocket only. Its databases start as a copy of ones migrated
+once per process (serve's own migrate then finds nothing to do): migrating from nothing is 2-3 s
+of every start, the same work each time. reset() takes a running site back to new, for the
+tests that share one. It follows this process's profile (BILIUP_DB,
 BILIUP_REDIS_URL, from os.environ or the overrides) and keeps to itself on shared servers: on
 PostgreSQL a database of its own, dropped after; on Redis its own django-q2 queue (BILIUP_QUEUE_NAME) and channels-redis prefix, whose keys are deleted after.
 
@@ -11,6 +14,7 @@ No pytest here: the benchmarks import this module too.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import json
@@ -18,10 +22,12 @@ import logging
 import os
 import secrets
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -72,16 +78,23 @@ class Site:
 
 @contextlib.contextmanager
 def running_site(
-    data_dir: Path, *, label: str = "it", **env_overrides: str | None
+    data_dir: Path,
+    *,
+    label: str = "it",
+    fresh_databases: bool = False,
+    **env_overrides: str | None,
 ) -> Iterator[Site]:
     """Start `manage.py serve` with its data in data_dir; yield the site once it answers HTTP.
 
     env_overrides set variables of the site's environment (None removes one), which otherwise is
     this process's. label goes into the names of the run's database, queue and channel prefix
-    (biliup_<label>_<id>), so that a leftover tells who made it. On exit serve gets SIGTERM;
-    SiteError is raised if it does not stop in time or leaves a process behind (killed first).
+    (biliup_<label>_<id>), so that a leftover tells who made it. New databases are copies of
+    migrated ones unless fresh_databases, when serve migrates them from nothing. On exit serve
+    gets SIGTERM; SiteError is raised if it does not stop in time or leaves a process behind
+    (killed first).
     """
     env = _site_env(data_dir, label, env_overrides)
+    template = None if fresh_databases else _migrated_template(env)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -93,6 +106,9 @@ def running_site(
         log=data_dir / "site.log",
     )
     site.recordings_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if template is not None:
+        _copy_sqlite_files(template.folder, data_dir)
     logger.info(
         "Starting a site on %s (database %s, queue %s, channel prefix %s)",
         site.url,
@@ -100,7 +116,11 @@ def running_site(
         env.get("BILIUP_QUEUE_NAME", "ORM"),
         env.get("BILIUP_REDIS_PREFIX", "-"),
     )
-    with _own_database(env), _own_redis_keys(env), site.log.open("ab") as out:
+    with (
+        _own_database(env, None if template is None else template.database),
+        _own_redis_keys(env),
+        site.log.open("ab") as out,
+    ):
         serve = subprocess.Popen(
             [
                 sys.executable,
@@ -157,34 +177,226 @@ def _site_env(
 
 
 @contextlib.contextmanager
-def _own_database(env: dict[str, str]) -> Iterator[None]:
-    """A Postgres database for this run only (nothing to do on SQLite: the data dir is fresh)."""
+def _own_database(env: dict[str, str], template: str | None) -> Iterator[None]:
+    """A Postgres database for this run only, a copy of `template` if given (nothing to do on
+    SQLite: the data dir is fresh)."""
     if env.get("BILIUP_DB") != "postgres":
         yield
         return
-    import psycopg
     from psycopg import sql
 
-    def admin_connection() -> psycopg.Connection:
-        return psycopg.connect(
-            host=env.get("BILIUP_DB_HOST", "127.0.0.1"),
-            port=int(env.get("BILIUP_DB_PORT", "5432")),
-            user=env.get("BILIUP_DB_USER", "postgres"),
-            password=env.get("BILIUP_DB_PASSWORD", ""),
-            dbname="postgres",
-            autocommit=True,
-        )
-
     name = sql.Identifier(env["BILIUP_DB_NAME"])
-    with admin_connection() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    create = sql.SQL("CREATE DATABASE {}").format(name)
+    if template is not None:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with _admin_connection(env) as conn:
+        conn.execute(create)
     try:
         yield
     finally:
-        with admin_connection() as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name)
+        _drop_database(env, env["BILIUP_DB_NAME"])
+
+
+def _admin_connection(env: dict[str, str]) -> Any:
+    return _connection(env, "postgres")
+
+
+def _drop_database(env: dict[str, str], name: str) -> None:
+    from psycopg import sql
+
+    with _admin_connection(env) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)
             )
+        )
+
+
+@dataclass(frozen=True)
+class _Template:
+    """Databases migrated once: SQLite files in `folder`, and on PostgreSQL `database`; `filled`:
+    the main database's tables that migrating put rows in (applied migrations, content types,
+    permissions, the workers' schedules), which reset() fills again from here."""
+
+    folder: Path
+    database: str | None
+    filled: frozenset[str]
+
+
+# Per database profile: the same settings migrate the same way.
+_templates: dict[tuple[str, ...], _Template] = {}
+_templates_lock = threading.Lock()
+# What serve does before it starts its children: migrate every database settings name.
+_MIGRATE = """
+import django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+for alias in settings.DATABASES:
+    call_command("migrate", database=alias, interactive=False, verbosity=0)
+"""
+
+
+def _migrated_template(env: dict[str, str]) -> _Template:
+    """Databases migrated for this process's sites with env's profile, made on first use and
+    removed when the process exits."""
+    key = tuple(
+        env.get(name, "")
+        for name in ("BILIUP_DB", "BILIUP_DB_HOST", "BILIUP_DB_PORT", "BILIUP_DB_USER")
+    ) + (str(bool(env.get("BILIUP_REDIS_URL"))),)
+    with _templates_lock:
+        if key not in _templates:
+            _templates[key] = _make_template(env)
+        return _templates[key]
+
+
+def _make_template(env: dict[str, str]) -> _Template:
+    folder = Path(tempfile.mkdtemp(prefix="biliup-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    database = None
+    migrate_env = {
+        **env,
+        "BILIUP_DATA_DIR": str(folder),
+        "BILIUP_RECORDINGS_DIR": str(folder / "recordings"),
+        "DJANGO_SETTINGS_MODULE": "biliup_site.settings",
+    }
+    if env.get("BILIUP_DB") == "postgres":
+        database = f"biliup_template_{secrets.token_hex(4)}"
+        migrate_env["BILIUP_DB_NAME"] = database
+        with _admin_connection(env) as conn:
+            from psycopg import sql
+
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        atexit.register(_drop_database, env, database)
+    done = subprocess.run(
+        [sys.executable, "-c", _MIGRATE],
+        cwd=BASE_DIR,
+        env=migrate_env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+    )
+    if done.returncode != 0:
+        raise SiteError(
+            f"Migrating the sites' databases failed:\n{done.stderr[-5000:]}"
+        )
+    if database is None:
+        with contextlib.closing(_sqlite_connection(folder / MAIN_SQLITE)) as conn:
+            filled = _filled_tables(conn, _sqlite_tables(conn))
+    else:
+        with _connection(env, database) as conn:
+            filled = _filled_tables(conn, _postgres_tables(conn))
+    return _Template(folder=folder, database=database, filled=filled)
+
+
+def reset(site: Site) -> None:
+    """Take a running site back to how its first start left it, without restarting it: its main
+    database's rows as migrating left them (no users, sessions, rooms, templates, accounts, jobs,
+    configuration or schedules of its own), and no Bilibili documents, partitions.json or
+    recordings in its folders. Ids go on from where they were, so that a task or a cached entry
+    left from before names nothing made after. Work still under way finds its rows gone."""
+    template = _migrated_template(site.env)
+    if site.env.get("BILIUP_DB") == "postgres":
+        with (
+            _connection(site.env, site.env["BILIUP_DB_NAME"]) as conn,
+            conn.transaction(),
+            _connection(site.env, str(template.database)) as source,
+        ):
+            # The foreign keys are checked at commit (Django makes them deferred), when every
+            # table holds what it held after migrating.
+            for table in _postgres_tables(conn):
+                conn.execute(f"DELETE FROM {_quoted(table)}")
+            for table in template.filled:
+                with (
+                    source.cursor().copy(f"COPY {_quoted(table)} TO STDOUT") as rows,
+                    conn.cursor().copy(f"COPY {_quoted(table)} FROM STDIN") as into,
+                ):
+                    for data in rows:
+                        into.write(data)
+    else:
+        with contextlib.closing(
+            _sqlite_connection(site.data_dir / MAIN_SQLITE)
+        ) as conn:
+            conn.execute(
+                "ATTACH DATABASE ? AS template", (str(template.folder / MAIN_SQLITE),)
+            )
+            conn.execute("BEGIN IMMEDIATE")
+            for table in _sqlite_tables(conn):
+                conn.execute(f"DELETE FROM {_quoted(table)}")
+            for table in template.filled:
+                conn.execute(
+                    f"INSERT INTO {_quoted(table)} SELECT * FROM template.{_quoted(table)}"
+                )
+            conn.execute("COMMIT")
+            conn.execute("DETACH DATABASE template")
+    for document in site.data_dir.glob("*.json"):
+        document.unlink()
+    for entry in site.recordings_dir.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+# The main database's file on SQLite (settings.DATABASES["default"]); the channel layer's beside
+# it is not the site's state.
+MAIN_SQLITE = "biliup.sqlite3"
+
+
+def _sqlite_connection(path: Path) -> Any:
+    import sqlite3
+
+    # Autocommit, and the site's own busy timeout: its processes may be writing.
+    return sqlite3.connect(path, timeout=10, isolation_level=None)
+
+
+def _sqlite_tables(conn: Any) -> set[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    return {name for (name,) in rows}
+
+
+def _connection(env: dict[str, str], database: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(
+        host=env.get("BILIUP_DB_HOST", "127.0.0.1"),
+        port=int(env.get("BILIUP_DB_PORT", "5432")),
+        user=env.get("BILIUP_DB_USER", "postgres"),
+        password=env.get("BILIUP_DB_PASSWORD", ""),
+        dbname=database,
+        autocommit=True,
+    )
+
+
+def _postgres_tables(conn: Any) -> set[str]:
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    )
+    return {name for (name,) in rows}
+
+
+def _quoted(table: str) -> str:
+    return '"' + table.replace('"', '""') + '"'
+
+
+def _filled_tables(conn: Any, tables: set[str]) -> frozenset[str]:
+    return frozenset(
+        table
+        for table in tables
+        if conn.execute(f"SELECT 1 FROM {_quoted(table)} LIMIT 1").fetchone()
+    )
+
+
+def _copy_sqlite_files(template: Path, data_dir: Path) -> None:
+    """The template's SQLite databases into a data dir that has none yet (a site started again on
+    its data dir keeps its own)."""
+    files = list(template.glob("*.sqlite3"))
+    if any((data_dir / f.name).exists() for f in files):
+        return
+    for f in files:
+        shutil.copyfile(f, data_dir / f.name)
 
 
 @contextlib.contextmanager
@@ -417,7 +629,15 @@ def open_progress_socket(
             f"{name}={value}" for name, value in session.cookies.items()
         )
     url = site.url.replace("http://", "ws://", 1) + path
-    return connect(url, origin=site.url, additional_headers=headers, open_timeout=10)
+    # No cap on the frames not read yet: a log's tail comes a frame a line, and a capped client
+    # stops reading, pongs included, until the test reads them.
+    return connect(
+        url,
+        origin=site.url,
+        additional_headers=headers,
+        open_timeout=10,
+        max_queue=None,
+    )
 
 
 def collect_messages(socket: ClientConnection) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import Site, running_site
+from tests.livesite import Site, reset, running_site
 
 pytestmark = pytest.mark.browser
 
@@ -59,24 +59,40 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeBilibili]:
+@pytest.fixture(scope="package")
+def _shared(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[FakeBilibili, Site]]:
+    """One site and fake for every module: starting a site costs seconds."""
     with FakeBilibili() as fake:
-        yield fake
+        env = {
+            **fake.env(),
+            "BILIUP_UPLOAD_RETRY_SECONDS": "0.1",
+            "BILIUP_SUBMIT_RETRY_SECONDS": "0.1",
+            "BILIUP_REVIEW_POLL_SECONDS": "1",
+        }
+        data_dir = tmp_path_factory.mktemp("site")
+        with running_site(data_dir, label="browser", **env) as site:
+            yield fake, site
 
 
 @pytest.fixture(scope="module")
-def site(
-    fake: FakeBilibili, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    env = {
-        **fake.env(),
-        "BILIUP_UPLOAD_RETRY_SECONDS": "0.1",
-        "BILIUP_SUBMIT_RETRY_SECONDS": "0.1",
-        "BILIUP_REVIEW_POLL_SECONDS": "1",
-    }
-    with running_site(tmp_path_factory.mktemp("site"), label="browser", **env) as site:
-        yield site
+def _new(_shared: tuple[FakeBilibili, Site]) -> tuple[FakeBilibili, Site]:
+    """The shared site as its first start left it (no admin yet), and the fake at its seed."""
+    fake, site = _shared
+    reset(site)
+    fake.reset()
+    return _shared
+
+
+@pytest.fixture(scope="module")
+def fake(_new: tuple[FakeBilibili, Site]) -> FakeBilibili:
+    return _new[0]
+
+
+@pytest.fixture(scope="module")
+def site(_new: tuple[FakeBilibili, Site]) -> Site:
+    return _new[1]
 
 
 USERNAME, PASSWORD = "admin", "a long password 1"

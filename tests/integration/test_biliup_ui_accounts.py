@@ -5,15 +5,14 @@ request that waits for the phone, then myinfo and POST /users), logged out and b
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import Site, running_site
+from tests.integration.shared import Shared
+from tests.livesite import Site
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -22,26 +21,18 @@ pytestmark = pytest.mark.integration
 DOC_USER = {"username": "admin", "password": "password123"}
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeBilibili]:
-    with FakeBilibili() as fake:
-        yield fake
+@pytest.fixture
+def fake(shared_for_test: Shared) -> FakeBilibili:
+    return shared_for_test.fake
 
 
-@pytest.fixture(scope="module")
-def site(
-    fake: FakeBilibili, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    env = {
-        **fake.env(),
-        "BILIUP_QR_WAIT_SECONDS": "30",
-        "BILIUP_QR_POLL_SECONDS": "0.2",
-    }
-    with running_site(tmp_path_factory.mktemp("ui") / "site", **env) as site:
-        yield site
+@pytest.fixture
+def site(shared_for_test: Shared) -> Site:
+    """A new site for each test: the first user is registered by each (the setup page's too)."""
+    return shared_for_test.site
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin(site: Site) -> requests.Session:
     """The first user, registered with the document's example, which is a weak password."""
     session = requests.Session()
@@ -125,17 +116,16 @@ def test_logged_out_and_back_in_as_biliups_ui(
 
 
 def test_the_setup_page_takes_the_documents_password_with_a_warning(
-    tmp_path: Path,
+    site: Site,
 ) -> None:
-    with running_site(tmp_path / "site") as site:
-        browser = requests.Session()
-        page = browser.get(f"{site.url}/setup/", timeout=10)
-        token = browser.cookies["csrftoken"]
-        r = browser.post(
-            f"{site.url}/setup/",
-            data={**DOC_USER, "csrfmiddlewaretoken": token},
-            headers={"Referer": page.url, "Accept-Language": "en"},
-            timeout=10,
-        )
-        assert r.status_code == 200 and r.url.rstrip("/") == site.url
-        assert "too common" in r.text and "/admin/password_change/" in r.text
+    browser = requests.Session()
+    page = browser.get(f"{site.url}/setup/", timeout=10)
+    token = browser.cookies["csrftoken"]
+    r = browser.post(
+        f"{site.url}/setup/",
+        data={**DOC_USER, "csrfmiddlewaretoken": token},
+        headers={"Referer": page.url, "Accept-Language": "en"},
+        timeout=10,
+    )
+    assert r.status_code == 200 and r.url.rstrip("/") == site.url
+    assert "too common" in r.text and "/admin/password_change/" in r.text

@@ -8,14 +8,14 @@ player's Range GETs and the log viewer's first tab (test_biliup_player_and_logs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import Site, configure, open_progress_socket, running_site
+from tests.integration.shared import Shared
+from tests.livesite import Site, configure, open_progress_socket
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -28,20 +28,14 @@ NOFACE = "https://i0.hdslb.com/bfs/face/member/noface.jpg"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeBilibili]:
-    with FakeBilibili() as fake:
-        fake.add_room(ROOM, speed=1, uname="主播C", title="今晚录播")
-        yield fake
+def fake(shared_for_module: Shared) -> FakeBilibili:
+    shared_for_module.fake.add_room(ROOM, speed=1, uname="主播C", title="今晚录播")
+    return shared_for_module.fake
 
 
 @pytest.fixture(scope="module")
-def site(
-    fake: FakeBilibili, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with running_site(
-        tmp_path_factory.mktemp("ui-calls") / "site", **fake.env()
-    ) as site:
-        yield site
+def site(shared_for_module: Shared, fake: FakeBilibili) -> Site:
+    return shared_for_module.site
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,14 @@ cookie fields (app/(app)/streamers, upload-manager, dashboard in github:biliup/b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import Site, register_admin, running_site
+from tests.integration.shared import Shared
+from tests.livesite import Site, register_admin
 
 pytestmark = pytest.mark.integration
 
@@ -20,18 +20,14 @@ ROOM = 23058
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeBilibili]:
-    with FakeBilibili() as fake:
-        fake.add_room(ROOM, uname="主播A")
-        yield fake
+def fake(shared_for_module: Shared) -> FakeBilibili:
+    shared_for_module.fake.add_room(ROOM, uname="主播A")
+    return shared_for_module.fake
 
 
 @pytest.fixture(scope="module")
-def site(
-    fake: FakeBilibili, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with running_site(tmp_path_factory.mktemp("biliup-ui"), **fake.env()) as site:
-        yield site
+def site(shared_for_module: Shared, fake: FakeBilibili) -> Site:
+    return shared_for_module.site
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ the recordings folder. The tests share the site and run in file order.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -20,7 +19,8 @@ import pytest
 import requests
 
 from tests.fakebili.server import FakeBilibili
-from tests.livesite import SEGMENT, Site, running_site
+from tests.integration.shared import Shared
+from tests.livesite import SEGMENT, Site
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -69,23 +69,14 @@ TEMPLATE_FIELDS = set(TEMPLATE)
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeBilibili]:
-    with FakeBilibili() as fake:
-        fake.add_room(ROOM, uname="主播名称", title="直播标题", speed=1)
-        yield fake
+def fake(shared_for_module: Shared) -> FakeBilibili:
+    shared_for_module.fake.add_room(ROOM, uname="主播名称", title="直播标题", speed=1)
+    return shared_for_module.fake
 
 
 @pytest.fixture(scope="module")
-def site(
-    fake: FakeBilibili, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    env = {
-        **fake.env(),
-        "BILIUP_QR_WAIT_SECONDS": "30",
-        "BILIUP_QR_POLL_SECONDS": "0.2",
-    }
-    with running_site(tmp_path_factory.mktemp("rest-doc") / "site", **env) as site:
-        yield site
+def site(shared_for_module: Shared, fake: FakeBilibili) -> Site:
+    return shared_for_module.site
 
 
 @pytest.fixture(scope="module")

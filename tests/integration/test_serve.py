@@ -28,7 +28,9 @@ RESTART_SECONDS = 20
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with running_site(tmp_path_factory.mktemp("serve")) as site:
+    # Migrated from nothing by serve itself, as on a first install (other sites start from a
+    # copy of migrated databases).
+    with running_site(tmp_path_factory.mktemp("serve"), fresh_databases=True) as site:
         yield site
 
 

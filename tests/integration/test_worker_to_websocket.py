@@ -2,16 +2,15 @@
 
 Unit tests run tasks inline over an in-memory layer; only separate processes show that a worker
 can reach daphne's consumers. The site here is real, started with `manage.py serve` by
-tests/livesite.py and driven over loopback HTTP and WebSocket only, so this test never touches
-pytest-django's test database. It follows the suite's profile (BILIUP_DB, BILIUP_REDIS_URL), on a
-database, queue and channel prefix of its own.
+tests/livesite.py (the one tests/integration/conftest.py shares, as new) and driven over loopback
+HTTP and WebSocket only, so this test never touches pytest-django's test database. It follows the
+suite's profile (BILIUP_DB, BILIUP_REDIS_URL), on a database, queue and channel prefix of its own.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,12 +18,12 @@ import requests
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection
 
+from tests.integration.shared import Shared
 from tests.livesite import (
     Site,
     add_account,
     open_progress_socket,
     register_admin,
-    running_site,
     upload_segment,
 )
 
@@ -32,14 +31,13 @@ pytestmark = pytest.mark.integration
 
 JOB_SECONDS = 20
 IDLE_SECONDS = 7
-# The account has no login (no fake Bilibili here): the worker says so and fails the job.
+# The account has no login (no cookies.json is written): the worker says so and fails the job.
 NO_LOGIN = "has no login: log in, then retry"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with running_site(tmp_path_factory.mktemp("site")) as site:
-        yield site
+def site(shared_for_module: Shared) -> Site:
+    return shared_for_module.site
 
 
 @pytest.fixture(scope="module")

@@ -83,7 +83,11 @@ def test_with_the_templates_account_the_origin_is_recorded(room: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_streamer_page_says_so_while_recording(room: Any, api: Any) -> None:
+def test_the_streamer_page_says_so_while_recording(
+    room: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pause is found by the next heartbeat: one a second, not one in five.
+    monkeypatch.setattr(recording, "HEARTBEAT_SECONDS", 1)
     room.add_room(ROOM, speed=1)  # real time: still recording when we look
     streamer = make_room_streamer(split_time=0)
     thread = record_in_background(streamer)

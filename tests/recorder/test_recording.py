@@ -165,8 +165,11 @@ def test_the_watcher_starts_recordings_of_live_rooms_only(room: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["pause", "delete"])
 def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
-    room: Any, api: Any, how: str
+    room: Any, api: Any, how: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Progress and the stop are both told by heartbeats: one a second, not one in five, so the
+    # test waits 1-2 s for each rather than 5-10.
+    monkeypatch.setattr(recording, "HEARTBEAT_SECONDS", 1)
     room.add_room(ROOM, speed=1)  # real time: the recording is still going when we act
     streamer = make_room_streamer(split_time=0)
     thread = record_in_background(streamer)
