@@ -60,7 +60,8 @@ def login(request: ApiRequest) -> HttpResponse:
         )
     except signin.SignInRefused as exc:
         # Raised, not returned: the refusal then has biliup's `message` on /v1 too.
-        raise ApiError(exc.message, exc.status) from None
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        raise ApiError(exc.message, exc.status, headers=retry) from None
     next_url = form.cleaned_data["next"]
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+
+from biliup_site import strictjson
 
 
 class CredentialError(ValueError):
@@ -16,8 +17,8 @@ class CredentialError(ValueError):
 def parse(text: str) -> dict[str, Any]:
     """Check that text is a biliup cookies.json document and return it."""
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+        document = strictjson.loads(text)
+    except strictjson.JsonError as exc:
         raise CredentialError(f"not valid JSON ({exc})") from None
     return check(document)
 

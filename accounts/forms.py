@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import signin
 from accounts.models import BilibiliAccount
 
 
@@ -16,8 +16,8 @@ class RegisterForm(forms.Form):
     password = forms.CharField(max_length=256, strip=False)
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
-        if User.objects.filter(username__iexact=username).exists():
+        username = signin.canonical_username(self.cleaned_data["username"])
+        if signin.username_taken(username):
             raise forms.ValidationError(_("That username is taken."))
         return username
 

@@ -207,19 +207,13 @@ class ApiToken(models.Model):
 
 
 class LoginFailureQuerySet(models.QuerySet["LoginFailure"]):
-    def recent(self, username: str, ip: str) -> int:
-        since = timezone.now() - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
-        return self.filter(
-            models.Q(username=username) | models.Q(ip=ip), created__gte=since
-        ).count()
-
     def prune(self) -> None:
         since = timezone.now() - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
         self.filter(created__lt=since).delete()
 
 
 class LoginFailure(models.Model):
-    """Failed logins, kept in the database so the throttle holds across web processes."""
+    """Failed logins, for the admin to see; the limit itself counts in LoginThrottle."""
 
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, db_index=True)
@@ -229,6 +223,44 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.ip}"
+
+
+class LoginThrottle(models.Model):
+    """One login counter (per address, per name and address, per name), in the database so
+    the limit holds across web processes. Slots are taken by conditional UPDATEs, atomic on
+    SQLite and PostgreSQL alike, before the password is checked (accounts/throttle.py)."""
+
+    # A kind and a hash of the name and address: names may be long after NFKC, and odd.
+    key = models.CharField(max_length=80, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField(db_index=True)
+    # Per name, once its limit is spent: no password check for it from an unknown address
+    # before then.
+    not_before = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+
+class KnownLoginAddress(models.Model):
+    """An address a user has logged in from: the per-name limit never holds it back."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="known_login_addresses",
+    )
+    # "" when the server gave no address: NULLs would slip past the unique constraint.
+    ip = models.CharField(max_length=64, blank=True)
+    last_login = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ip"], name="known_login_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip}"
 
 
 class QrLogin(models.Model):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+import math
+import unicodedata
+
 from django.contrib import auth
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts import throttle
 from accounts.models import LoginFailure
 from biliup_site.http import client_ip
 
@@ -19,28 +22,53 @@ from biliup_site.http import client_ip
 class SignInRefused(Exception):
     """Wrong credentials, a lockout, or registration closed; status is the API's answer."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(
+        self, message: str, status: int, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after
+
+
+def canonical_username(username: str) -> str:
+    """The name as stored: NFKC, as Django's create_user keeps it, so "\uff41dmin" is "admin"."""
+    return unicodedata.normalize("NFKC", username).strip()
+
+
+def username_taken(username: str) -> bool:
+    """Names are unique up to NFKC and case: "Admin" and "\uff41dmin" are both taken by "admin"."""
+    folded = canonical_username(username).casefold()
+    # In Python: SQLite's iexact folds ASCII only. A site has a handful of users.
+    return any(
+        canonical_username(name).casefold() == folded
+        for name in User.objects.values_list("username", flat=True).iterator()
+    )
 
 
 def sign_in(request: HttpRequest, username: str, password: str) -> User:
-    """Log the user into this request's session, counting failures per name and address."""
-    ip = client_ip(request)
-    if LoginFailure.objects.recent(username, ip) >= settings.LOGIN_MAX_FAILURES:
-        minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
-        raise SignInRefused(
-            _("Too many failed logins: try again in %(minutes)s minutes")
-            % {"minutes": minutes},
-            429,
-        )
-    user = auth.authenticate(request, username=username, password=password)
+    """Log the user into this request's session, within the login limit (accounts/throttle)."""
+    name = canonical_username(username)
+    ip = client_ip(request) or ""
+    try:
+        attempt = throttle.begin(name, ip)
+    except throttle.Throttled as exc:
+        if exc.locked:
+            message = _("Too many failed logins: try again in %(minutes)s minutes") % {
+                "minutes": math.ceil(exc.retry_after / 60)
+            }
+        else:
+            message = _(
+                "Too many failed logins for this name: try again in %(seconds)s seconds"
+            ) % {"seconds": exc.retry_after}
+        raise SignInRefused(message, 429, retry_after=exc.retry_after) from None
+    user = auth.authenticate(request, username=name, password=password)
     if user is None:
-        LoginFailure.objects.create(username=username, ip=ip)
+        LoginFailure.objects.create(username=name[:150], ip=ip or None)
         raise SignInRefused(_("Wrong username or password"), 401)
     auth.login(request, user)
-    LoginFailure.objects.filter(username=username).delete()
+    throttle.succeeded(attempt, user)
+    LoginFailure.objects.filter(username=name, ip=ip or None).delete()
     LoginFailure.objects.prune()
     return user
 
@@ -58,9 +86,19 @@ def register(request: HttpRequest, username: str, password: str) -> User:
                 ),
                 403,
             )
-        user = User.objects.create_user(
-            username, password=password, is_staff=first, is_superuser=first
-        )
+        if username_taken(username):
+            raise SignInRefused(_("That username is taken."), 400)
+        try:
+            # Two registrations of one name in parallel: the database's unique index decides.
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    canonical_username(username),
+                    password=password,
+                    is_staff=first,
+                    is_superuser=first,
+                )
+        except IntegrityError:
+            raise SignInRefused(_("That username is taken."), 400) from None
     if first:
         auth.login(request, user)
     return user

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,11 +10,13 @@ from urllib.parse import urlsplit
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django import forms
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import ApiToken
+from biliup_site import strictjson
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 View = Callable[..., HttpResponse]
@@ -24,10 +25,14 @@ View = Callable[..., HttpResponse]
 class ApiError(Exception):
     """Raised anywhere below a view to answer {"error": message} with the given status."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(
+        self, message: str, status: int = 400, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # Sent with the refusal, such as a 429's Retry-After.
+        self.headers = headers or {}
 
 
 # biliup's own routes (/v1, /bili), which its web UI calls. They answer as biliup's server does;
@@ -93,17 +98,28 @@ def _check_csrf(request: HttpRequest) -> None:
         raise ApiError("Cross-origin request refused", 403)
     if origin == "null":
         raise ApiError("Cross-origin request refused", 403)
+    # No Content-Type at all is what fetch() sends for a Blob body, still without a preflight:
+    # only an empty body (biliup's UI pauses a streamer so) may come without one.
     content_type = request.content_type or ""
-    if content_type and content_type != "application/json":
+    if content_type != "application/json" and (content_type or _body(request)):
         raise ApiError("Send JSON with Content-Type: application/json", 415)
 
 
+def _body(request: HttpRequest) -> bytes:
+    try:
+        return request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise ApiError(f"Request body larger than {limit} bytes", 413) from None
+
+
 def _parse_body(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
+    raw = _body(request)
+    if not raw:
         return {}
     try:
-        body = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = strictjson.loads(raw)
+    except strictjson.JsonError as exc:
         raise ApiError(f"Invalid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError("Expected a JSON object")
@@ -143,6 +159,9 @@ def _refusal(request: HttpRequest, exc: ApiError | Http404) -> HttpResponse:
         # UserList shows `error`.
         body["message"] = message
     response = JsonResponse(body, status=status)
+    if isinstance(exc, ApiError):
+        for header, value in exc.headers.items():
+            response[header] = value
     if isinstance(exc, MethodNotAllowed):
         response["Allow"] = ", ".join(exc.methods)
     return response

@@ -162,6 +162,16 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(live.PROGRESS_GROUP, self.channel_name)
 
+    async def receive(
+        self,
+        text_data: str | None = None,
+        bytes_data: bytes | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # It only pushes. A client's frame is not parsed: the JSON consumer's json.loads would
+        # recurse on 100 000 '['.
+        return
+
     async def job_changed(self, event: live.ChangeEvent) -> None:
         if event.get("kind") == "upload_job":
             job = await _load_job(event["pk"])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django import forms
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from biliup_site import notifications, webhooks
+from biliup_site import notifications, strictjson, webhooks
 from biliup_site.api import ApiError, form_error
 from biliup_site.models import Configuration, EventKind, Hook
 
@@ -18,7 +20,14 @@ F = TypeVar("F", bound=forms.BaseForm)
 
 
 class JsonModelForm(forms.ModelForm):
-    """A ModelForm whose JSON fields keep their type: [] stays [], not None."""
+    """A ModelForm whose JSON fields keep their type: [] stays [], not None, and whose JSON text
+    (biliup's UI sends time_range and extra_fields so) is read by strictjson, like a body."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.JSONField):
+                field.decoder = strictjson.StrictDecoder
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -213,7 +222,39 @@ class ConfigurationForm(JsonModelForm):
                     "Use an absolute path, or leave empty for BILIUP_RECORDINGS_DIR."
                 )
             )
+        if value and (reason := recordings_dir_refusal(Path(value))):
+            raise forms.ValidationError(reason)
         return value
+
+
+# Recordings are written, listed, served and deleted after upload inside this folder: never the
+# system's own. A folder in SYSTEM_TREES is refused with everything below it; one in
+# SYSTEM_FOLDERS only itself (/home/me/recordings is fine, /home is not).
+SYSTEM_TREES = tuple(
+    Path(p)
+    for p in (
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+        "/run", "/sbin", "/sys", "/usr", "/var/lib", "/var/cache", "/var/log", "/var/run",
+    )
+)  # fmt: skip
+SYSTEM_FOLDERS = tuple(
+    Path(p) for p in ("/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var")
+)  # fmt: skip
+
+
+def recordings_dir_refusal(path: Path) -> str | None:
+    """Why `path` (absolute) can't be the recordings folder, or None if it can."""
+    path = path.resolve()
+    data_dir = Path(settings.DATA_DIR).resolve()
+    if path in SYSTEM_FOLDERS or any(path.is_relative_to(t) for t in SYSTEM_TREES):
+        return gettext("%(path)s is a system folder: choose a folder of its own.") % {
+            "path": path
+        }
+    if data_dir.is_relative_to(path):
+        return gettext(
+            "%(path)s holds the site's data folder: choose a folder of its own."
+        ) % {"path": path}
+    return None
 
 
 class HookForm(JsonModelForm):

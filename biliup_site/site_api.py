@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.views.decorators.cache import cache_control
 
 from biliup_site import openapi, proxy, user_keys
-from biliup_site.api import ApiError, api, dispatch, ok
+from biliup_site.api import ApiError, api, biliup_surface, dispatch, ok
 from biliup_site.forms import ConfigurationForm, bind
 from biliup_site.http import ApiRequest
 from biliup_site.models import Configuration
@@ -27,7 +27,19 @@ def get_configuration(request: ApiRequest) -> HttpResponse:
     return ok(_configuration(Configuration.load()))
 
 
+def _refuse_unknown_keys(request: ApiRequest) -> None:
+    """A misspelt key on /api/v1 is an error, not a silent no-op. biliup's UI (/v1) sends back
+    its whole configuration, most of which this site does not model, so /v1 ignores them."""
+    if biliup_surface(request):
+        return
+    known = {*ConfigurationForm.base_fields, *Configuration().to_dict(), "user"}
+    unknown = sorted(key for key in request.json if key not in known)
+    if unknown:
+        raise ApiError(f"Unknown configuration keys: {', '.join(unknown)}")
+
+
 def put_configuration(request: ApiRequest) -> HttpResponse:
+    _refuse_unknown_keys(request)
     # One transaction: a refused field undoes the accounts the `user` section imported, and a
     # refused `user` key leaves the other fields unchanged, so a save is all or nothing.
     with transaction.atomic():
