@@ -10,7 +10,6 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
 from biliup_site.consumers import (  # noqa: E402
@@ -19,6 +18,7 @@ from biliup_site.consumers import (  # noqa: E402
     PageConsumer,
     ProgressConsumer,
 )
+from biliup_site.ws_origin import OriginCheck  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/progress/", ProgressConsumer.as_asgi()),
@@ -32,8 +32,7 @@ websocket_urlpatterns = [
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        # Every socket, present and future, goes through the Origin check.
+        "websocket": OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import ipaddress
+import http.client
 import socket
+import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
+import certifi
 from django.conf import settings
+from requests.utils import default_user_agent, requote_uri
+
+from biliup_site import addresses
 
 ALLOWED_TYPES = ("image/",)
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class ProxyError(Exception):
@@ -47,8 +53,8 @@ def _check_addresses(host: str, port: int) -> None:
     except socket.gaierror as exc:
         raise ProxyError(f"Cannot resolve {host}: {exc.strerror}", 502) from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global and not settings.PROXY_ALLOW_PRIVATE:
+        address = addresses.parse(str(info[4][0]))
+        if addresses.forbidden(address) and not settings.PROXY_ALLOW_PRIVATE:
             raise ProxyError(f"{host} resolves to a non-public address", 403)
 
 
@@ -102,46 +108,104 @@ def fetch(url: str) -> Fetched:
         return Fetched(_noface(), "image/png")
     host, port = check_url(url)
     _check_addresses(host, port)
+    deadline = time.monotonic() + settings.PROXY_TIMEOUT
+    connection = _connection(url, host, port, deadline)
+    watchdog = _Watchdog(connection, deadline)
+    fetched = None
     try:
-        with requests.get(
-            url,
-            stream=True,
-            timeout=settings.PROXY_TIMEOUT,
-            allow_redirects=False,
-            headers={"Referer": ""},
-        ) as response:
-            if response.is_redirect:
-                raise ProxyError(
-                    "The image host answered with a redirect, which is not followed",
-                    502,
-                )
-            if response.status_code != 200:
-                raise ProxyError(
-                    f"The image host answered HTTP {response.status_code}", 502
-                )
-            content_type = (
-                response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            )
-            if not content_type.startswith(ALLOWED_TYPES):
-                raise ProxyError(
-                    f"Not an image ({content_type or 'no content type'})", 502
-                )
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > settings.PROXY_MAX_BYTES:
-                raise ProxyError("The image is too large", 502)
-            body = bytearray()
-            # `timeout` bounds each read, not the whole transfer: a trickling host is cut here.
-            deadline = time.monotonic() + settings.PROXY_TIMEOUT
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > settings.PROXY_MAX_BYTES:
-                    raise ProxyError("The image is too large", 502)
-                if time.monotonic() > deadline:
-                    raise ProxyError("The image host did not answer in time", 504)
-    except requests.Timeout:
-        raise ProxyError("The image host did not answer in time", 504) from None
-    except requests.RequestException as exc:
+        connection.connect()
+        # http.client drops `connection.sock` once the response owns the socket (HTTP/1.0,
+        # Connection: close): the watchdog keeps its own reference.
+        watchdog.sock = connection.sock
+        fetched = _download(connection, url)
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        if not isinstance(exc, TimeoutError) and time.monotonic() < deadline:
+            raise ProxyError(
+                f"Could not fetch the image: {exc.__class__.__name__}", 502
+            ) from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+    # Checked after a success too: a cut can look like a complete body (no Content-Length, or
+    # a TLS connection's ragged end).
+    if fetched is None or time.monotonic() >= deadline:
+        raise ProxyError("The image host did not answer in time", 504)
+    return fetched
+
+
+def _connection(
+    url: str, host: str, port: int, deadline: float
+) -> http.client.HTTPConnection:
+    timeout = max(0.001, deadline - time.monotonic())
+    if urlsplit(url).scheme == "https":
+        return http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=_tls_context()
+        )
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class _Watchdog:
+    """Shuts the connection's socket down at the deadline.
+
+    A socket timeout bounds each read, not the whole transfer: a host trickling a few bytes a
+    second would hold a worker far past the limit. A shutdown ends any read blocked on the
+    socket, in the TLS handshake, the headers or the body.
+    """
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float) -> None:
+        self.connection = connection
+        self.sock: socket.socket | None = None
+        self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+    def _cut(self) -> None:
+        sock = self.connection.sock or self.sock
+        if sock is None:
+            return  # still connecting: the connect timeout is the time left
+        try:
+            # The plain socket's shutdown, also under TLS: SSLSocket.shutdown would drop the
+            # TLS state the reading thread is using.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+
+def _download(connection: http.client.HTTPConnection, url: str) -> Fetched:
+    parts = urlsplit(requote_uri(url))
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection.request(
+        "GET",
+        target,
+        # An empty Referer: Bilibili's image hosts refuse other sites' pages.
+        headers={"Referer": "", "User-Agent": default_user_agent()},
+    )
+    response = connection.getresponse()
+    if response.status in REDIRECTS and response.getheader("Location"):
         raise ProxyError(
-            f"Could not fetch the image: {exc.__class__.__name__}", 502
-        ) from None
+            "The image host answered with a redirect, which is not followed", 502
+        )
+    if response.status != 200:
+        raise ProxyError(f"The image host answered HTTP {response.status}", 502)
+    content_type = (
+        (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+    )
+    if not content_type.startswith(ALLOWED_TYPES):
+        raise ProxyError(f"Not an image ({content_type or 'no content type'})", 502)
+    declared = response.getheader("Content-Length") or ""
+    if declared.isdigit() and int(declared) > settings.PROXY_MAX_BYTES:
+        raise ProxyError("The image is too large", 502)
+    body = bytearray()
+    while chunk := response.read(64 * 1024):
+        body += chunk
+        if len(body) > settings.PROXY_MAX_BYTES:
+            raise ProxyError("The image is too large", 502)
     return Fetched(bytes(body), content_type)

@@ -102,6 +102,9 @@ PORT = envint("BILIUP_PORT", "19159", minimum=1)
 # A self-hosted admin is reached by LAN address, hostname or tunnel; list them to lock it down.
 ALLOWED_HOSTS = envlist("BILIUP_ALLOWED_HOSTS", "*")
 CSRF_TRUSTED_ORIGINS = envlist("BILIUP_CSRF_TRUSTED_ORIGINS", "")
+# A WebSocket opens from a page of the site's own host (the Host header), a CSRF-trusted origin,
+# or one of these, e.g. https://admin.example (biliup_site/ws_origin.py).
+WS_ALLOWED_ORIGINS = envlist("BILIUP_WS_ALLOWED_ORIGINS", "")
 
 INSTALLED_APPS = [
     "daphne",
@@ -402,6 +405,10 @@ PROXY_ALLOWED_HOSTS = envlist("BILIUP_PROXY_ALLOWED_HOSTS", "*.hdslb.com,*.bilii
 PROXY_ALLOW_PRIVATE = envbool("BILIUP_PROXY_ALLOW_PRIVATE", "False")
 PROXY_MAX_BYTES = envint("BILIUP_PROXY_MAX_BYTES", str(5 * 1024 * 1024), minimum=1)
 PROXY_TIMEOUT = envfloat("BILIUP_PROXY_TIMEOUT", "10")
+# The recorder fetches streams from public addresses only (no loopback, LAN or metadata service):
+# hosts named here (fnmatch patterns of names or addresses, or networks like 192.168.0.0/16) may
+# be private, for recording from a camera or a server on the LAN.
+RECORD_ALLOWED_HOSTS = envlist("BILIUP_RECORD_ALLOWED_HOSTS", "")
 
 # The site's log files, beside the console: the log page and biliup's log viewer (/v1/ws/logs)
 # read them. biliup.log has everything; download.log the recorder, upload.log the uploads (the

@@ -29,11 +29,32 @@ class ImageHost(Handler):
         elif self.path == "/slow":
             time.sleep(1.5)
             self._send(200, "image/png", PNG)
+        elif self.path == "/trickle-body":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self._trickle(b"\0" * 1000)
+        elif self.path == "/trickle-headers":
+            self._trickle(
+                b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n" + b"X" * 1000
+            )
         else:
             self._send(404, "text/plain", b"no")
 
     def _send(self, status: int, content_type: str, body: bytes) -> None:
         self.send(status, body, Content_Type=content_type)
+
+    def _trickle(self, data: bytes) -> None:
+        # 10 bytes a second: each read returns well within the per-read timeout.
+        self.wfile.flush()
+        for i in range(0, len(data), 1):
+            try:
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+            except OSError:
+                return  # the proxy hung up
+            time.sleep(0.1)
 
 
 @pytest.fixture
@@ -76,6 +97,18 @@ def test_it_refuses_what_is_not_a_small_image(
     r = api.get("/api/v1/proxy", {"url": image_host + path})
     assert r.status_code == status
     assert r.json() == {"error": message}
+
+
+@pytest.mark.parametrize("path", ["/trickle-body", "/trickle-headers"])
+def test_a_trickling_host_is_cut_at_the_deadline(
+    api: JsonClient, image_host: str, path: str
+) -> None:
+    started = time.monotonic()
+    r = api.get("/api/v1/proxy", {"url": image_host + path})
+    assert r.status_code == 504
+    assert r.json() == {"error": "The image host did not answer in time"}
+    # The deadline is 0.5 s; the whole trickle would take 100 s.
+    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize(
