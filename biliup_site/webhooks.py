@@ -25,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from biliup_site.addresses import forbidden as _forbidden
 from biliup_site.events import WEBHOOK_TYPES
 from biliup_site.models import Event, Hook
 
@@ -57,20 +58,6 @@ def signature(secret: str, raw: bytes) -> str:
     """The X-Biliup-Signature value: sha256=<hex HMAC-SHA256 of the raw body>."""
     digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        not ip.is_global
-        or ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
 
 
 class Refused(Exception):

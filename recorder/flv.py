@@ -73,6 +73,11 @@ class FlvError(ValueError):
     """The bytes are not FLV, or are damaged beyond what a reader may skip."""
 
 
+class NotFlv(FlvError):
+    """The stream's first bytes are no FLV header: an error page, JSON, anything but a stream.
+    The bytes are not quoted (they are whatever the URL's host answered)."""
+
+
 class Readable(Protocol):
     def read(self, n: int, /) -> bytes | None: ...
 
@@ -169,7 +174,7 @@ class FlvReader:
         # per block, not two per tag. buf[pos] is the stream's byte base + pos.
         buf, pos = self._more(b"", 0, 9)
         if buf[:3] != b"FLV"[: len(buf)]:
-            raise FlvError(f"not an FLV stream: it starts with {buf[:16]!r}")
+            raise NotFlv("not an FLV stream")
         if len(buf) < 9:
             return
         offset: int = _U32.unpack_from(buf, 5)[0]

@@ -10,7 +10,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext, gettext_lazy
 
 from biliup_site.forms import JsonModelForm
-from recorder import platforms
+from recorder import platforms, reach
 from recorder.models import HOOKS, Streamer
 from uploads.models import UploadTemplate
 
@@ -62,7 +62,11 @@ class StreamerForm(JsonModelForm):
         web = inner if prefix.lower() in platforms.STREAMLINK_PROTOCOLS else url
         if "://" not in web:
             web = url = f"https://{url}"
-        if urlsplit(web).scheme not in ("http", "https"):
+        try:
+            scheme = urlsplit(web).scheme
+        except ValueError:  # "http://[::1": an unclosed IPv6 address
+            raise forms.ValidationError(gettext("Enter a valid URL.")) from None
+        if scheme not in ("http", "https"):
             raise forms.ValidationError(
                 gettext(
                     "Use an http:// or https:// URL of a live room (or hls://, httpstream:// "
@@ -77,6 +81,9 @@ class StreamerForm(JsonModelForm):
             self.instance.platform = platforms.recognise(url)
         except platforms.UnsupportedUrl as exc:
             raise forms.ValidationError(str(exc)) from None
+        refused = reach.refusal(url)
+        if refused:
+            raise forms.ValidationError(refused)
         return url
 
     def clean_template_name(self) -> UploadTemplate | None:

@@ -4,7 +4,7 @@ A recorder claims a streamer (state RECORDING, `worker` its "host:pid", a fresh 
 within download_limit, beats while it records (recorder/heartbeats.py) and releases it at the
 end. A recording whose heartbeat went stale, or whose recorder's pid is gone on this host, lost
 its recorder: the next claim takes it over (and the recording repairs the segments it left
-half-written: recording.recover).
+half-written: segments.recover).
 Every write to the row after the claim is guarded by `worker`, so a recorder that was taken
 over (it froze, and woke up) cannot undo what the new holder did.
 """

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
-import re
 import shutil
 import signal
 import threading
@@ -33,6 +31,7 @@ from recorder import (
     hls,
     notices,
     platforms,
+    reach,
     signals,
     streamlink_sources,
 )
@@ -45,6 +44,7 @@ from recorder.models import (
     Streamer,
     StreamerInfo,
 )
+from recorder.segments import announce, file_stem, folder, recover
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ OFFLINE_POLL_SECONDS = 5
 # at again next round rather than taken for guard-only (and skipped for the whole live).
 GUARD_SETTLE_SECONDS = 90
 MB = 1024 * 1024
-UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 class Restricted(Exception):
@@ -103,58 +102,6 @@ def stop_all() -> int:
     return len(recorders)
 
 
-def recover(streamer: Streamer) -> None:
-    """After a worker died mid-recording: make its half-written segments decodable and keep them."""
-    session = streamer.sessions.filter(end_time=None).order_by("-start_time").first()
-    for part in sorted(folder(streamer).glob("*.part")):
-        finalize = (
-            flv.finalize_part if part.stem.endswith(".flv") else hls.finalize_part
-        )
-        written = part.stat().st_mtime
-        try:
-            path = finalize(part)
-        except ValueError:
-            logger.warning("%s is not a segment of ours; left as it is", part)
-            continue
-        if path is None:
-            logger.warning("Nothing decodable in %s; left as it is", part)
-            continue
-        logger.info("Recovered %s after a crash", path)
-        # Its time of last write is when the recording stopped: the resumed session's gap
-        # starts there (Recorder.run).
-        os.utime(path, (written, written))
-        if session is not None:
-            announce(
-                RecordingFile.objects.create(
-                    streamer_info=session,
-                    path=str(path),
-                    size=path.stat().st_size,
-                    duration=_recovered_duration(path),
-                    **danmaku.recovered(part, path, streamer.danmaku_ass),
-                )
-            )
-
-
-def announce(file: RecordingFile, tell: bool = True) -> None:
-    """Tell the site a segment is closed and on record (the upload pipeline queues it), and
-    the user and webhooks unless the caller did (Recorder._closed, with what it knows)."""
-    if tell:
-        notices.file_closed(file)
-    for receiver, result in signals.segment_closed.send_robust(
-        RecordingFile, file=file
-    ):
-        if isinstance(result, Exception):
-            logger.error("%s failed on %s", receiver, file.path, exc_info=result)
-
-
-def _recovered_duration(path: Path) -> float:
-    """An FLV's duration from the onMetaData finalize_part filled in; 0 where unknown."""
-    if path.suffix != ".flv":
-        return 0.0
-    duration = flv.read_metadata(path).get("duration", 0.0)
-    return float(duration) if isinstance(duration, int | float) else 0.0
-
-
 def _stop_if_disk_full(exc: Exception) -> None:
     """A write that failed for want of space stops the recording (the segmenter kept what
     reached the disk, closed and on record); other errors end the connection, to reconnect."""
@@ -185,31 +132,6 @@ def _why(exc: Exception) -> str:
 
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
-
-
-def folder(streamer: Streamer) -> Path:
-    return Configuration.load().recordings_path() / _safe(
-        streamer.remark or f"room-{streamer.pk}"
-    )
-
-
-def _safe(text: str) -> str:
-    return UNSAFE.sub("_", text).strip(" .") or "_"
-
-
-def file_stem(streamer: Streamer, session: StreamerInfo, start: datetime) -> str:
-    """The file name from the streamer's template: {streamer}, {title}, {url} and strftime fields."""
-    template = streamer.filename_prefix or "{streamer}%Y-%m-%dT%H_%M_%S"
-    filled = (
-        template.replace("{streamer}", session.name)
-        .replace("{title}", session.title)
-        .replace("{url}", streamer.url)
-    )
-    try:
-        name = timezone.localtime(start).strftime(filled)
-    except ValueError:
-        name = filled
-    return _safe(name)[:200]
 
 
 def open_session(
@@ -251,7 +173,9 @@ class Recorder:
         self.lost_at: float | None = None
         # Bilibili's CDN session is made once the room is known (run); streamlink's plugins
         # bring their own (_sources).
-        self.http = cdn.session()
+        self.http = reach.guard(cdn.session())
+        # Why the last connection got no stream, when it got something else; how many in a row.
+        self.not_stream, self.not_streams = "", 0
         self.room: live.Room | None = None  # Bilibili's; None for other platforms
         # Bilibili: the play info _open_session read, for the first _sources() to use.
         self.play: live.PlayInfo | None = None
@@ -300,7 +224,7 @@ class Recorder:
             # The CDN refuses a pull without a browser UA and the room's page as Referer; the
             # account's cookies go along (bilibili-2026.md "Live rooms and the stream CDN").
             self.http.close()
-            self.http = cdn.session(self._credential(), self.room.room_id)
+            self.http = reach.guard(cdn.session(self._credential(), self.room.room_id))
         directory = folder(self.streamer)
         directory.mkdir(parents=True, exist_ok=True)
         detail, state, taken_over = "", Streamer.State.IDLE, False
@@ -315,6 +239,10 @@ class Recorder:
         except DiskFull as exc:
             state, detail = Streamer.State.ERROR, str(exc)
             self._failed(detail, disk_full=True)
+        except (reach.Refused, reach.NotAStream) as exc:
+            state, detail = Streamer.State.ERROR, str(exc)
+            logger.warning("Streamer %s: %s", self.streamer.pk, detail)
+            self._failed(detail)
         except TakenOver as exc:
             taken_over, detail = True, str(exc)
             logger.warning("Streamer %s: %s; stopping here", self.streamer.pk, exc)
@@ -503,8 +431,16 @@ class Recorder:
                     break
             if started is not None:
                 offline_since = stuck_since = None
+                self.not_streams = 0
                 # The gap goes on record when media flows again (_resumed).
                 self.lost_at = time.monotonic()
+                continue
+            if self.not_stream:  # something else than a stream: asked ever more slowly
+                self.not_streams += 1
+                if self.not_streams >= reach.NOT_A_STREAM_TRIES:
+                    raise reach.NotAStream(f"Not a stream: {self.not_stream}")
+                self.not_stream = ""
+                self._sleep(2 ** (self.not_streams - 1))
                 continue
             # Offline, or live with no stream that delivers: the grace delay bounds the wait.
             offline_since = offline_since or time.monotonic()
@@ -563,6 +499,8 @@ class Recorder:
             logger.warning(
                 "HLS of %s from %s is broken: %s", self.streamer, url.cdn, exc
             )
+            if isinstance(exc, cdn.NotAPlaylist) and began is None:
+                self.not_stream = str(exc)
         return began
 
     def _pump_flv(self, url: live.StreamUrl) -> float | None:
@@ -570,10 +508,12 @@ class Recorder:
         began = None
         try:
             with cdn.open_stream(self.http, url.url, STALL_SECONDS) as stream:
+                said = reach.answer(stream.status_code, stream.headers)
                 if stream.status_code != 200:
-                    logger.warning(
-                        "CDN %s answered HTTP %s", url.cdn, stream.status_code
-                    )
+                    logger.warning("CDN %s answered %s", url.cdn, said)
+                    # Bilibili's CDN answers 404 between a streamer's reconnects.
+                    if self.room is None and 400 <= stream.status_code < 500:
+                        self.not_stream = said
                     return None
                 segmenter = self._use(flv.Segmenter)
                 # The CDN starts a new pull with the last GOP it sent the previous one.
@@ -595,6 +535,8 @@ class Recorder:
             logger.warning(
                 "Stream of %s from %s is broken: %s", self.streamer, url.cdn, exc
             )
+            if isinstance(exc, flv.NotFlv):
+                self.not_stream = f"{exc} ({said})"
         return began
 
     def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import requests
 
 from biliup_site.bilibili import live
+from recorder import reach
 from recorder.platforms import UnsupportedUrl
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ class Broadcast:
 
 
 def broadcast(url: str) -> Broadcast:
-    """What streamlink finds at url now. Raises UnsupportedUrl or StreamlinkUnavailable."""
+    """What streamlink finds at url now. Raises UnsupportedUrl, StreamlinkUnavailable, or
+    reach.Refused for an address the recorder may not fetch from."""
     from streamlink import Streamlink
     from streamlink.exceptions import NoPluginError, PluginError
     from streamlink.stream.hls import HLSStream
@@ -40,6 +42,9 @@ def broadcast(url: str) -> Broadcast:
 
     # A session per call: plugins set headers and cookies on it, and checks run on threads.
     session = Streamlink({"http-timeout": 10.0})
+    # The plugin's own requests (the playlist of hls://, a site's API) reach only what the
+    # recorder may: a refused address ends the check with reach.Refused.
+    reach.guard(session.http)
     try:
         name, plugin_class, resolved = session.resolve_url(url, follow_redirect=False)
     except NoPluginError:
@@ -48,6 +53,9 @@ def broadcast(url: str) -> Broadcast:
     try:
         streams = plugin.streams() or {}
     except (PluginError, OSError) as exc:
+        refused = reach.refused_by(exc)
+        if refused is not None:
+            raise refused from None
         raise StreamlinkUnavailable(f"{name}: {exc}") from exc
     sources: list[live.StreamUrl] = []
     # "best" first (streamlink's pick), then the other qualities, each stream once.
@@ -70,7 +78,7 @@ def broadcast(url: str) -> Broadcast:
                     url=stream.url, cdn=f"{name} {quality}", qn=0, format=fmt, codec=""
                 )
             )
-    http = _plain_session(session.http)
+    http = reach.guard(_plain_session(session.http))
     if name == "http":
         # The generic plugin names a stream without asking whether it is there.
         sources = [s for s in sources if _answers(http, s.url)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
-from recorder import lease, notices, recording, watch
+from recorder import lease, notices, reach, recording, watch
 from recorder.models import Streamer
 from recorder.platforms import UnsupportedUrl
 from recorder.streamlink_sources import StreamlinkUnavailable
@@ -30,7 +30,7 @@ def record(streamer_id: int) -> str:
         return recording.Recorder(streamer).run()
     except (BilibiliError, BilibiliUnavailable) as exc:
         return _failed(streamer, f"Bilibili: {exc}")
-    except (UnsupportedUrl, StreamlinkUnavailable) as exc:
+    except (UnsupportedUrl, StreamlinkUnavailable, reach.Refused) as exc:
         return _failed(streamer, str(exc))
 
 

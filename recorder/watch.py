@@ -20,7 +20,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, live
-from recorder import platforms, streamlink_sources
+from recorder import platforms, reach, streamlink_sources
 from recorder.lease import is_being_recorded, restrict
 from recorder.models import Streamer
 from recorder.platforms import UnsupportedUrl
@@ -54,6 +54,13 @@ def check(streamer: Streamer, spread: float = 0.0) -> bool:
         logger.warning("Checking %s failed: %s", streamer, exc)
         Streamer.objects.filter(pk=streamer.pk).update(
             state_detail=f"Check failed: {exc}"
+        )
+        return False
+    except reach.Refused as exc:
+        # Not a passing failure: the URL points where the recorder may not go.
+        logger.warning("Checking %s refused: %s", streamer, exc)
+        Streamer.objects.filter(pk=streamer.pk).update(
+            state=Streamer.State.ERROR, state_detail=str(exc)
         )
         return False
     crashed = streamer.state == Streamer.State.RECORDING  # due() left out the live ones

@@ -118,6 +118,7 @@ def fakebili(_fake_server: Any, settings: Any) -> Iterator[Any]:
         setattr(settings, f"BILIBILI_{name}_URL", _fake_server.url)
     settings.PROXY_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.PROXY_ALLOW_PRIVATE = True
+    settings.RECORD_ALLOWED_HOSTS = ["127.0.0.1"]
     # Preupload names the real UPOS hosts; they are served by the fake, host kept in the path.
     settings.BILIBILI_UPOS_URL = _fake_server.url
     settings.BILIBILI_OPENUPOS_URL = _fake_server.url

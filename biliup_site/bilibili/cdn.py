@@ -87,6 +87,7 @@ class Stream:
     def __init__(self, response: requests.Response) -> None:
         self._response = response
         self.status_code = response.status_code
+        self.headers = response.headers
 
     def chunks(self) -> Iterator[bytes]:
         """The body as it arrives, in pieces of at most CHUNK_BYTES, whatever its framing
@@ -296,6 +297,11 @@ class HlsError(ValueError):
     """The playlist is not a usable HLS media playlist."""
 
 
+class NotAPlaylist(HlsError):
+    """The playlist URL answered something else (a page, JSON): said by its type and size, the
+    bytes are not repeated (they may be whatever the URL's host had to say)."""
+
+
 @dataclass(frozen=True)
 class Media:
     """One media segment as fetched: its bytes, and what a file needs to know about it."""
@@ -385,7 +391,7 @@ class HlsReader:
             raise HlsError(f"a playlist of more than {MAX_PLAYLIST_BYTES} bytes")
         text = body.decode("utf-8", "replace")
         if not text.startswith("#EXTM3U"):
-            raise HlsError(f"not an M3U8 playlist: {text[:40]!r}")
+            raise NotAPlaylist(f"not an M3U8 playlist ({len(body)} bytes)")
         playlist = parse_m3u8(text, base_uri=url)
         if playlist.is_master:
             # A multivariant playlist: follow its best variant from now on.

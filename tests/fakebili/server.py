@@ -398,6 +398,7 @@ class FakeBilibili(
             "BILIUP_BILIBILI_UPOS_URL": self.url,
             "BILIUP_PROXY_ALLOWED_HOSTS": self._httpd.server_address[0],
             "BILIUP_PROXY_ALLOW_PRIVATE": "True",
+            "BILIUP_RECORD_ALLOWED_HOSTS": self._httpd.server_address[0],
             # getDanmuInfo lists the chat socket; the real one is wss, this one has no TLS.
             "BILIUP_BILIBILI_CHAT_SCHEME": "ws",
         }

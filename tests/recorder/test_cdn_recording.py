@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from recorder import flv, recording, tasks
+from recorder import flv, segments, tasks
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
 from tests.polling import wait_for
@@ -40,7 +40,7 @@ def room(fakebili: Any, recordings: Path) -> Any:
 
 
 def part_size(streamer: Streamer) -> int:
-    return sum(p.stat().st_size for p in recording.folder(streamer).glob("*.part"))
+    return sum(p.stat().st_size for p in segments.folder(streamer).glob("*.part"))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -54,7 +54,7 @@ def test_a_close_delimited_cdn_reaches_the_disk_while_the_room_is_live(
     room.set_live(ROOM, 1)
     thread = record_in_background(streamer)
     wait_for(
-        lambda: recording.folder(streamer).is_dir() and part_size(streamer) > 0,
+        lambda: segments.folder(streamer).is_dir() and part_size(streamer) > 0,
         2 - (time.monotonic() - went_live),
         "no bytes on disk 2 s after the room went live",
     )
@@ -64,7 +64,7 @@ def test_a_close_delimited_cdn_reaches_the_disk_while_the_room_is_live(
         wait_for(
             lambda size=size: part_size(streamer) > size, 2, "the file stopped growing"
         )
-    [part] = recording.folder(streamer).glob("*.part")
+    [part] = segments.folder(streamer).glob("*.part")
     live_probe = media.probe(part)
     assert live_probe.streams == ["h264", "aac"]
     assert live_probe.duration > 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from biliup_site.bilibili.chat import ChatMessage
-from recorder import danmaku, recording
+from recorder import danmaku, segments
 from recorder.models import StreamerInfo
 from tests import media
 from tests.recorder.rooms import make_room_streamer
@@ -182,7 +182,7 @@ def test_a_dead_recorders_chat_is_attached_to_the_recovered_segment(
     session = StreamerInfo.objects.create(
         streamer=streamer, name="主播A", url=streamer.url
     )
-    directory = recording.folder(streamer)
+    directory = segments.folder(streamer)
     directory.mkdir(parents=True)
     clip = media.clip(6).read_bytes()
     (directory / "主播A-crashed.flv.part").write_bytes(clip[: len(clip) * 2 // 3])
@@ -193,7 +193,7 @@ def test_a_dead_recorders_chat_is_attached_to_the_recovered_segment(
     data = xml.read_bytes()
     xml.write_bytes(data[: data.rindex(b"<guard") + 20])  # killed mid-write
 
-    recording.recover(streamer)
+    segments.recover(streamer)
 
     [file] = session.files.all()
     assert file.path == str(directory / "主播A-crashed.flv")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from recorder import danmaku, recording
+from recorder import danmaku, segments
 from recorder.models import RecordingFile, StreamerInfo
 from tests.factories import log_in_by_tv_qr, make_template
 from tests.polling import wait_for
@@ -74,7 +74,7 @@ def test_the_chat_goes_beside_each_segment_at_its_video_time(room: Any) -> None:
     )
     room.set_live(ROOM, 1)
     thread = record_in_background(streamer)
-    folder = recording.folder(streamer)
+    folder = segments.folder(streamer)
     wait_for(lambda: room.chat_connections(ROOM), 10, "no chat connection")
     wait_for(lambda: folder.is_dir() and any(folder.glob("*.part")), 10, "no segment")
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from biliup_site.models import Configuration
-from recorder import lease, recording, tasks, watch
+from recorder import lease, recording, segments, tasks, watch
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
 from tests.factories import make_streamer
@@ -127,7 +127,7 @@ def test_a_crashed_recording_is_recovered_and_kept(room: Any) -> None:
     session = StreamerInfo.objects.create(
         streamer=streamer, name="主播A", url=streamer.url
     )
-    directory = recording.folder(streamer)
+    directory = segments.folder(streamer)
     directory.mkdir(parents=True)
     clip = media.clip(6).read_bytes()
     part = directory / "主播A-crashed.flv.part"
@@ -179,7 +179,7 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
         "no recording started",
     )
     wait_for(
-        lambda: any(recording.folder(streamer).glob("*.part")),
+        lambda: any(segments.folder(streamer).glob("*.part")),
         20,
         "no segment was started",
     )
@@ -212,7 +212,7 @@ def test_pausing_or_deleting_stops_a_recording_with_its_segment_valid(
     assert session.end_time is not None
     [file] = session.files.all()
     assert decoded_seconds([file]) > 0.5
-    assert not list(recording.folder(streamer).glob("*.part"))
+    assert not list(segments.folder(streamer).glob("*.part"))
     if how == "pause":
         assert Streamer.objects.get(pk=streamer.pk).status == "Pause"
 
@@ -340,7 +340,7 @@ def test_a_room_that_offers_only_hls_is_recorded_from_it(
         probe = media.probe(Path(f.path))
         assert probe.decode_errors == "", f.path
         assert probe.streams == ["h264", "aac"]
-    assert not list(recording.folder(streamer).glob("*.part"))
+    assert not list(segments.folder(streamer).glob("*.part"))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -402,7 +402,7 @@ def test_hls_segments_the_cdn_lost_are_recorded_as_a_gap(room: Any) -> None:
     streamer = make_room_streamer(split_time=0)
     thread = record_in_background(streamer)
     wait_for(
-        lambda: any(recording.folder(streamer).glob("*.part")), 60, "nothing recorded"
+        lambda: any(segments.folder(streamer).glob("*.part")), 60, "nothing recorded"
     )
     room.set_hls(
         ROOM, fail_segments=2, status=404
