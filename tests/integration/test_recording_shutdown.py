@@ -130,10 +130,15 @@ def test_a_recorder_killed_with_sigkill_is_recovered_and_the_session_goes_on(
         files = session.get(f"{api}/streamer_info/{info['id']}/files", timeout=10)
         paths = sorted(Path(f["file_path"]) for f in files.json())
         chats = {Path(f["file_path"]): f["danmaku"] for f in files.json()}
-        # The record job that ended with the broadcast is on record in django-q2's admin.
-        admin = session.get(f"{site.url}/admin/django_q/success/", timeout=10)
-        assert admin.status_code == 200
-        assert "record-1" in admin.text
+
+        # The record job that ended with the broadcast is on record in django-q2's admin: its
+        # result is saved once the job returns, a moment after it freed the streamer.
+        def on_record() -> bool:
+            admin = session.get(f"{site.url}/admin/django_q/success/", timeout=10)
+            assert admin.status_code == 200
+            return "record-1" in admin.text
+
+        wait_for(on_record, 20, "the record job is not in django-q2's successes")
 
     assert len(paths) == 2
     assert recovered in paths
