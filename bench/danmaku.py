@@ -36,6 +36,9 @@ from biliup_site.bilibili import chat  # noqa: E402
 from recorder import danmaku  # noqa: E402
 
 BUSY_ROOM = 50  # messages per second
+INFO = danmaku.RecordInfo(
+    room_id=1, short_id=0, name="bench", title="bench", area_parent="", area_child=""
+)
 
 
 def danmu(n: int) -> dict:
@@ -90,17 +93,9 @@ def decode_baseline(all_frames: list[bytes]) -> float:
 
 
 def write(messages: list[chat.ChatMessage], folder: Path) -> tuple[float, float]:
-    info = danmaku.RecordInfo(
-        room_id=1,
-        short_id=0,
-        name="bench",
-        title="bench",
-        area_parent="",
-        area_child="",
-    )
     start = cpu()
     wall = time.perf_counter()
-    writer = danmaku.XmlWriter(folder / "ours.xml", info)
+    writer = danmaku.XmlWriter(folder / "ours.xml", INFO)
     for n, message in enumerate(messages):
         writer.append(message, n / BUSY_ROOM)
     writer.close()
@@ -110,18 +105,10 @@ def write(messages: list[chat.ChatMessage], folder: Path) -> tuple[float, float]
 def write_baseline(
     messages: list[chat.ChatMessage], folder: Path
 ) -> tuple[float, float]:
-    info = danmaku.RecordInfo(
-        room_id=1,
-        short_id=0,
-        name="bench",
-        title="bench",
-        area_parent="",
-        area_child="",
-    )
     start = cpu()
     wall = time.perf_counter()
     with open(folder / "plain.xml", "w", encoding="utf-8") as out:
-        out.write(danmaku.header(info, danmaku.timezone.localtime()))
+        out.write(danmaku.header(INFO, danmaku.timezone.localtime()))
         for n, message in enumerate(messages):
             out.write(f"  {danmaku.element(message, n / BUSY_ROOM)}\n")
         out.write("</i>\n")
