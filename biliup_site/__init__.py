@@ -2,6 +2,7 @@
 
 What lives here: `settings`, `urls`, `asgi` and `routers`; the plumbing every app's views use
 (`api` for the JSON API's decorator and errors, `forms` for binding, `http` for request types,
+`middleware` for what every request must pass (no NUL, which PostgreSQL can't store),
 `pages` for rendering a page or one of its partials, `live` for change events on the channel
 layer, `consumers` for both WebSockets); the site-wide `Configuration` model, its page and
 API; the image `proxy`; `openapi`, the API's document; the `serve` command that runs the whole
