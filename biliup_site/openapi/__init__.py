@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from biliup_site.openapi import accounts, creators, hooks, recorder, site, uploads
-from biliup_site.openapi.build import STR, ref
+from biliup_site.openapi.build import STR, refusal_responses, with_refusals
 
 # The sections interleave the apps in the order the document has always listed them, so the
 # served JSON stays byte-for-byte what clients and diffs already know.
@@ -33,20 +33,22 @@ SCHEMAS: dict[str, Any] = {
     **hooks.SCHEMAS,
 }
 
-PATHS: dict[str, dict[str, Any]] = {
-    **accounts.USER_PATHS,
-    **recorder.STREAMER_PATHS,
-    **site.CONFIGURATION_PATHS,
-    **uploads.TEMPLATE_PATHS,
-    **recorder.VIDEO_PATHS,
-    **uploads.JOB_PATHS,
-    **accounts.ACCOUNT_PATHS,
-    **site.PROXY_AND_STATUS_PATHS,
-    **recorder.SESSION_PATHS,
-    **creators.PATHS,
-    **hooks.PATHS,
-    **site.DOCUMENT_PATHS,
-}
+PATHS: dict[str, dict[str, Any]] = with_refusals(
+    {
+        **accounts.USER_PATHS,
+        **recorder.STREAMER_PATHS,
+        **site.CONFIGURATION_PATHS,
+        **uploads.TEMPLATE_PATHS,
+        **recorder.VIDEO_PATHS,
+        **uploads.JOB_PATHS,
+        **accounts.ACCOUNT_PATHS,
+        **site.PROXY_AND_STATUS_PATHS,
+        **recorder.SESSION_PATHS,
+        **creators.PATHS,
+        **hooks.PATHS,
+        **site.DOCUMENT_PATHS,
+    }
+)
 
 
 def document() -> dict[str, Any]:
@@ -62,12 +64,7 @@ def document() -> dict[str, Any]:
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
-            "responses": {
-                "Error": {
-                    "description": "Error",
-                    "content": {"application/json": {"schema": ref("Error")}},
-                }
-            },
+            "responses": refusal_responses(),
             "securitySchemes": {
                 "session": {
                     "type": "apiKey",

@@ -15,6 +15,7 @@ from biliup_site.openapi.build import (
     id_param,
     op,
     ref,
+    refusal,
 )
 
 USER_SCHEMAS: dict[str, Any] = {
@@ -38,10 +39,13 @@ USER_PATHS: dict[str, dict[str, Any]] = {
         "post": op(
             "Log in; sets the session cookie. `warning` in the answer: the password is weak",
             body="Credentials",
+            errors=(429,),
             security=[],
         )
     },
-    "/users/biliup": {"get": op("200 when logged in, 404 when not", security=[])},
+    "/users/biliup": {
+        "get": op("200 when logged in, 404 when not", errors=(404,), security=[])
+    },
     "/logout": {
         "get": {
             "summary": "Log out and redirect to the login page",
@@ -122,6 +126,7 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
         "get": op(
             "Start a QR login: show `url` as a QR code",
             ref("QrCode"),
+            errors=(502,),
             parameters=[
                 {
                     "name": "kind",
@@ -155,9 +160,9 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
                     "content": {"application/json": {"schema": ref("QrDone")}},
                 },
                 "202": {"description": "Not confirmed yet: ask again"},
-                "404": {"$ref": "#/components/responses/Error"},
-                "410": {"$ref": "#/components/responses/Error"},
-                "502": {"$ref": "#/components/responses/Error"},
+                "404": refusal(404),
+                "410": refusal(410),
+                "502": refusal(502),
             },
         }
     },
@@ -165,6 +170,7 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
         "get": op(
             "Bilibili's space/myinfo for an account",
             {"type": "object"},
+            errors=(404, 409, 502),
             parameters=[
                 {"name": "user", "in": "query", "required": True, "schema": STR}
             ],
@@ -174,6 +180,7 @@ ACCOUNT_PATHS: dict[str, dict[str, Any]] = {
         "get": op(
             "Bilibili's category list (typelist), cached for an hour",
             {"type": "object"},
+            errors=(404, 409, 502),
             parameters=[
                 {"name": "user", "in": "query", "required": False, "schema": STR}
             ],

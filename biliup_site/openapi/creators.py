@@ -117,6 +117,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "Follow a user: the first refresh starts at once (201; 409 if followed)",
             ref("Creator"),
             body="Follow",
+            status=201,
+            errors=(409,),
         ),
     },
     "/creators/{uid}": {
@@ -137,6 +139,8 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": op(
             "Refresh now (202); 409 while JustOneAPI's daily quota is used up",
             ref("Creator"),
+            status=202,
+            errors=(409,),
             parameters=_UID,
         )
     },

@@ -141,6 +141,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "Add a notification or a webhook (201; a webhook's secret is in the answer)",
             ref("Hook"),
             body="HookWrite",
+            status=201,
         ),
     },
     "/hooks/{id}": {

@@ -117,6 +117,7 @@ STREAMER_PATHS: dict[str, dict[str, Any]] = {
             "Update a streamer (id in the body; fields left out are kept)",
             ref("Streamer"),
             body="Streamer",
+            errors=(404,),
         ),
     },
     "/streamers/{id}": {

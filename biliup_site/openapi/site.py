@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from biliup_site.openapi.build import INT, STR, op, ref
+from biliup_site.openapi.build import INT, STR, op, ref, refusal
 
 CONFIGURATION_SCHEMAS: dict[str, Any] = {
     "Configuration": {
@@ -95,8 +95,9 @@ PROXY_AND_STATUS_PATHS: dict[str, dict[str, Any]] = {
             ],
             "responses": {
                 "200": {"description": "The image"},
-                "400": {"$ref": "#/components/responses/Error"},
-                "403": {"$ref": "#/components/responses/Error"},
+                "403": refusal(403),
+                "502": refusal(502),
+                "504": refusal(504),
             },
         }
     },

@@ -106,6 +106,7 @@ TEMPLATE_PATHS: dict[str, dict[str, Any]] = {
             "Create (id null) or update (id set) an upload template",
             ref("UploadTemplate"),
             body="UploadTemplate",
+            errors=(404,),
         ),
     },
     "/upload_streamers/{id}": {
@@ -237,6 +238,7 @@ JOB_PATHS: dict[str, dict[str, Any]] = {
         "post": op(
             "Queue a failed or cancelled job again; sent chunks are kept (409 otherwise)",
             ref("UploadJob"),
+            errors=(409,),
             parameters=id_param("Job id"),
         )
     },
@@ -244,6 +246,7 @@ JOB_PATHS: dict[str, dict[str, Any]] = {
         "post": op(
             "Cancel a job; a running upload stops within a second (409 if finished)",
             ref("UploadJob"),
+            errors=(409,),
             parameters=id_param("Job id"),
         )
     },
