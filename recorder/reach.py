@@ -85,6 +85,8 @@ def refusal(url: str) -> str:
 # 1, 2, 4 … seconds, not every second; after this many such answers in a row the recording ends
 # in error with the reason.
 NOT_A_STREAM_TRIES = 4
+# How the streamer's state detail starts when that happened (recorder/watch.py holds it back).
+NOT_A_STREAM = "Not a stream"
 
 
 class NotAStream(Exception):

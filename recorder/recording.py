@@ -438,7 +438,7 @@ class Recorder:
             if self.not_stream:  # something else than a stream: asked ever more slowly
                 self.not_streams += 1
                 if self.not_streams >= reach.NOT_A_STREAM_TRIES:
-                    raise reach.NotAStream(f"Not a stream: {self.not_stream}")
+                    raise reach.NotAStream(f"{reach.NOT_A_STREAM}: {self.not_stream}")
                 self.not_stream = ""
                 self._sleep(2 ** (self.not_streams - 1))
                 continue

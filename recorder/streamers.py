@@ -11,14 +11,16 @@ from recorder.models import Streamer
 def save(form: StreamerForm) -> Streamer | None:
     """Save a valid form. None, with the error on the form's url field, when a concurrent
     request took the URL after the form checked it (no 500 for that race). An edit is the
-    user acting: a live that could not be recorded is checked again at once."""
+    user acting: a live that could not be recorded, or a source that ended in error, is checked
+    again at once."""
     try:
         with transaction.atomic():
             streamer = form.save()
     except IntegrityError:
         form.add_error("url", form.fields["url"].error_messages["unique"])
         return None
-    if streamer.lift_restriction() and not streamer.paused:
+    lifted = streamer.lift_restriction()
+    if (lifted or streamer.state == Streamer.State.ERROR) and not streamer.paused:
         transaction.on_commit(streamer.enqueue_check)
     return streamer
 

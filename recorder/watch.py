@@ -15,6 +15,7 @@ import logging
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -30,12 +31,27 @@ logger = logging.getLogger(__name__)
 
 POOL = 16
 
+# A source that kept answering something other than a stream ended its recording in error. The
+# rounds leave it alone this long rather than pulling it again every round: it is most often a
+# page, not an offline room. Editing or resuming the streamer asks at once.
+NOT_A_STREAM_HOLD = timedelta(minutes=30)
+
 
 def due() -> list[Streamer]:
-    """Streamers to check: not paused, recordable here, and not being recorded right now."""
+    """Streamers to check: not paused, recordable here, not being recorded right now, and not
+    held back after answering something other than a stream."""
     now = timezone.now()
     streamers = Streamer.objects.filter(paused=False)
-    return [s for s in streamers if not is_being_recorded(s, now)]
+    return [s for s in streamers if not is_being_recorded(s, now) and not _held(s, now)]
+
+
+def _held(streamer: Streamer, now: datetime) -> bool:
+    return (
+        streamer.state == Streamer.State.ERROR
+        and streamer.state_detail.startswith(reach.NOT_A_STREAM)
+        and streamer.state_changed is not None
+        and now - streamer.state_changed < NOT_A_STREAM_HOLD
+    )
 
 
 def check(streamer: Streamer, spread: float = 0.0) -> bool:

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 import requests
+from django.utils import timezone
 
 from biliup_site.models import Configuration
-from recorder import reach, tasks, watch
+from recorder import reach, streamers, tasks, watch
+from recorder.forms import StreamerForm
 from recorder.models import Streamer
 from tests.factories import make_streamer
 from tests.polling import wait_for
@@ -129,3 +131,39 @@ def test_a_source_that_answers_a_page_backs_off_and_ends_in_error(
     assert len(hits) <= 2 * 3 + 1
     assert hits[-1] - hits[0] >= 2.5
     assert "SECRET" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_source_that_was_not_a_stream_is_held_back_until_the_user_acts(
+    django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    streamer = make_streamer(
+        url="httpstream://http://127.0.0.1:9/live.flv",
+        platform="http",
+        state=Streamer.State.ERROR,
+        state_detail=f"{reach.NOT_A_STREAM}: HTTP 200, text/html, 12 bytes",
+        state_changed=timezone.now(),
+    )
+    other_error = make_streamer(
+        url="https://live.bilibili.com/2",
+        state=Streamer.State.ERROR,
+        state_detail="Disk full",
+        state_changed=timezone.now(),
+    )
+    # The rounds leave it alone (not one pull a round), other errors are checked as before.
+    assert [s.pk for s in watch.due()] == [other_error.pk]
+    Streamer.objects.filter(pk=streamer.pk).update(
+        state_changed=timezone.now() - watch.NOT_A_STREAM_HOLD
+    )
+    assert streamer.pk in [s.pk for s in watch.due()]
+    # Editing it asks at once, whatever the hold.
+    Streamer.objects.filter(pk=streamer.pk).update(state_changed=timezone.now())
+    settings.RECORD_ALLOWED_HOSTS = ["127.0.0.1"]
+    form = StreamerForm(
+        {"url": streamer.url, "remark": "fixed", "split_time": 0, "split_size": 0},
+        instance=streamer,
+    )
+    assert form.is_valid(), form.errors
+    with django_capture_on_commit_callbacks() as queued:
+        streamers.save(form)
+    assert [c.__self__.pk for c in queued] == [streamer.pk]  # its enqueue_check
