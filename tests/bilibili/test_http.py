@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from biliup_site.bilibili import (
     BilibiliError,
     BilibiliUnavailable,
 )
+from tests.livesite import free_port
 
 API = "http://api.fake.test"
 PASSPORT = "http://passport.fake.test:8000"
@@ -401,10 +401,8 @@ def test_other_request_failures_mean_bilibili_is_unavailable(
 
 
 def test_a_refused_connection_says_so() -> None:
-    # A real refused connection on this machine: a port that was free a moment ago.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    # A real refused connection on this machine: a free port no one listens on.
+    port = free_port()
 
     with pytest.raises(BilibiliUnavailable) as info:
         bilibili.call(
