@@ -66,9 +66,12 @@ def expiry(account: Account) -> datetime | None:
     for cookie in cookies or []:
         expires = cookie.get("expires") if isinstance(cookie, dict) else None
         if cookie.get("name") == "SESSDATA" and isinstance(expires, int) and expires:
-            ends.append(
-                datetime.fromtimestamp(expires, tz=timezone.get_current_timezone())
-            )
+            try:
+                ends.append(
+                    datetime.fromtimestamp(expires, tz=timezone.get_current_timezone())
+                )
+            except (OverflowError, OSError, ValueError):
+                pass  # an imported file's expiry past year 9999 tells nothing
     return min(ends) if ends else None
 
 

@@ -265,13 +265,17 @@ class UploadTemplateForm(JsonModelForm):
         try:
             check_dtime(dtime)
         except ScheduleRefused:
-            when = timezone.localtime(datetime.fromtimestamp(dtime, tz=UTC))
+            try:
+                when = timezone.localtime(datetime.fromtimestamp(dtime, tz=UTC))
+                shown = when.strftime("%Y-%m-%d %H:%M")
+            except (OverflowError, OSError, ValueError):
+                shown = str(dtime)  # past year 9999: a number, not a date
             raise forms.ValidationError(
                 gettext(
                     "Bilibili takes a scheduled publish time 2 hours to 15 days ahead;"
                     " %(when)s is not."
                 )
-                % {"when": when.strftime("%Y-%m-%d %H:%M")}
+                % {"when": shown}
             ) from None
         return dtime
 

@@ -96,7 +96,12 @@ def _seconds(length: Any) -> int:
 
 
 def _when(unix: Any) -> datetime:
-    return datetime.fromtimestamp(_int(unix), UTC)
+    """A unix time from the list; one that is not a number or past year 9999 reads as 0, as
+    _int does with junk."""
+    try:
+        return datetime.fromtimestamp(_int(unix), UTC)
+    except (OverflowError, OSError, ValueError):
+        return datetime.fromtimestamp(0, UTC)
 
 
 def parse_app_page(data: Any, what: str = "app space list") -> SpacePage:

@@ -120,7 +120,10 @@ def check_dtime(dtime: int, now: float | None = None) -> None:
     ahead = dtime - now
     if DTIME_MIN_AHEAD <= ahead <= DTIME_MAX_AHEAD:
         return
-    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(dtime))
+    try:
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(dtime))
+    except (OverflowError, OSError, ValueError):
+        when = str(dtime)  # past what the platform's time_t or strftime can show
     if ahead < DTIME_MIN_AHEAD:
         distance = (
             f"{-ahead / 3600:.1f} h ago"

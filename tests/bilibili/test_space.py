@@ -246,3 +246,8 @@ def test_a_torn_state_file_or_a_clock_that_went_back_does_not_stall(
     )
     own.wait("https://app.example.test/x")
     assert time.monotonic() - started < settings.BILIBILI_PACE_SECONDS
+
+
+def test_a_publish_time_past_year_9999_reads_as_zero() -> None:
+    assert space._when(2**40) == space._when(0)
+    assert space._when("junk").year == 1970

@@ -312,3 +312,16 @@ def test_a_notification_of_each_kind_reaches_an_apprise_target(
         s.strip() for s in summaries
     )
     assert all(body["title"].startswith("biliup: ") for body in received)
+
+
+@pytest.mark.django_db
+def test_a_sessdata_expiry_past_year_9999_is_no_expiry_not_a_crash() -> None:
+    # An imported cookies.json says what it likes; the daily check read it as a date and died.
+    account = make_account()
+    account.credential = {
+        "cookie_info": {
+            "cookies": [{"name": "SESSDATA", "value": "x", "expires": 2**40}]
+        }
+    }
+    assert account_notices.expiry(account) is None
+    account_notices.cookie_expiring(account)  # nothing to say, and no ValueError

@@ -83,6 +83,16 @@ def test_dtime_must_be_two_hours_to_fifteen_days_ahead(
     assert not UploadTemplate.objects.exists()
 
 
+@pytest.mark.parametrize("dtime", [253402300800, 2**62])
+def test_a_dtime_past_year_9999_is_refused_with_its_number(
+    api: JsonClient, dtime: int
+) -> None:
+    # Found by a random form hunt: the refusal tried to show the date, and year 10000 was a 500.
+    r = post(api, dtime=dtime)
+    assert r.status_code == 400
+    assert str(dtime) in r.json()["error"]
+
+
 def test_no_dtime_publishes_at_once(api: JsonClient) -> None:
     assert post(api, dtime=None).json()["dtime"] is None
 
