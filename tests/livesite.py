@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -542,13 +542,28 @@ def holder_of(path: Path, site: Site) -> int | None:
     return None
 
 
+def sized(paths: Iterable[Path]) -> Iterator[tuple[Path, int]]:
+    """Each path with its size, skipping one gone between the listing and the stat: a recorder
+    closes (renames) or repairs its segments while a test looks, and a soak run failed on it."""
+    for path in paths:
+        try:
+            yield path, path.stat().st_size
+        except FileNotFoundError:
+            continue
+
+
+def part_bytes(folder: Path) -> int:
+    """The bytes of the segments being written in the folder."""
+    return sum(size for _, size in sized(folder.glob("*.part")))
+
+
 def segment_being_written(
     site: Site, folder: Path, at_least: int, seconds: float
 ) -> tuple[Path, int]:
     """Wait until the folder's one `.part` segment has `at_least` bytes; it, and the site's
     process that writes it."""
     wait_for(
-        lambda: sum(p.stat().st_size for p in folder.glob("*.part")) > at_least,
+        lambda: part_bytes(folder) > at_least,
         seconds,
         f"no segment grew past {at_least} bytes in {folder}",
     )

@@ -26,6 +26,7 @@ from tests.livesite import (
     register_admin,
     running_site,
     segment_being_written,
+    sized,
 )
 from tests.polling import wait_for
 
@@ -62,8 +63,8 @@ def states(session: requests.Session, site: Site) -> dict[str, str]:
 
 def part_sizes(site: Site) -> dict[str, int]:
     return {
-        part.parent.name: part.stat().st_size
-        for part in site.recordings_dir.glob("*/*.part")
+        part.parent.name: size
+        for part, size in sized(site.recordings_dir.glob("*/*.part"))
     }
 
 
@@ -198,8 +199,8 @@ def _writes_in(pid: int, folder: Path) -> bool:
 def _b_bytes(folder: Path, site: Site) -> int:
     """The size of the segments being written by a process outside the site (machine B)."""
     return sum(
-        part.stat().st_size
-        for part in folder.glob("*.part")
+        size
+        for part, size in sized(folder.glob("*.part"))
         if holder_of(part, site) is None
     )
 

@@ -20,6 +20,7 @@ import pytest
 from recorder import flv, segments, tasks
 from recorder.models import RecordingFile, Streamer, StreamerInfo
 from tests import media
+from tests.livesite import part_bytes
 from tests.polling import wait_for
 from tests.recorder.rooms import (
     PLAY_INFO,
@@ -40,7 +41,7 @@ def room(fakebili: Any, recordings: Path) -> Any:
 
 
 def part_size(streamer: Streamer) -> int:
-    return sum(p.stat().st_size for p in segments.folder(streamer).glob("*.part"))
+    return part_bytes(segments.folder(streamer))
 
 
 @pytest.mark.django_db(transaction=True)
