@@ -63,11 +63,7 @@ def world(
     real_connect = socket.socket.connect
 
     def loopback_only(sock: socket.socket, address: Any) -> None:
-        host = address[0] if isinstance(address, tuple) else None
-        if (
-            host is not None
-            and not ipaddress.ip_address(host.split("%")[0]).is_loopback
-        ):
+        if isinstance(address, tuple) and not _loopback(str(address[0])):
             raise ConnectionRefusedError(errno.ECONNREFUSED, "refused by the fuzz test")
         real_connect(sock, address)
 
@@ -80,6 +76,15 @@ def world(
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return (
+            host == "localhost"
+        )  # a name connected to unresolved: refused unless this
 
 
 @pytest.mark.django_db
