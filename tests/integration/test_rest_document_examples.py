@@ -351,6 +351,14 @@ def test_streamers_pause_then_resume(
         30,
         "pausing did not close the recording",
     )
+    # And the recording worker lets go of the room, a moment after the segment is closed (in a
+    # soak run under load, long enough to resume first and be answered Working).
+    row = url(site, f"/streamers/{state['streamer']}")
+    wait_for(
+        lambda: answer(cookies.get(row, timeout=10))["state"] != "recording",
+        30,
+        "pausing did not end the recording",
+    )
     resumed = answer(cookies.post(pause, timeout=10))
     assert resumed["status"] == "Idle", resumed
 
