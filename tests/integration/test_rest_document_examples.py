@@ -360,7 +360,9 @@ def test_streamers_pause_then_resume(
         "pausing did not end the recording",
     )
     resumed = answer(cookies.post(pause, timeout=10))
-    assert resumed["status"] == "Idle", resumed
+    # Resumed, the live room is checked at once: the answer is Idle, or already Working when a
+    # recorder claimed the room before this request read its row back (seen under load).
+    assert resumed["status"] in ("Idle", "Working"), resumed
 
 
 def test_upload_streamers_update(
