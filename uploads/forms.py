@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 from django import forms
@@ -11,8 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import cookiefile, credentials
 from accounts.models import BilibiliAccount
+from biliup_site import strictjson
 from biliup_site.api import ApiError
-from biliup_site.bilibili.submit import ScheduleRefused, check_dtime
+from biliup_site.bilibili.submit import (
+    DTIME_MAX_AHEAD,
+    DTIME_MIN_AHEAD,
+    ScheduleRefused,
+    check_dtime,
+)
 from biliup_site.forms import JsonModelForm, clean_line
 from uploads import collections, submit_form
 from uploads.models import UploadTemplate
@@ -55,7 +63,10 @@ class UploadTemplateForm(JsonModelForm):
         required=False,
         max_length=1000,
         label=_("Tags"),
-        help_text=_("Comma-separated, at most 10."),
+        help_text=_(
+            "1 to 10 tags of up to 20 characters each, separated by commas"
+            " (or press Enter after each)."
+        ),
     )
     user_cookie = forms.CharField(
         required=False,
@@ -70,7 +81,7 @@ class UploadTemplateForm(JsonModelForm):
     lines = forms.CharField(
         required=False,
         max_length=16,
-        label=_("UPOS line"),
+        label=_("Upload line"),
         help_text=_(
             "Empty: the line chosen in Settings. AUTO: the fastest line, probed. "
             "Or a line name such as bda2, bldsa, tx, txa or alia."
@@ -85,8 +96,9 @@ class UploadTemplateForm(JsonModelForm):
         choices=submit_form.partition_choices,
         label=_("Partition"),
         help_text=_(
-            "Bilibili's 2025 partition, sent as human_type2; without it Bilibili files the"
-            " archive under 生活-日常 whatever the category."
+            "Where Bilibili files the archive since its 2025 overhaul: pick the main"
+            " partition, then a sub partition or the whole of it. Without one, Bilibili"
+            " files the archive under 生活 › 日常, whatever the legacy category."
         ),
         error_messages={
             "invalid_choice": _(
@@ -98,7 +110,10 @@ class UploadTemplateForm(JsonModelForm):
         required=False,
         choices=submit_form.statement_choices,
         label=_("Creation statement"),
-        help_text=_("创作声明, shown on a self-made archive."),
+        help_text=_(
+            "A label Bilibili shows with the archive, such as AI-generated or staged"
+            " content."
+        ),
         error_messages={
             "invalid_choice": _(
                 "%(value)s is not a creation statement: use none, ai, fiction,"
@@ -147,24 +162,24 @@ class UploadTemplateForm(JsonModelForm):
             "template_name": _("Template name"),
             "title": _("Archive title"),
             "part_title": _("Part title"),
-            "tid": _("Category"),
+            "tid": _("Legacy category"),
             "season_id": _("Collection (合集)"),
             "section_id": _("Section"),
-            "copyright": _("Copyright"),
+            "copyright": _("Self-made or repost"),
             "source": _("Source"),
             "desc": _("Description"),
-            "dynamic": _("Dynamic"),
+            "dynamic": _("Feed post"),
             "cover": _("Cover"),
             "dtime": _("Scheduled publishing"),
             "dolby": _("Dolby audio"),
             "hires": _("Hi-Res audio"),
             "no_reprint": _("Forbid reposting"),
-            "open_elec": _("Charging (open_elec)"),
+            "open_elec": _("Charging"),
             "up_selection_reply": _("Curate comments"),
             "up_close_reply": _("Close comments"),
             "up_close_danmu": _("Close danmaku"),
             "is_only_self": _("Only visible to me"),
-            "credits": _("Credits"),
+            "credits": _("Mentions"),
             "extra_fields": _("Extra submit fields"),
             "submit_api": _("Submit API"),
             "uploader": _("Uploader"),
@@ -182,7 +197,10 @@ class UploadTemplateForm(JsonModelForm):
                 " has processed it."
             ),
             "section_id": _("Empty: the collection's first section."),
-            "tid": _("Bilibili's category (zone) id."),
+            "tid": _(
+                "Bilibili's category from before 2025, sent beside the partition."
+            ),
+            "copyright": _("A repost needs its source."),
             "source": _("Where a repost comes from, e.g. the live room's address."),
             "desc": _("The archive's description, up to 2000 characters."),
             "dynamic": _("Text of the feed post that announces the archive."),
@@ -190,9 +208,24 @@ class UploadTemplateForm(JsonModelForm):
                 "An image URL or the path of an image file; empty: Bilibili picks a frame."
             ),
             "dtime": _("Unix time in seconds; empty: publish at once."),
-            "credits": _("A JSON list, as Bilibili's submit takes it."),
+            "dolby": _("Only for videos with a Dolby audio track."),
+            "hires": _("Only for videos with lossless audio."),
+            "no_reprint": _(
+                "Others may not repost the archive without your permission."
+            ),
+            "open_elec": _("Viewers can support you with Bilibili's charging (充电)."),
+            "up_selection_reply": _("Comments show only after you pick them."),
+            "up_close_reply": _("No one can comment on the archive."),
+            "up_close_danmu": _("No one can send danmaku on the archive."),
+            "is_only_self": _("The archive is published privately: only you see it."),
+            "credits": _(
+                "Accounts @-mentioned in the description, kept as biliup's clients send"
+                ' them: a JSON list such as [{"username": "…", "uid": 1}]. This site does'
+                " not send them to Bilibili."
+            ),
             "extra_fields": _(
-                'A JSON object merged into the submit, e.g. {"is_360": 0}.'
+                "Fields added to Bilibili's submit as they are, such as is_360 = 0. A value"
+                " that reads as JSON (a number, true, a list) is sent as such, else as text."
             ),
             "submit_api": _("Empty: the one chosen in Settings."),
             "uploader": _("Empty: the one chosen in Settings."),
@@ -343,3 +376,252 @@ class UploadParamsForm(UploadTemplateForm):
 
     def validate_unique(self) -> None:
         pass
+
+
+# The templates page (templates/uploads/templates.html, static/biliup/template_form.js) posts what
+# people pick rather than the API's raw values: a local date and time for the epoch, name/value
+# rows for the JSON object. UploadTemplatePageForm reads both into the API's values, so the rules
+# (clean_tag, clean_dtime, clean_extra_fields) stay the API's.
+
+SCHEDULE_FORMAT = "%Y-%m-%dT%H:%M"
+# A name in Bilibili's submit body: is_360, act_reserve_create, topic_id …
+EXTRA_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+# An epoch posted where a date was expected (a script, or the page before the picker).
+EPOCH = re.compile(r"[0-9]{1,18}")
+
+
+class ScheduleInput(forms.DateTimeInput):
+    """A datetime-local picker; a stored time with seconds keeps them (step 1)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format=SCHEDULE_FORMAT)
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, datetime) and value.second:
+            return value.strftime(SCHEDULE_FORMAT + ":%S")
+        return super().format_value(value)
+
+    def get_context(
+        self, name: str, value: Any, attrs: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        # Without step 1 a value with seconds would not match the picker's minute steps.
+        if len(context["widget"]["value"] or "") > len("2025-01-01T00:00"):
+            context["widget"]["attrs"]["step"] = "1"
+        return context
+
+
+class ScheduleField(forms.DateTimeField):
+    """A date and time in the active time zone, cleaned to the Unix seconds the model stores."""
+
+    widget = ScheduleInput
+
+    def to_python(self, value: Any) -> int | None:
+        if type(value) is int:
+            return value
+        if isinstance(value, str) and EPOCH.fullmatch(value.strip()):
+            return int(value)
+        when = super().to_python(value)
+        return None if when is None else int(when.timestamp())
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):
+            try:
+                return timezone.localtime(datetime.fromtimestamp(value, tz=UTC))
+            except (OverflowError, OSError, ValueError):
+                return ""
+        return value
+
+
+class PostedRows(list[tuple[str, str]]):
+    """The name/value rows the page posted, told apart from a JSON list."""
+
+
+class KeyValueRows(forms.Widget):
+    """Rows of a name and a value input, posted as <name>-key and <name>-value (the page draws
+    them). A post without rows may send JSON text under the field's own name, as before."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if f"{name}-key" not in data:
+            return data.get(name)
+        keys, values = _getlist(data, f"{name}-key"), _getlist(data, f"{name}-value")
+        return PostedRows(zip_longest(keys, values, fillvalue=""))
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and f"{name}-key" not in data
+
+
+def _getlist(data: Any, key: str) -> list[str]:
+    if hasattr(data, "getlist"):
+        return [str(v) for v in data.getlist(key)]
+    value = data.get(key, [])
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity: text, not numbers no database stores
+
+
+def _json_value(text: str) -> tuple[bool, Any]:
+    """(True, value) if the text is one JSON value, else (False, None)."""
+    if strictjson.depth(text) > strictjson.MAX_DEPTH:
+        return False, None
+    try:
+        return True, json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        return False, None
+
+
+def _looks_like_json(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[", '"')
+
+
+def value_text(value: Any) -> str:
+    """How a value shows in its row, read back as the same value by row_value(): a string as
+    it is unless it would read as something else (or cannot sit in an input), else JSON."""
+    if (
+        isinstance(value, str)
+        and value.isprintable()
+        and not _looks_like_json(value)
+        and not _json_value(value)[0]
+    ):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def row_value(name: str, text: str) -> Any:
+    """A row's value: JSON if it reads as JSON (0, true, [1, 2], "0"), else the text itself."""
+    ok, value = _json_value(text)
+    if ok:
+        return value
+    if _looks_like_json(text):
+        raise forms.ValidationError(
+            gettext(
+                "The value of %(name)s starts like JSON but is not: check its brackets"
+                " and quotes."
+            )
+            % {"name": name}
+        )
+    return text
+
+
+class ExtraFieldsField(forms.JSONField):
+    """extra_fields as name/value rows; cleans to the same JSON object the API takes."""
+
+    widget = KeyValueRows
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, PostedRows):
+            return self._rows_to_object(value)
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if isinstance(data, PostedRows):
+            return data
+        return super().bound_data(data, initial)
+
+    def prepare_value(self, value: Any) -> list[tuple[str, str]]:
+        """The rows to draw: (name, value text) pairs."""
+        if isinstance(value, PostedRows):
+            return list(value)
+        if isinstance(value, str):  # JSON text, or InvalidJSONInput (a str)
+            try:
+                value = strictjson.loads(value)
+            except strictjson.JsonError:
+                return []
+        if isinstance(value, dict):
+            return [(str(k), value_text(v)) for k, v in value.items()]
+        return []
+
+    def _rows_to_object(self, rows: PostedRows) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        errors: list[str] = []
+        for key, text in rows:
+            key = key.strip()
+            shown = key[:40]
+            if not key:
+                if text.strip():
+                    errors.append(
+                        gettext(
+                            "The value “%(value)s” has no field name: name it, or clear"
+                            " the row."
+                        )
+                        % {"value": text[:40]}
+                    )
+            elif not EXTRA_FIELD_NAME.fullmatch(key):
+                errors.append(
+                    gettext(
+                        "“%(name)s” is not a submit field name: use letters, digits and _,"
+                        " such as is_360."
+                    )
+                    % {"name": shown}
+                )
+            elif key in found:
+                errors.append(gettext("%(name)s is given twice.") % {"name": shown})
+            else:
+                try:
+                    found[key] = row_value(key, text)
+                except forms.ValidationError as exc:
+                    errors.extend(exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        try:
+            # What no database column stores (a NUL character) is refused, as in JSON text.
+            strictjson.loads(json.dumps(found))
+        except strictjson.JsonError as exc:
+            raise forms.ValidationError(
+                gettext("Not a value that can be stored: %(error)s") % {"error": exc}
+            ) from None
+        return found
+
+
+class UploadTemplatePageForm(UploadTemplateForm):
+    """The templates page's form: the API's fields and rules, with controls for people."""
+
+    dtime = ScheduleField(required=False, label=_("Scheduled publishing"))
+    extra_fields = ExtraFieldsField(
+        required=False,
+        label=UploadTemplateForm.Meta.labels["extra_fields"],
+        help_text=UploadTemplateForm.Meta.help_texts["extra_fields"],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        now = timezone.localtime()
+        earliest = now + timedelta(seconds=DTIME_MIN_AHEAD + 60)  # whole minutes inside
+        latest = now + timedelta(seconds=DTIME_MAX_AHEAD)
+        self.fields["dtime"].help_text = gettext(
+            "Empty: publish once Bilibili has reviewed it. Bilibili takes a time 2 hours"
+            " to 15 days ahead: now %(earliest)s to %(latest)s (time zone %(zone)s)."
+        ) % {
+            "earliest": earliest.strftime("%Y-%m-%d %H:%M"),
+            "latest": latest.strftime("%Y-%m-%d %H:%M"),
+            "zone": timezone.get_current_timezone_name(),
+        }
+        self.fields["dtime"].widget.attrs.update(
+            {"data-clearable": gettext("Clear"), "class": "schedule-input"}
+        )
+        self.fields["tag"].widget.attrs.update(
+            {
+                "data-chips": "",
+                "data-max": str(MAX_TAGS),
+                "data-max-length": str(MAX_TAG_LENGTH),
+                "data-placeholder": gettext("Type a tag, then Enter"),
+                "data-remove": gettext("Remove the tag %(tag)s"),
+                "data-too-long": gettext(
+                    "Tags are at most %(count)s characters: %(tag)s."
+                ).replace("%(count)s", str(MAX_TAG_LENGTH)),
+                "data-too-many": gettext("Bilibili takes at most %(count)s tags.")
+                % {"count": MAX_TAGS},
+                "autocomplete": "off",
+            }
+        )
+        self.fields["tid_v2"].widget.attrs.update(
+            {
+                "data-two-level": "",
+                "data-child-label": gettext("Sub partition"),
+                "data-whole-label": gettext("The whole partition"),
+            }
+        )

@@ -133,10 +133,18 @@ def test_the_new_form_is_grouped_and_explains_title_variables(
 ) -> None:
     make_account("main.json")
     page = browser.get("/templates/new").content.decode()
-    for legend in ("Basics", "Category", "Description", "Copyright", "Switches"):
+    for legend in (
+        "Basics",
+        "Partition",
+        "Description",
+        "Copyright",
+        "Publishing",
+        "Switches",
+    ):
         assert f"<legend>{legend}</legend>" in page
+    assert 'type="datetime-local" name="dtime"' in field_html(page, "dtime")
     advanced = page[page.index('<details class="card advanced"') :]
-    for name in ("dtime", "credits", "extra_fields", "submit_api"):
+    for name in ("credits", "extra_fields-key", "submit_api"):
         assert f'name="{name}"' in advanced.split("</details>")[0]
     help_box = page[page.index('id="title-variables"') :].split("</aside>")[0]
     for variable in ("{title}", "{streamer}", "{url}", "%Y", "%H", "%%", "80"):
