@@ -12,8 +12,10 @@ class RegisterForm(forms.Form):
     """Any password is accepted, as biliup does (and the REST document's example is
     "password123"); a weak one earns a warning (signin.password_warning), not a refusal."""
 
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(max_length=256, strip=False)
+    username = forms.CharField(max_length=150, label=gettext_lazy("Username"))
+    password = forms.CharField(
+        max_length=256, strip=False, label=gettext_lazy("Password")
+    )
 
     def clean_username(self) -> str:
         username = signin.canonical_username(self.cleaned_data["username"])
@@ -23,8 +25,10 @@ class RegisterForm(forms.Form):
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(max_length=256, strip=False)
+    username = forms.CharField(max_length=150, label=gettext_lazy("Username"))
+    password = forms.CharField(
+        max_length=256, strip=False, label=gettext_lazy("Password")
+    )
     next = forms.CharField(required=False, max_length=500)
 
 

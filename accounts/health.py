@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts import notices
 from accounts.models import BilibiliAccount
-from biliup_site import bilibili
+from biliup_site import bilibili, bilibili_messages
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, passport
 from biliup_site.bilibili import account as bilibili_account
 
@@ -43,11 +45,13 @@ def check(account: BilibiliAccount) -> BilibiliAccount:
                 account,
                 original,
                 status=BilibiliAccount.Status.EXPIRED,
-                reason=str(exc),
+                reason=bilibili_messages.reason(exc),
             )
-        return _save(account, original, reason=f"Could not check: {exc}")
+        return _save(
+            account, original, reason=_not_checked(bilibili_messages.reason(exc))
+        )
     except BilibiliUnavailable as exc:
-        return _save(account, original, reason=f"Could not check: {exc}")
+        return _save(account, original, reason=_not_checked(exc.message))
     account.credential = credential
     account.mid, account.uname, account.face, account.expires_at = (
         me.mid,
@@ -58,6 +62,12 @@ def check(account: BilibiliAccount) -> BilibiliAccount:
     return _save(
         account, original, status=BilibiliAccount.Status.ACTIVE, reason="", learnt=True
     )
+
+
+def _not_checked(why: str) -> str:
+    # Stored, so in the site's language (as bilibili_messages.reason is).
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Could not check: %(reason)s") % {"reason": why}
 
 
 def _save(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import notices
+from biliup_site import bilibili_messages
 from biliup_site.bilibili import BilibiliError
 
 # Account names look like biliup's cookie file names ("cookies.json", "12345.json"), but they are
@@ -109,7 +110,7 @@ class BilibiliAccount(models.Model):
             return call()
         except BilibiliError as exc:
             if exc.expired_credential:
-                self.mark_expired(str(exc))
+                self.mark_expired(bilibili_messages.reason(exc))
             raise
 
     def to_dict(self) -> BilibiliAccountDict:

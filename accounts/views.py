@@ -29,6 +29,7 @@ from accounts import cookiefile, credentials, health, signin
 from accounts import login as qr_login
 from accounts.forms import LoginForm, RegisterForm
 from accounts.models import BilibiliAccount, QrLogin, account_name_validator
+from biliup_site import bilibili_messages
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.http import HtmxHttpRequest
 from biliup_site.pages import render_page
@@ -222,7 +223,9 @@ def _qr_answer(
 
 
 def _bilibili_error(exc: Exception) -> str:
-    return _("Bilibili: %(error)s") % {"error": exc}
+    if isinstance(exc, BilibiliError):
+        return str(bilibili_messages.explain_error(exc))
+    return _("Bilibili could not be reached: %(error)s") % {"error": exc}
 
 
 @require_GET

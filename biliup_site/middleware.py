@@ -1,4 +1,5 @@
-"""The site's own middleware: what every request must pass before the session lookup or a view.
+"""The site's own middleware: what every request must pass before the session lookup or a view,
+and the language the pages speak.
 
 PostgreSQL's text can't hold a NUL character: a query value, a path segment or a cookie with one
 reaches the database as a lookup and ends in a 500 there (SQLite takes it, so the same request
@@ -13,7 +14,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 NUL = "\x00"
 API_PREFIXES = ("/api/", "/v1/", "/bili/")
@@ -63,3 +68,34 @@ class RefuseNulMiddleware:
         if where:
             return _refusal(request, where)
         return await self.get_response(request)
+
+
+def _speaks(code: str) -> bool:
+    try:
+        translation.get_supported_language_variant(code)
+    except LookupError:
+        return False
+    return True
+
+
+def asks_for_no_language_we_speak(request: HttpRequest) -> bool:
+    """The browser names languages, none of them ours (fr, de, ja): it gets English, which
+    more of those readers read than Chinese. zh, zh-CN, zh-TW and zh-Hant all come to zh-hans
+    (Django's fallbacks); a browser naming no language gets BILIUP_LANGUAGE, as does "*"."""
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if cookie and _speaks(cookie):
+        return False
+    accept = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    codes = [code for code, _q in parse_accept_lang_header(accept) if code != "*"]
+    return bool(codes) and not any(_speaks(code) for code in codes)
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's (the cookie, then Accept-Language, then BILIUP_LANGUAGE), except that a browser
+    asking only for languages the site does not speak gets English."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        if asks_for_no_language_we_speak(request):
+            translation.activate("en")
+            request.LANGUAGE_CODE = "en"

@@ -3,18 +3,27 @@
 biliup's /bili/proxy fetched any URL (an SSRF hole). Here: http(s) only, allow-listed host
 names, addresses checked after DNS (no loopback/private/link-local unless the operator points
 the site at a fake Bilibili on this machine), no redirects, a size cap and a time cap.
+
+What was fetched is kept on disk for PROXY_CACHE_DAYS (fetch_cached): Bilibili's image URLs
+name their content (a new cover or face is a new URL), so the room cards of a dashboard
+reloaded, or opened in another browser, never fetch their covers again.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import functools
+import hashlib
 import http.client
+import logging
+import os
 import socket
 import ssl
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import certifi
@@ -22,6 +31,8 @@ from django.conf import settings
 from requests.utils import default_user_agent, requote_uri
 
 from biliup_site import addresses
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_TYPES = ("image/",)
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -38,6 +49,11 @@ class ProxyError(Exception):
 class Fetched:
     content: bytes
     content_type: str
+
+    @property
+    def etag(self) -> str:
+        """The content's digest, for ETag and If-None-Match (without the quotes)."""
+        return hashlib.sha256(self.content).hexdigest()[:32]
 
 
 def _host_allowed(host: str) -> bool:
@@ -209,3 +225,74 @@ def _download(connection: http.client.HTTPConnection, url: str) -> Fetched:
         if len(body) > settings.PROXY_MAX_BYTES:
             raise ProxyError("The image is too large", 502)
     return Fetched(bytes(body), content_type)
+
+
+# --- The disk cache ---------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    return Path(settings.DATA_DIR) / "cache" / "images"
+
+
+def fetch_cached(url: str) -> Fetched:
+    """fetch(), answered from the disk cache when the same URL was fetched within
+    PROXY_CACHE_DAYS (0: no cache). The host must still be allowed: a cached image is not
+    served from a host taken off the list."""
+    if _is_noface(url) or settings.PROXY_CACHE_DAYS <= 0:
+        return fetch(url)
+    check_url(url)
+    path = cache_dir() / hashlib.sha256(url.encode()).hexdigest()
+    cached = _read(path)
+    if cached is not None:
+        return cached
+    fetched = fetch(url)
+    try:
+        _write(path, fetched)
+    except OSError as exc:
+        # A full or read-only disk costs a fetch next time, never the image now.
+        logger.warning("Could not cache the image: %s", exc)
+    return fetched
+
+
+def _max_age() -> float:
+    return settings.PROXY_CACHE_DAYS * 86400.0
+
+
+def _read(path: Path) -> Fetched | None:
+    try:
+        if time.time() - path.stat().st_mtime > _max_age():
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    content_type, newline, content = data.partition(b"\n")
+    if not newline or not content_type.startswith(b"image/"):
+        return None  # not one of ours, or cut short
+    return Fetched(content, content_type.decode("ascii", "replace"))
+
+
+def _write(path: Path, fetched: Fetched) -> None:
+    """One file per URL: the content type on the first line, then the image. Written aside and
+    renamed: a reader sees the whole file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _prune(path.parent)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(fetched.content_type.encode("ascii", "replace") + b"\n")
+            file.write(fetched.content)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _prune(directory: Path) -> None:
+    """Forget the images older than the cache keeps (old covers: a cover changes its URL)."""
+    oldest = time.time() - max(_max_age(), 3600.0)
+    for entry in directory.iterdir():
+        try:
+            if entry.stat().st_mtime < oldest:
+                entry.unlink()
+        except OSError:
+            continue  # another process pruned it first

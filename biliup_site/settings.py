@@ -131,7 +131,7 @@ MIDDLEWARE = [
     "biliup_site.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "biliup_site.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -306,8 +306,10 @@ QR_POLL_SECONDS = envfloat("BILIUP_QR_POLL_SECONDS", "1")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-# The pages speak the browser's language when it is one of these, else BILIUP_LANGUAGE; a person
-# can pick one on any page (a cookie). The JSON API always answers in English: scripts match on it.
+# The pages speak the browser's language when it is one of these (any Chinese → zh-hans), English
+# when it names only others, and BILIUP_LANGUAGE when it names none; a person can pick one on any
+# page (a cookie). Each is listed in its own name, as the language menu shows it. The JSON API
+# always answers in English: scripts match on it.
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LANGUAGE_CODE = envstr("BILIUP_LANGUAGE", "zh-hans")
 if LANGUAGE_CODE not in dict(LANGUAGES):
@@ -406,6 +408,9 @@ PROXY_ALLOWED_HOSTS = envlist("BILIUP_PROXY_ALLOWED_HOSTS", "*.hdslb.com,*.bilii
 PROXY_ALLOW_PRIVATE = envbool("BILIUP_PROXY_ALLOW_PRIVATE", "False")
 PROXY_MAX_BYTES = envint("BILIUP_PROXY_MAX_BYTES", str(5 * 1024 * 1024), minimum=1)
 PROXY_TIMEOUT = envfloat("BILIUP_PROXY_TIMEOUT", "10")
+# Days a fetched image (a room's cover, a face) is kept under BILIUP_DATA_DIR/cache/images and
+# in the browser; 0: fetched every time.
+PROXY_CACHE_DAYS = envint("BILIUP_PROXY_CACHE_DAYS", "7", minimum=0)
 # The recorder fetches streams from public addresses only (no loopback, LAN or metadata service):
 # hosts named here (fnmatch patterns of names or addresses, or networks like 192.168.0.0/16) may
 # be private, for recording from a camera or a server on the LAN.

@@ -7,8 +7,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
-from django.views.decorators.cache import cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
 
+from biliup_site import attention as needs
 from biliup_site import openapi, proxy, user_keys
 from biliup_site.api import ApiError, api, biliup_surface, dispatch, ok
 from biliup_site.forms import ConfigurationForm, bind
@@ -81,16 +82,29 @@ def status(request: ApiRequest) -> HttpResponse:
 
 
 @api("GET")
-@cache_control(private=True, max_age=86400)
+def attention(request: ApiRequest) -> HttpResponse:
+    """What needs the user: the counts of the pages' attention strip."""
+    return ok(needs.count().to_dict())
+
+
+@api("GET")
 def image_proxy(request: ApiRequest) -> HttpResponse:
     url = request.GET.get("url", "")
     if not url:
         raise ApiError("url: Give the image URL to fetch.")
     try:
-        fetched = proxy.fetch(url)
+        fetched = proxy.fetch_cached(url)
     except proxy.ProxyError as exc:
         raise ApiError(exc.message, exc.status) from None
-    response = HttpResponse(fetched.content, content_type=fetched.content_type)
+    etag = f'"{fetched.etag}"'
+    # The browser keeps it as long as the disk cache does (a day at least); a revalidation
+    # (a forced reload) is answered 304 from the disk cache, without fetching.
+    max_age = max(settings.PROXY_CACHE_DAYS, 1) * 86400
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        fetched.content, content_type=fetched.content_type
+    )
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, max_age=max_age)
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
 

@@ -35,6 +35,7 @@ api_v1 = [
     path("videos", recorder_api.videos),
     path("configuration", site_api.configuration),
     path("status", site_api.status),
+    path("attention", site_api.attention),
     path("proxy", site_api.image_proxy),
     path("upload_streamers", uploads_api.templates),
     path("upload_streamers/<int:pk>", uploads_api.template),
@@ -86,6 +87,7 @@ biliup_routes = [
 # The pages, for people (HTMX); each app lists its own.
 pages = [
     path("", site_views.dashboard, name="dashboard"),
+    path("attention/", site_views.attention_strip, name="attention"),
     path("settings/", site_views.settings_page, name="settings"),
     path("settings/tokens", site_views.settings_tokens, name="settings-tokens"),
     path(

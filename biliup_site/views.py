@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import TokenForm
 from accounts.models import ApiToken, BilibiliAccount
-from biliup_site import hooks, logs, ranges
+from biliup_site import attention, hooks, logs, ranges
 from biliup_site.api import ApiError, api
+from biliup_site.attention import accounts_needing_attention, disk
 from biliup_site.forms import ConfigurationForm, HookForm
 from biliup_site.http import ApiRequest, HtmxHttpRequest
 from biliup_site.models import Configuration, Hook
@@ -30,53 +28,6 @@ from biliup_site.pages import render_page
 from recorder import videos
 from recorder.models import Streamer
 from uploads.models import UploadJob
-
-MB = 1024 * 1024
-# Credentials that run out within this long are shown as needing attention.
-EXPIRY_WARNING = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class Disk:
-    path: Path
-    free: int
-    total: int
-    reserve: int
-
-    @property
-    def low(self) -> bool:
-        return self.free < self.reserve
-
-    @property
-    def used_percent(self) -> int:
-        return round((self.total - self.free) * 100 / self.total) if self.total else 0
-
-
-def disk(config: Configuration) -> Disk:
-    """Free space where recordings go, against the reserve the recorder keeps free."""
-    path = config.recordings_path()
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    usage = shutil.disk_usage(probe)
-    return Disk(path, usage.free, usage.total, config.disk_reserve * MB)
-
-
-def accounts_needing_attention() -> list[BilibiliAccount]:
-    now = timezone.now()
-    return list(
-        BilibiliAccount.objects.filter(
-            Q(
-                status__in=(
-                    BilibiliAccount.Status.EXPIRED,
-                    BilibiliAccount.Status.REVOKED,
-                    BilibiliAccount.Status.NO_CREDENTIAL,
-                )
-            )
-            | Q(expires_at__lt=now + EXPIRY_WARNING)
-            | Q(uploads_paused_until__gt=now)
-        ).defer("credential")
-    )
 
 
 def dashboard_jobs() -> list[UploadJob]:
@@ -111,6 +62,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     return render_page(
         request, "biliup_site/dashboard.html", context, parts=("rooms", "uploads")
+    )
+
+
+@require_GET
+def attention_strip(request: HtmxHttpRequest) -> HttpResponse:
+    """The attention strip alone: what every page shows under its header, reloaded by the
+    strip itself when the pages' socket says an upload, a room or an account changed."""
+    if not request.user.is_authenticated:
+        if request.htmx:
+            # Logged out in another tab: the strip's poll must not swap the login page in.
+            return HttpResponse(status=204)
+        return redirect_to_login(request.get_full_path())
+    return render(
+        request, "biliup_site/attention.html", {"attention": attention.count()}
     )
 
 

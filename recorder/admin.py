@@ -20,7 +20,19 @@ class StreamerAdmin(admin.ModelAdmin):
     )
     list_filter = ("state", "paused")
     search_fields = ("url", "remark")
-    readonly_fields = ("state", "state_detail", "state_changed", "created", "updated")
+    readonly_fields = (
+        "state",
+        "state_detail",
+        "state_changed",
+        "live_title",
+        "live_cover",
+        "live_area",
+        "live_parent_area",
+        "live_online",
+        "live_seen",
+        "created",
+        "updated",
+    )
 
 
 class RecordingFileInline(admin.TabularInline):

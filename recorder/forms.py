@@ -7,12 +7,30 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from biliup_site.forms import JsonModelForm
 from recorder import platforms, reach
 from recorder.models import HOOKS, Streamer
 from uploads.models import UploadTemplate
+
+
+class KeptJSONField(forms.JSONField):
+    """A biliup setting this site stores for biliup's UI and never acts on; shown empty when
+    unset (JSONField would show "null")."""
+
+    def __init__(self, label: str | Promise) -> None:
+        super().__init__(
+            required=False,
+            label=label,
+            help_text=gettext_lazy(
+                "biliup's setting, kept as JSON; this site does not run it."
+            ),
+        )
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value is None else super().prepare_value(value)
 
 
 class StreamerForm(JsonModelForm):
@@ -24,11 +42,11 @@ class StreamerForm(JsonModelForm):
     )
     template_name = forms.CharField(required=False, max_length=200)
     # biliup's commands and ffmpeg arguments: kept in Streamer.hooks, never run.
-    preprocessor = forms.JSONField(required=False)
-    segment_processor = forms.JSONField(required=False)
-    downloaded_processor = forms.JSONField(required=False)
-    postprocessor = forms.JSONField(required=False)
-    opt_args = forms.JSONField(required=False)
+    preprocessor = KeptJSONField(gettext_lazy("Command when recording starts"))
+    segment_processor = KeptJSONField(gettext_lazy("Command for each segment"))
+    downloaded_processor = KeptJSONField(gettext_lazy("Command when recording ends"))
+    postprocessor = KeptJSONField(gettext_lazy("Command after upload"))
+    opt_args = KeptJSONField(gettext_lazy("Extra ffmpeg arguments"))
 
     class Meta:
         model = Streamer

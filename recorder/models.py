@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zlib
 from typing import Any, TypedDict
 
 from django.db import models
@@ -65,6 +66,18 @@ class RecordingProgress(TypedDict, total=False):
     logged_out: bool  # recorded without an account's cookies
 
 
+class RoomDict(TypedDict):
+    """The room as the last live check saw it (a room card): Bilibili's get_info, or what
+    streamlink's plugin tells (a title at most)."""
+
+    title: str
+    cover: str  # the image's URL at Bilibili; pages show it through /api/v1/proxy
+    area_name: str
+    parent_area_name: str
+    online: int | None  # while live; None when offline or not known
+    seen: str | None  # ISO 8601: when a check last read these
+
+
 class StreamerRow(TypedDict):
     """A row of GET /streamers."""
 
@@ -74,7 +87,40 @@ class StreamerRow(TypedDict):
     state_detail: str
     restriction: str  # why a live cannot be recorded (Streamer.Restriction), or ""
     progress: RecordingProgress
+    room: RoomDict
     inner: StreamerDict
+
+
+# Bilibili's live qualities (qn) by name, as its player shows them. Other numbers are shown bare.
+QUALITY_NAMES = {
+    30000: _("Dolby"),
+    20000: "4K",  # the same in every language
+    10000: _("Original"),
+    400: _("Blu-ray"),
+    250: _("Ultra HD"),
+    150: _("HD"),
+    80: _("Smooth"),
+}
+
+
+def quality_name(qn: int) -> str:
+    """10000 → "原画 (10000)" (in the active language); an unnamed qn as "qn 12345"."""
+    name = QUALITY_NAMES.get(qn)
+    return f"{name} ({qn})" if name else f"qn {qn}"
+
+
+def quality_words(qn: int, origin_qn: int) -> str:
+    """The quality recorded against the best the room offers, in words; "" when not known."""
+    if not qn:
+        return ""
+    if not origin_qn or qn == origin_qn:
+        return gettext("%(recorded)s, the best offered") % {
+            "recorded": quality_name(qn)
+        }
+    return gettext("%(recorded)s of the best %(best)s") % {
+        "recorded": quality_name(qn),
+        "best": quality_name(origin_qn),
+    }
 
 
 def quality_note(qn: int, origin_qn: int, logged_out: bool) -> str:
@@ -177,6 +223,14 @@ class Streamer(models.Model):
         max_length=16, choices=Restriction.choices, blank=True
     )
     restricted_live_time = models.BigIntegerField(default=0)
+    # The room as the last live check saw it, for its card (recorder/cards.py): title, cover
+    # URL and area stay after the live ends; the online count only while live (None after).
+    live_title = models.CharField(max_length=300, blank=True)
+    live_cover = models.CharField(max_length=1024, blank=True)
+    live_area = models.CharField(max_length=100, blank=True)
+    live_parent_area = models.CharField(max_length=100, blank=True)
+    live_online = models.PositiveIntegerField(null=True, blank=True)
+    live_seen = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -283,6 +337,32 @@ class Streamer(models.Model):
             bool(p.get("logged_out")),
         )
 
+    def quality_words(self) -> str:
+        """The running recording's quality against the room's best, in words; "" when none."""
+        p = self.progress if self.state == self.State.RECORDING else {}
+        return quality_words(int(p.get("qn") or 0), int(p.get("origin_qn") or 0))
+
+    @property
+    def live_area_label(self) -> str:
+        """ "网游 · 英雄联盟": the parent area, then the area."""
+        return " · ".join(a for a in (self.live_parent_area, self.live_area) if a)
+
+    @property
+    def cover_key(self) -> str:
+        """A short digest of the cover's URL: a new cover changes the state's data-key, so the
+        dashboard's cards reload with it (the cover is not in the pushed fragment)."""
+        return f"{zlib.crc32(self.live_cover.encode()):08x}" if self.live_cover else ""
+
+    def room_dict(self) -> RoomDict:
+        return {
+            "title": self.live_title,
+            "cover": self.live_cover,
+            "area_name": self.live_area,
+            "parent_area_name": self.live_parent_area,
+            "online": self.live_online,
+            "seen": self.live_seen.isoformat() if self.live_seen else None,
+        }
+
     def toggle_pause(self) -> None:
         """Working or Idle → Pause; Pause → Idle, as biliup's pause endpoint does."""
         # Flip in the database, not from this (maybe stale) instance: two quick clicks must
@@ -325,6 +405,7 @@ class Streamer(models.Model):
             "progress": self.progress
             if self.state == self.State.RECORDING
             else RecordingProgress(),
+            "room": self.room_dict(),
             "inner": self.to_dict(),
         }
 

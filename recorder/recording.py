@@ -25,6 +25,7 @@ from django.utils import timezone
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, cdn, live
 from biliup_site.models import Configuration
 from recorder import (
+    cards,
     danmaku,
     flv,
     heartbeats,
@@ -327,6 +328,7 @@ class Recorder:
             self.session = open_session(
                 self.streamer, found.author or self.streamer.url, found.title
             )
+            cards.heard_from_streamlink(self.streamer, found.title)
             return True
         room_ref = platforms.recordable_room(self.streamer.url)
         self.room = live.room_init(room_ref)
@@ -343,12 +345,24 @@ class Recorder:
                 logger.info("Room %s is live with no stream yet", self.room.room_id)
                 return False
             raise Restricted(self.play.restriction, self.room.live_time)
-        info = self.room_info = live.room_info(self.room.room_id)
+        try:
+            info = self.room_info = live.room_info(self.room.room_id)
+        except (BilibiliError, BilibiliUnavailable) as exc:
+            # The title and the anchor's name are nice to have: the stream is what counts.
+            logger.warning(
+                "Room info of %s failed, recording without it: %s",
+                self.room.room_id,
+                exc,
+            )
+            info = None
+        if info is not None:
+            # Read for the session anyway: the room's card costs no call of its own.
+            cards.store(self.streamer, cards.Card.of(info))
         self.session = open_session(
             self.streamer,
-            info.uname or f"room {self.room.room_id}",
-            info.title,
-            info.cover,
+            (info.uname if info else "") or f"room {self.room.room_id}",
+            info.title if info else "",
+            info.cover if info else "",
         )
         return True
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
+from biliup_site import attention
 from biliup_site.api import ApiError
 from biliup_site.http import HtmxHttpRequest
 from biliup_site.models import Configuration
@@ -154,10 +155,14 @@ def _streamers_page(
     editing: StreamerPageForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    streamers = Streamer.objects.with_upload_status().select_related("upload_template")
+    # ?attention=1: only the rooms the attention strip counts (failed or stalled).
+    failing_only = request.GET.get("attention") == "1"
+    if failing_only:
+        streamers = attention.failing_streamers(streamers)
     context = {
-        "streamers": Streamer.objects.with_upload_status().select_related(
-            "upload_template"
-        ),
+        "streamers": streamers,
+        "failing_only": failing_only,
         "add_form": add_form or _add_form(),
         "edit_form": editing,
         "editing": editing.instance.pk if editing else None,

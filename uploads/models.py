@@ -9,10 +9,11 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from biliup_site import live
+from biliup_site import bilibili_messages, live
+from biliup_site.bilibili import BilibiliError
 from biliup_site.models import SubmitApi
 from biliup_site.workers import this_worker, worker_alive
-from uploads import titles
+from uploads import failures, titles
 
 # Copyright as Bilibili numbers it: 1 self-made, 2 repost (needs a source).
 COPYRIGHT_CHOICES = [(1, _("Self-made")), (2, _("Repost"))]
@@ -217,6 +218,13 @@ class UploadTemplate(models.Model):
         }
 
 
+def _refusal_fields(refusal: BilibiliError | None) -> dict[str, Any]:
+    """The job's error_code and error_said for Bilibili's refusal (cleared without one)."""
+    if refusal is None:
+        return {"error_code": None, "error_said": ""}
+    return {"error_code": refusal.code, "error_said": refusal.message[:500]}
+
+
 class UploadJobQuerySet(models.QuerySet["UploadJob"]):
     def active(self) -> UploadJobQuerySet:
         return self.filter(status__in=UploadJob.ACTIVE)
@@ -322,6 +330,10 @@ class UploadJob(models.Model):
         max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
     error = models.TextField(blank=True)
+    # When Bilibili's refusal failed or paused the job: its code and its own message, which
+    # pages explain in the reader's language (explanation, biliup_site.bilibili_messages).
+    error_code = models.IntegerField(null=True, blank=True)
+    error_said = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     bytes_done = models.BigIntegerField(default=0)
     bytes_total = models.BigIntegerField(default=0)
@@ -416,6 +428,7 @@ class UploadJob(models.Model):
                     not_before=until,
                     error=f"Waiting for account {account.value}: paused"
                     f" ({account.uploads_paused_reason or 'uploads are too fast'})",
+                    **_refusal_fields(None),
                     worker="",
                     updated=now,
                 )
@@ -467,7 +480,9 @@ class UploadJob(models.Model):
             pk=self.pk, status=self.Status.CANCELLED
         ).exists()
 
-    def finish(self, status: str, error: str = "") -> None:
+    def finish(
+        self, status: str, error: str = "", refusal: BilibiliError | None = None
+    ) -> None:
         """Leave the job: done, failed, cancelled or waiting. Keeps a cancel made meanwhile."""
         now = timezone.now()
         updated = (
@@ -476,6 +491,7 @@ class UploadJob(models.Model):
             .update(
                 status=status,
                 error=error,
+                **_refusal_fields(refusal),
                 speed=0,
                 worker="",
                 finished=now if status in self.FINISHED else None,
@@ -486,7 +502,9 @@ class UploadJob(models.Model):
         if updated:
             self.publish()
 
-    def pause(self, until: datetime, message: str) -> None:
+    def pause(
+        self, until: datetime, message: str, refusal: BilibiliError | None = None
+    ) -> None:
         """Leave the worker until `until`: the sweep queues the job again then."""
         now = timezone.now()
         updated = (
@@ -496,6 +514,7 @@ class UploadJob(models.Model):
                 status=self.Status.PAUSED,
                 not_before=until,
                 error=message,
+                **_refusal_fields(refusal),
                 speed=0,
                 worker="",
                 updated=now,
@@ -505,14 +524,32 @@ class UploadJob(models.Model):
         if updated:
             self.publish()
 
-    def mark_failed(self, message: str) -> None:
-        self.finish(self.Status.FAILED, message)
+    def mark_failed(self, message: str, refusal: BilibiliError | None = None) -> None:
+        self.finish(self.Status.FAILED, message, refusal)
 
     def mark_done(self) -> None:
         self.finish(self.Status.DONE)
 
     def publish(self) -> None:
         live.notify(live.PROGRESS_GROUP, "job.changed", kind="upload_job", pk=self.pk)
+
+    @property
+    def explanation(self) -> bilibili_messages.Explanation | None:
+        """Why Bilibili failed or paused the job, with the next step and what must change,
+        in the active language; None when it was not Bilibili's refusal (see `error`)."""
+        if self.error_code is None or self.status not in (
+            self.Status.FAILED,
+            self.Status.PAUSED,
+        ):
+            return None
+        return bilibili_messages.explain(self.error_code, self.error_said)
+
+    def failure_help(self) -> failures.FailureHelp | None:
+        """A failed job's reason, next step, the page to fix it on and whether Retry can
+        succeed now (uploads/failures.py); None unless the job failed."""
+        if self.status != self.Status.FAILED:
+            return None
+        return failures.explain(self)
 
     @property
     def can_retry(self) -> bool:

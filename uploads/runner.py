@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 
 from accounts import notices as account_notices
 from accounts.models import BilibiliAccount
+from biliup_site import bilibili_messages
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, chunks, submit
 from biliup_site.models import Configuration
 from recorder import videos as recordings
@@ -246,11 +247,12 @@ class Runner:
     def expired(self, exc: BilibiliError) -> JobFailed:
         name = "(deleted)"
         if self.account is not None:
-            self.account.mark_expired(str(exc))
+            self.account.mark_expired(bilibili_messages.reason(exc))
             name = self.account.value
         return JobFailed(
             f"The Bilibili account {name} is logged out ({exc}):"
-            " log in again, then retry this job"
+            " log in again, then retry this job",
+            exc,
         )
 
     # Uploading one file
@@ -336,7 +338,7 @@ class Runner:
         except BilibiliError as exc:
             if exc.expired_credential:
                 raise self.expired(exc) from None
-            raise JobFailed(f"Bilibili refused the cover: {exc}") from None
+            raise JobFailed(f"Bilibili refused the cover: {exc}", exc) from None
         except BilibiliUnavailable as exc:
             raise JobFailed(
                 f"Cover upload failed: {exc.message}; the job can be retried"
@@ -413,7 +415,9 @@ class Runner:
                 if exc.expired_credential:
                     raise self.expired(exc) from None
                 if exc.code not in submit.TOO_FAST_CODES:
-                    raise JobFailed(f"Bilibili refused the archive: {exc}") from None
+                    raise JobFailed(
+                        f"Bilibili refused the archive: {exc}", exc
+                    ) from None
                 other = OTHER_SUBMIT_ROUTE.get(api)
                 if not switched and other is not None:
                     logger.info(
@@ -461,7 +465,7 @@ class Runner:
             account_notices.account_paused(
                 self.account, until, message, episode=f"submit:{self.job.pk}"
             )
-        return JobPaused(until, message)
+        return JobPaused(until, message, exc)
 
     def _look_up(self, title: str, filenames: list[str]) -> submit.Archive | None:
         since = self.job.submit_started.timestamp() if self.job.submit_started else 0
@@ -471,7 +475,7 @@ class Runner:
             if exc.expired_credential:
                 raise self.expired(exc) from None
             raise JobFailed(
-                f"Could not check whether the archive exists: {exc}"
+                f"Could not check whether the archive exists: {exc}", exc
             ) from None
         except BilibiliUnavailable as exc:
             raise JobFailed(
@@ -522,7 +526,7 @@ class Runner:
                     raise self.expired(exc) from None
                 if exc.code not in submit.TOO_FAST_CODES or attempt == SUBMIT_ATTEMPTS:
                     raise JobFailed(
-                        f"Bilibili refused to add the new parts: {exc}"
+                        f"Bilibili refused to add the new parts: {exc}", exc
                     ) from None
                 base, why = settings.SUBMIT_RETRY_SECONDS, str(exc)
             except BilibiliUnavailable as exc:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import BilibiliAccount
-from biliup_site.bilibili import chunks
+from biliup_site.bilibili import BilibiliError, chunks
 from biliup_site.models import Configuration
 from creators import catalogs
 from recorder.models import RecordingFile, Streamer, StreamerInfo
@@ -126,6 +126,7 @@ def retry(job: UploadJob) -> UploadJob:
                 f"Only a failed or cancelled job can be retried, not a {job.status} one."
             )
         job.status, job.error, job.finished = UploadJob.Status.QUEUED, "", None
+        job.error_code, job.error_said = None, ""
         if job.template is not None:
             # The template as it is now: fixing it (tags, account, schedule) is how a failed
             # job is mended. What the job did with the old values is kept.
@@ -135,6 +136,8 @@ def retry(job: UploadJob) -> UploadJob:
             update_fields=(
                 "status",
                 "error",
+                "error_code",
+                "error_said",
                 "finished",
                 "account",
                 "params",
@@ -286,10 +289,10 @@ def run(job: UploadJob) -> None:
         logger.info("Upload job %s stopped: cancelled", job.pk)
     except JobPaused as exc:
         logger.info("Upload job %s paused until %s: %s", job.pk, exc.until, exc)
-        job.pause(exc.until, exc.message)
+        job.pause(exc.until, exc.message, exc.refusal)
     except JobFailed as exc:
         logger.warning("Upload job %s failed: %s", job.pk, exc)
-        _fail(job, str(exc))
+        _fail(job, str(exc), exc.refusal)
     except Exception as exc:
         logger.exception("Upload job %s failed", job.pk)
         _fail(
@@ -300,9 +303,9 @@ def run(job: UploadJob) -> None:
         _watch_catalog(job)
 
 
-def _fail(job: UploadJob, message: str) -> None:
+def _fail(job: UploadJob, message: str, refusal: BilibiliError | None = None) -> None:
     """The job fails for good (a person retries it, nothing else does): they hear of it."""
-    job.mark_failed(message)
+    job.mark_failed(message, refusal)
     if job.status == UploadJob.Status.FAILED:  # not if it was cancelled meanwhile
         notices.upload_failed(job)
 

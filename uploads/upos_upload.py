@@ -149,7 +149,7 @@ def _preupload(run: JobRun, file: UploadFile, bcut: bool) -> tuple[upos.Session,
             except BilibiliError as exc:
                 if exc.expired_credential:
                     raise run.expired(exc) from None
-                raise JobFailed(f"Bilibili refused the upload: {exc}") from None
+                raise JobFailed(f"Bilibili refused the upload: {exc}", exc) from None
             except (BilibiliUnavailable, upos.UposError) as exc:
                 message = getattr(exc, "message", str(exc))
                 if attempt == PREUPLOAD_ATTEMPTS:

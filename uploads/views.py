@@ -21,13 +21,14 @@ from django_htmx.http import trigger_client_event
 
 from accounts import categories
 from accounts.models import BilibiliAccount
+from biliup_site import bilibili_messages
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, upos
 from biliup_site.http import HtmxHttpRequest
 from biliup_site.models import SubmitApi
 from biliup_site.pages import render_page
 from uploads import collections
 from uploads import upload as workflow
-from uploads.forms import UploadTemplateForm
+from uploads.forms import UploadTemplateForm, UploadTemplatePageForm
 from uploads.models import COPYRIGHT_CHOICES, UploadJob, UploadTemplate
 
 HISTORY_PAGE_SIZE = 25
@@ -84,7 +85,7 @@ def uploads(request: HttpRequest) -> HttpResponse:
         "total": sum(counts.values()),
     }
     return render_page(
-        request, "uploads/uploads.html", context, parts=("queue", "history")
+        request, "uploads/uploads.html", context, parts=("filters", "queue", "history")
     )
 
 
@@ -172,11 +173,14 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _template_form(request: HttpRequest, template: UploadTemplate) -> HttpResponse:
-    """Create or edit with the API's form; field errors are shown next to their fields."""
+    """Create or edit with the API's form (and its rules), its controls made for people:
+    field errors are shown next to their fields."""
     initial = {}
     if template.pk is None and (account := _first_usable_account()) is not None:
         initial["user_cookie"] = account.value
-    form = UploadTemplateForm(request.POST or None, instance=template, initial=initial)
+    form = UploadTemplatePageForm(
+        request.POST or None, instance=template, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         messages.success(
@@ -278,7 +282,7 @@ def category_picker(account_value: str, tid: int | None) -> CategoryPicker:
             )
         except BilibiliError as exc:
             picker.error = _("Bilibili refused the category list: %(error)s") % {
-                "error": exc
+                "error": bilibili_messages.explain_error(exc)
             }
         except BilibiliUnavailable as exc:
             picker.error = _("Bilibili could not be reached: %(error)s") % {
@@ -413,5 +417,5 @@ def _page_widgets(form: UploadTemplateForm) -> None:
         for value, label in COPYRIGHT_CHOICES
     ]
     form.fields["lines"].widget.attrs.update(list="upos-lines", placeholder="AUTO")
-    for name in ("desc", "credits", "extra_fields"):
+    for name in ("desc", "credits"):
         form.fields[name].widget.attrs["rows"] = 3

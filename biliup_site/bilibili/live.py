@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from biliup_site.bilibili import risk
-from biliup_site.bilibili.http import LIVE_REFERER, Session, call, live_url, session
+from biliup_site.bilibili import pace, risk
+from biliup_site.bilibili.http import (
+    LIVE_REFERER,
+    BilibiliUnavailable,
+    Session,
+    call,
+    live_url,
+    session,
+)
 
 LIVE = 1  # live_status: 0 offline, 1 live, 2 rotation (replays: not recorded)
 SOURCE_QN = 10000  # 原画: what is asked for first; accept_qn then says what is best
@@ -80,6 +87,11 @@ class RoomInfo:
     live_status: int
     uname: str
     parent_area_name: str = ""
+    online: int = 0  # get_info's `online` while live (0 offline)
+
+    @property
+    def is_live(self) -> bool:
+        return self.live_status == LIVE
 
 
 @dataclass(frozen=True)
@@ -167,6 +179,46 @@ def room_init(room: int | str) -> Room:
     )
 
 
+def get_info(room_id: int, *, paced: bool = False) -> RoomInfo:
+    """Title, cover, area and online count of the room, in one call (no anchor name).
+
+    paced: through the pace of the live host's counted calls (pace.py), for the room cards'
+    refresh: a risk-control answer holds the host back for them, and during a hold the call is
+    not sent (RiskControlled). The recorder's own calls are not paced: a recording never waits
+    on a card."""
+    # Reference: §6.2 get_info (no WBI signing).
+    url = live_url("/room/v1/Room/get_info")
+    sess = _session(room_id)
+    if not paced:
+        return _room_info(call(sess, "GET", url, params={"room_id": room_id}))
+    sess = pace.paced(sess)
+    return _room_info(
+        pace.PACE.guarded(
+            url, lambda: call(sess, "GET", url, params={"room_id": room_id})
+        )
+    )
+
+
+def _room_info(info: Any, uname: str = "") -> RoomInfo:
+    if not isinstance(info, dict):
+        raise BilibiliUnavailable("get_info answered no room object")
+    try:
+        return RoomInfo(
+            room_id=int(info["room_id"]),
+            title=str(info.get("title") or ""),
+            cover=str(info.get("user_cover") or info.get("keyframe") or ""),
+            area_name=str(info.get("area_name") or ""),
+            live_status=int(info.get("live_status") or 0),
+            uname=uname,
+            parent_area_name=str(info.get("parent_area_name") or ""),
+            online=int(info.get("online") or 0),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise BilibiliUnavailable(
+            "get_info answered an unexpected room object"
+        ) from None
+
+
 def room_info(room_id: int) -> RoomInfo:
     """Title, cover and area of the room, and its anchor's name."""
     # Reference: §6.2 get_info and §6.3 get_anchor_in_room (neither needs WBI signing).
@@ -183,15 +235,8 @@ def room_info(room_id: int) -> RoomInfo:
         live_url("/live_user/v1/UserInfo/get_anchor_in_room"),
         params={"roomid": room_id},
     )
-    return RoomInfo(
-        room_id=int(info["room_id"]),
-        title=str(info.get("title", "")),
-        cover=str(info.get("user_cover") or info.get("keyframe") or ""),
-        area_name=str(info.get("area_name", "")),
-        live_status=int(info.get("live_status") or 0),
-        uname=str(((anchor or {}).get("info") or {}).get("uname", "")),
-        parent_area_name=str(info.get("parent_area_name", "")),
-    )
+    uname = str(((anchor or {}).get("info") or {}).get("uname", ""))
+    return _room_info(info, uname)
 
 
 def play_info(

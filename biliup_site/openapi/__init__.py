@@ -31,6 +31,7 @@ SCHEMAS: dict[str, Any] = {
     **site.STATUS_SCHEMAS,
     **recorder.SESSION_SCHEMAS,
     **hooks.SCHEMAS,
+    **site.ATTENTION_SCHEMAS,
 }
 
 PATHS: dict[str, dict[str, Any]] = with_refusals(
@@ -46,6 +47,7 @@ PATHS: dict[str, dict[str, Any]] = with_refusals(
         **recorder.SESSION_PATHS,
         **creators.PATHS,
         **hooks.PATHS,
+        **site.ATTENTION_PATHS,
         **site.DOCUMENT_PATHS,
     }
 )

@@ -101,6 +101,30 @@ STREAMER_SCHEMAS: dict[str, Any] = {
                     "logged_out": {"type": "boolean"},
                 },
             },
+            "room": {
+                "type": "object",
+                "description": "The room as the last live check saw it (its card): Bilibili's "
+                "room info, or the title streamlink's plugin tells. Kept after the live ends, "
+                "but for the online count.",
+                "properties": {
+                    "title": STR,
+                    "cover": {
+                        "type": "string",
+                        "description": "The cover's URL at Bilibili; fetch it through /proxy",
+                    },
+                    "area_name": STR,
+                    "parent_area_name": STR,
+                    "online": {
+                        "type": ["integer", "null"],
+                        "description": "While live; null when offline or not known",
+                    },
+                    "seen": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "When a check last read these",
+                    },
+                },
+            },
             "inner": ref("Streamer"),
         },
     },

@@ -1,5 +1,5 @@
 """The site's own part of the OpenAPI document (biliup_site/site_api.py): the configuration,
-status, the image proxy and this document.
+status, the attention counts, the image proxy and this document.
 """
 
 from __future__ import annotations
@@ -94,7 +94,11 @@ PROXY_AND_STATUS_PATHS: dict[str, dict[str, Any]] = {
                 {"name": "url", "in": "query", "required": True, "schema": STR}
             ],
             "responses": {
-                "200": {"description": "The image"},
+                "200": {
+                    "description": "The image, kept on the server's disk and, with an "
+                    "ETag, in the browser for BILIUP_PROXY_CACHE_DAYS"
+                },
+                "304": {"description": "Not modified (If-None-Match)"},
                 "403": refusal(403),
                 "502": refusal(502),
                 "504": refusal(504),
@@ -102,6 +106,57 @@ PROXY_AND_STATUS_PATHS: dict[str, dict[str, Any]] = {
         }
     },
     "/status": {"get": op("Rooms, free slots and configuration", ref("Status"))},
+}
+
+ATTENTION_SCHEMAS: dict[str, Any] = {
+    "Attention": {
+        "type": "object",
+        "description": "What needs the user: the counts of the pages' attention strip",
+        "required": [
+            "total",
+            "failed_uploads",
+            "failing_rooms",
+            "paused_accounts",
+            "expiring_logins",
+            "disk_low",
+            "disk_free",
+            "disk_reserve",
+        ],
+        "properties": {
+            "total": {
+                "type": "integer",
+                "description": "The things below that need the user (a low disk is one)",
+            },
+            "failed_uploads": {
+                "type": "integer",
+                "description": "Upload jobs that failed in the last 7 days",
+            },
+            "failing_rooms": {
+                "type": "integer",
+                "description": "Streamers not paused whose recording failed (state error) "
+                "or stalled (recording, its recorder no longer beating)",
+            },
+            "paused_accounts": {
+                "type": "integer",
+                "description": "Accounts whose uploads Bilibili paused (too fast)",
+            },
+            "expiring_logins": {
+                "type": "integer",
+                "description": "Accounts whose login expired, was revoked, is missing or "
+                "runs out within 7 days",
+            },
+            "disk_low": {
+                "type": "boolean",
+                "description": "Less free disk than the reserve where recordings go",
+            },
+            "disk_free": {"type": "integer", "description": "Bytes"},
+            "disk_reserve": {"type": "integer", "description": "Bytes"},
+        },
+    },
+}
+
+ATTENTION_PATHS: dict[str, dict[str, Any]] = {
+    "/attention": {"get": op("What needs the user, counted", ref("Attention"))},
 }
 
 DOCUMENT_PATHS: dict[str, dict[str, Any]] = {

@@ -24,10 +24,20 @@
     if (list && target.getAttribute("data-key") !== fresh.getAttribute("data-key")) refresh(list);
   });
 
+  // A row this page does not show: its lists reload the first time it is pushed and when its
+  // key moves, not at every push of the same row (a recording's heartbeat, an upload's
+  // progress), which would reload the attention strip on every page each second.
+  var unplaced = {};
   document.addEventListener("htmx:oobErrorNoTarget", function (event) {
     var content = event.detail.content;
     var list = content && content.getAttribute && content.getAttribute("data-list");
-    if (list) refresh(list);
+    if (!list) return;
+    var key = content.getAttribute("data-key");
+    if (content.id && key !== null) {
+      if (unplaced[content.id] === key) return;
+      unplaced[content.id] = key;
+    }
+    refresh(list);
   });
 
   // Rows are replaced as they move (pushes, list reloads): a <details> the person opened stays

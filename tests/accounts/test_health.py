@@ -69,7 +69,8 @@ def test_a_failed_check_changes_nothing_but_says_why(
     fakebili.inject("/x/passport-login/oauth2/info", **fault)
     account = health.check(account)
     assert account.status == "active"
-    assert account.status_reason.startswith("Could not check: ")
+    # Stored in the site's language (BILIUP_LANGUAGE, Chinese by default).
+    assert account.status_reason.startswith("无法检查：")
     assert account.credential == credential
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,7 +62,9 @@ def test_active_jobs_queue_and_finished_ones_are_history_newest_first(
     assert 'hx-get="/uploads/?part=history"' in history
 
 
-def test_a_job_row_shows_progress_and_its_files(browser: Client) -> None:
+def test_a_job_row_shows_progress_and_its_files(
+    browser: Client, recordings: Path
+) -> None:
     job = make_job(
         UploadJob.Status.RUNNING,
         bytes_done=300,
@@ -75,7 +78,7 @@ def test_a_job_row_shows_progress_and_its_files(browser: Client) -> None:
     UploadFile.objects.create(
         job=job,
         position=0,
-        path="/rec/主播/part0.flv",
+        path=str(recordings / "主播" / "part0.flv"),
         size=1000,
         bytes_done=300,
         status=UploadFile.Status.UPLOADING,
@@ -109,12 +112,15 @@ def test_a_job_row_shows_progress_and_its_files(browser: Client) -> None:
     ):
         assert text in row, text
     files = row[row.index('<details class="job-files') :]
+    # Paths in the recordings folder, never where the server keeps it; a path outside it (the
+    # folder was moved since) by its name alone.
+    assert str(recordings) not in page and "/rec/" not in page
     for text in (
-        "/rec/主播/part0.flv",
+        '<div class="mono">主播/part0.flv</div>',
+        '<div class="mono">part1.flv</div>',
         "300\xa0bytes / 1000\xa0bytes (30%)",
         "badge-uploading",
         "line tx",
-        "/rec/主播/part1.flv",
         "badge-failed",
         "part1.flv changed size",
     ):
@@ -237,11 +243,21 @@ def test_a_failed_job_links_its_template_and_says_retry_takes_it_as_it_is(
     page = browser.get("/uploads/").content.decode()
 
     row = page[page.index(f'id="job-{job.pk}"') :].split("</li>")[0]
-    assert f'href="/templates/{template.pk}/"' in row
-    assert "uses the template as it is now" in row
+    assert f'href="/templates/{template.pk}/#field-tag"' in row
+    assert "Add 1 to 10 tags to the template 每日录播, then retry." in row
+    # Retry now would fail the same way: the button says the fix comes first.
+    assert "retry-after-fix" in row
     queued = section(page, "upload-queue")
     assert f'id="job-{paused.pk}"' in queued
     assert "paused until 12:30" in queued and "badge-paused" in queued
+
+    template.tags = ["录播"]
+    template.save()
+    row = browser.get("/uploads/").content.decode()
+    row = row[row.index(f'id="job-{job.pk}"') :].split("</li>")[0]
+    assert "was changed after this failure" in row
+    assert "uses the template as it is now" in row
+    assert "retry-after-fix" not in row and 'class="primary"' in row
 
 
 def test_cancel_with_htmx(htmx: Client) -> None:
