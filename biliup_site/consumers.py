@@ -64,12 +64,7 @@ def render_streamer(pk: int) -> str:
 
 
 def render_job(pk: int) -> str:
-    job = (
-        UploadJob.objects.select_related("streamer")
-        .prefetch_related("files")
-        .filter(pk=pk)
-        .first()
-    )
+    job = UploadJob.objects.for_rows().filter(pk=pk).first()
     if job is None:
         return ""
     return render_to_string("uploads/uploads.html#job", {"job": job})

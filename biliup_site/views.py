@@ -32,9 +32,7 @@ from uploads.models import UploadJob
 
 def dashboard_jobs() -> list[UploadJob]:
     """Every unfinished job, then the ones finished in the last day (at most 10)."""
-    jobs = UploadJob.objects.select_related("streamer", "template").prefetch_related(
-        "files"
-    )
+    jobs = UploadJob.objects.for_rows()
     active = list(jobs.filter(status__in=UploadJob.ACTIVE).order_by("-id"))
     recent = list(
         jobs.filter(

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from django.db import models, transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -232,6 +234,20 @@ class UploadJobQuerySet(models.QuerySet["UploadJob"]):
     def running(self) -> UploadJobQuerySet:
         return self.filter(
             status__in=(UploadJob.Status.RUNNING, UploadJob.Status.SUBMITTING)
+        )
+
+    def for_rows(self) -> UploadJobQuerySet:
+        """With what a job's row on the pages shows: its streamer, template and files, and
+        `account_name`, the Bilibili name of the account it uploads as ("" when that account
+        is not on the site), so a row names 主播 rather than the file 10086.json."""
+        from accounts.models import BilibiliAccount
+
+        names = BilibiliAccount.objects.filter(value=OuterRef("account_file"))
+        return (
+            self.select_related("streamer", "template")
+            .prefetch_related("files")
+            .annotate(account_file=KT("params__user_cookie"))
+            .annotate(account_name=Subquery(names.values("uname")[:1]))
         )
 
 

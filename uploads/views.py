@@ -52,9 +52,7 @@ UPLOADS_CHANGED = "uploads-changed"
 
 
 def _jobs() -> Any:
-    return UploadJob.objects.select_related("streamer", "template").prefetch_related(
-        "files"
-    )
+    return UploadJob.objects.for_rows()
 
 
 @require_GET

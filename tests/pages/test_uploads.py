@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.factories import make_template
+from tests.factories import make_account, make_template
 from uploads.models import UploadFile, UploadJob
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +60,16 @@ def test_active_jobs_queue_and_finished_ones_are_history_newest_first(
         assert 'hx-swap="outerHTML"' in html
     assert 'hx-get="/uploads/?part=queue"' in queue
     assert 'hx-get="/uploads/?part=history"' in history
+
+
+def test_a_job_row_names_its_account_by_its_bilibili_name(browser: Client) -> None:
+    make_account("10086.json", uname="海边主播")
+    named = make_job(UploadJob.Status.QUEUED, params={"user_cookie": "10086.json"})
+    unknown = make_job(UploadJob.Status.QUEUED, params={"user_cookie": "gone.json"})
+    page = browser.get("/uploads/").content.decode()
+    for job, shown in ((named, "as 海边主播"), (unknown, "as gone.json")):
+        row = page[page.index(f'id="job-{job.pk}"') :].split("</li>\n\n")[0]
+        assert shown in row
 
 
 def test_a_job_row_shows_progress_and_its_files(
