@@ -71,8 +71,9 @@ FAILURE_FAULT = {
     "path": "/x/vu/*",
     "method": "POST",
     "kind": "code",
-    "code": 21001,
-    "message": "参数错误",
+    "code": 16025,
+    "message": "tag已经被封印了~",
+    "times": 1,
 }
 
 
@@ -499,7 +500,8 @@ def _greet(
         " archive:",
         f"    curl -X POST {fake.url}/_fake/faults -H 'Content-Type: application/json' "
         f"-d '{fault}'",
-        "  then Retry the job on Uploads: it is published.",
+        "  The red entry leads to the template's tags: change one, save, and Retry the job:"
+        " it is published.",
         f"  The fake Bilibili: {fake.url} (its controls: README, 'The fake Bilibili')",
         f"  Data: {site.data_dir} (kept between runs; bin/demo --reset starts over); "
         f"the site's output: {site.log}",
