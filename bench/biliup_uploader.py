@@ -12,7 +12,8 @@ asyncio tasks over one aiohttp session, then complete. (lines="bda2" skips its p
 is set to bda2.) Only the transport is redirected: requests.Session.request and
 aiohttp.ClientSession._request are wrapped to send https://*.bilibili.com/<path> to the fake's
 base URL and https://<upos host>.bilivideo.com/<path> to <fake>/<upos host>/<path>, as
-BILIUP_BILIBILI_*_URL does for ours. The chunk window is BiliBili._upload (every chunk read, PUT
+BILIUP_BILIBILI_*_URL does for ours (the UPOS hosts to another base if the harness names one:
+its WAN mode's emulated link). The chunk window is BiliBili._upload (every chunk read, PUT
 and acknowledged; timed by wrapping the static method, as ours wraps chunks.send_parts); "whole"
 is upload_file, preupload to complete (biliup's submit is not run).
 """
@@ -61,14 +62,15 @@ def python() -> Path:
 # --- The worker side (the biliup venv's Python) -------------------------------------------
 
 
-def redirect(url: str, fake_url: str) -> str:
-    """Where the fake serves a real Bilibili URL (any other URL is left alone)."""
+def redirect(url: str, fake_url: str, upos_url: str | None = None) -> str:
+    """Where the fake serves a real Bilibili URL (any other URL is left alone); the UPOS hosts
+    under `upos_url` if given."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     host = parts.hostname or ""
     if host.endswith(".bilivideo.com"):
-        base = f"{fake_url}/{host}"
+        base = f"{upos_url or fake_url}/{host}"
     elif host == "bilibili.com" or host.endswith(".bilibili.com"):
         base = fake_url
     else:
@@ -76,8 +78,17 @@ def redirect(url: str, fake_url: str) -> str:
     return base + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def upload(path: Path, threads: int, credential: Path, fake_url: str) -> dict[str, Any]:
-    """Upload `path` with biliup's BiliBili, logged in with the fake's cookies; the timings."""
+def upload(
+    path: Path,
+    threads: int,
+    credential: Path,
+    fake_url: str,
+    upos_url: str | None = None,
+) -> dict[str, Any]:
+    """Upload `path` with biliup's BiliBili, logged in with the fake's cookies; the timings.
+    `threads` 0 leaves upload_file's own default."""
+    import inspect
+
     import aiohttp
     import requests
     from biliup.plugins.bili_webup import BiliBili, Data
@@ -89,7 +100,7 @@ def upload(path: Path, threads: int, credential: Path, fake_url: str) -> dict[st
     def sync_request(
         self: Any, method: str, url: str, *args: Any, **kwargs: Any
     ) -> Any:
-        return request(self, method, redirect(url, fake_url), *args, **kwargs)
+        return request(self, method, redirect(url, fake_url, upos_url), *args, **kwargs)
 
     requests.Session.request = sync_request
     async_request = aiohttp.ClientSession._request
@@ -97,7 +108,7 @@ def upload(path: Path, threads: int, credential: Path, fake_url: str) -> dict[st
     async def redirected(
         self: Any, method: str, url: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        url = redirect(str(url), fake_url)
+        url = redirect(str(url), fake_url, upos_url)
         return await async_request(self, method, url, *args, **kwargs)
 
     aiohttp.ClientSession._request = redirected
@@ -119,6 +130,8 @@ def upload(path: Path, threads: int, credential: Path, fake_url: str) -> dict[st
     bili = BiliBili(Data())
     bili.login_by_cookies(json.loads(credential.read_text()))
     started = time.perf_counter()
+    if not threads:
+        threads = inspect.signature(bili.upload_file).parameters["tasks"].default
     video = bili.upload_file(str(path), lines=LINE, tasks=threads)
     whole = time.perf_counter() - started
     if not video:
@@ -130,15 +143,16 @@ def upload(path: Path, threads: int, credential: Path, fake_url: str) -> dict[st
         "filename": video["filename"],
         "chunks": window["chunks"],
         "chunk_size": window["chunk_size"],
+        "threads": threads,
     }
 
 
 def main() -> None:
-    path, threads, credential, fake_url = sys.argv[1:]
+    path, threads, credential, fake_url, *upos_url = sys.argv[1:]
     # biliup prints its progress ("\r… MB/s => 40%") to stdout: it goes to stderr here, and
     # stdout carries only the report line the harness reads.
     stdout, sys.stdout = sys.stdout, sys.stderr
-    report = upload(Path(path), int(threads), Path(credential), fake_url)
+    report = upload(Path(path), int(threads), Path(credential), fake_url, *upos_url)
     stdout.write(json.dumps(report) + "\n")
 
 

@@ -41,7 +41,12 @@ percent from one upload to the next: use --rounds 3 or more there, and read the 
 too.
 
     .venv/bin/python bench/upload.py [--size 1G] [--threads 1,3,8] [--rounds 1] [--chunk-size N]
-        [--tools ours,baseline,biliup]
+        [--tools ours,baseline,biliup] [--wan RTT_MS,CONN_MIBS,LINE_MIBS]
+
+With --wan, the same three upload through an emulated WAN link to the fake's UPOS host instead
+(bench/wan.py; the run and its table are in bench/upload_wan.py): --wan 40,2,16 (the default
+--size there: 512M) is issue #25's line, 40 ms round trip, 2 MiB/s per connection, 16 MiB/s in
+all.
 """
 
 from __future__ import annotations
@@ -70,13 +75,18 @@ RSS_GOAL_MB = 120
 # ours / the other tool's MB/s, at the thread counts of GOAL_THREADS.
 RATIO_GOALS = {"baseline": 0.95, "biliup": 1.5}
 GOAL_THREADS = (1, 3)
+# The raw PUT has no default of its own: "at its default" it runs at the others' (both 3).
+RAW_THREADS = 3
+# What the fake's preupload hands out unless told (as Bilibili's).
+FAKE_CHUNK_SIZE = 10 * MiB
 
 
 # --- The workers: one process per upload, each printing its timings as one JSON line ------
 
 
 def ours(path: Path, threads: int, credential: Path) -> None:
-    """Upload `path` the way a django-q2 worker runs an upload job."""
+    """Upload `path` the way a django-q2 worker runs an upload job; `threads` 0 leaves the
+    configuration's default."""
     import django
 
     django.setup()
@@ -87,7 +97,8 @@ def ours(path: Path, threads: int, credential: Path) -> None:
     from uploads.models import UploadJob, UploadTemplate
 
     config = Configuration.load()
-    config.threads, config.lines = threads, LINE
+    config.threads = threads or Configuration._meta.get_field("threads").default
+    config.lines = LINE
     config.delete_after_upload = Configuration.DeletePolicy.KEEP
     config.save()
     account, _ = BilibiliAccount.objects.update_or_create(
@@ -132,12 +143,20 @@ def ours(path: Path, threads: int, credential: Path) -> None:
         "filename": file.remote_filename,
         "chunks": file.chunks.count(),
         "chunk_size": file.chunk_size,
+        "threads": config.threads,
     }
     print(json.dumps(report))
 
 
-def baseline(path: Path, threads: int, credential: Path, fake_url: str) -> None:
-    """Upload `path` with plain requests: chunks read into memory, PUT `threads` at a time."""
+def baseline(
+    path: Path,
+    threads: int,
+    credential: Path,
+    fake_url: str,
+    upos_url: str | None = None,
+) -> None:
+    """Upload `path` with plain requests: chunks read into memory, PUT `threads` at a time (0:
+    RAW_THREADS); the UPOS host reached under `upos_url` if given, else the fake's."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import PurePosixPath
@@ -145,6 +164,7 @@ def baseline(path: Path, threads: int, credential: Path, fake_url: str) -> None:
     import requests
 
     size = path.stat().st_size
+    threads = threads or RAW_THREADS
     started = time.perf_counter()
     http = requests.Session()
     for cookie in json.loads(credential.read_text())["cookie_info"]["cookies"]:
@@ -170,7 +190,7 @@ def baseline(path: Path, threads: int, credential: Path, fake_url: str) -> None:
     key = pre["upos_uri"].removeprefix("upos://")
     # The endpoint names a real UPOS host; the fake serves it with the host as the path's first
     # segment, as BILIUP_BILIBILI_UPOS_URL makes the product do.
-    url = f"{fake_url}/{pre['endpoint'].removeprefix('//')}/{key}"
+    url = f"{upos_url or fake_url}/{pre['endpoint'].removeprefix('//')}/{key}"
     auth = {"X-Upos-Auth": pre["auth"]}
     resp = http.post(f"{url}?uploads&output=json", headers=auth, timeout=30)
     resp.raise_for_status()
@@ -240,6 +260,7 @@ def baseline(path: Path, threads: int, credential: Path, fake_url: str) -> None:
         "filename": PurePosixPath(key).stem,
         "chunks": len(starts),
         "chunk_size": chunk_size,
+        "threads": threads,
     }
     print(json.dumps(report))
 
@@ -370,13 +391,18 @@ def run(
     workdir: Path,
     md5: str,
     chunk_size: int | None,
+    upos_url: str | None = None,
 ) -> Result:
-    """One upload by `tool` in a process of its own, measured and checked on the fake."""
+    """One upload by `tool` in a process of its own, measured and checked on the fake; its UPOS
+    host under `upos_url` if given (for ours, set BILIUP_BILIBILI_UPOS_URL in `env` too).
+    `threads` 0: the tool's default."""
     import subprocess
 
     credential = workdir / "credential.json"
     credential.write_text(json.dumps(fake.control("POST", f"accounts/{MID}/login")))
     argv = [*command, str(path), str(threads), str(credential), fake.url]
+    if upos_url:
+        argv.append(upos_url)
     out, err = workdir / f"{tool}.out", workdir / f"{tool}.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
@@ -407,7 +433,7 @@ def run(
         fake.control("POST", "upos/config", {"chunk_size": chunk_size})
     return Result(
         tool=tool,
-        threads=threads,
+        threads=report.get("threads", threads),
         size=path.stat().st_size,
         window=report["window"],
         window_cpu=report["window_cpu"],
@@ -438,10 +464,13 @@ def main() -> None:
     parser.add_argument(
         "--size",
         type=lambda text: [parse_size(s) for s in text.split(",")],
-        default="1G",
-        help="file sizes, comma-separated (256M, 1G, …)",
+        help="file sizes, comma-separated (256M, 1G, …; default 1G, with --wan 512M)",
     )
-    parser.add_argument("--threads", default="1,3,8", help="thread counts")
+    parser.add_argument(
+        "--threads",
+        help="thread counts (default 1,3,8; with --wan, the equal count for all three, "
+        "default ceil(line/cap)+2, beside each tool's default)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=1, help="uploads per tool and setting"
     )
@@ -455,6 +484,13 @@ def main() -> None:
         default=",".join(TOOLS),
         help="which of ours, baseline (the raw PUT) and biliup to run",
     )
+    parser.add_argument(
+        "--wan",
+        nargs="?",
+        const="40,2,16",
+        metavar="RTT_MS,CONN_MIBS,LINE_MIBS",
+        help="upload through an emulated WAN link (bench/wan.py); alone: 40,2,16",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -466,18 +502,26 @@ def main() -> None:
         if tool == "ours":
             ours(Path(path), int(threads), Path(credential))
         else:
-            baseline(Path(path), int(threads), Path(credential), rest[0])
+            baseline(Path(path), int(threads), Path(credential), *rest)
         return
+    if args.wan:
+        from bench import upload_wan
+
+        wan = upload_wan.parse_figures(args.wan)
 
     import subprocess
 
-    sizes: list[int] = args.size
-    counts = [int(n) for n in args.threads.split(",")]
+    sizes: list[int] = args.size or [parse_size("512M" if args.wan else "1G")]
+    counts = [
+        int(n) for n in (args.threads or ("" if args.wan else "1,3,8")).split(",") if n
+    ]
     tools = [t for t in TOOLS if t in args.tools.split(",")]
+    # ours and the raw PUT are always at hand: --wan calibrates with the raw PUT.
     commands = {
-        tool: [sys.executable, "-m", "bench.upload", "--worker", tool] for tool in tools
+        tool: [sys.executable, "-m", "bench.upload", "--worker", tool]
+        for tool in ("ours", "baseline")
     }
-    if "biliup" in commands:
+    if "biliup" in tools:
         from bench import biliup_uploader
 
         commands["biliup"] = [str(biliup_uploader.python()), biliup_uploader.__file__]
@@ -512,6 +556,28 @@ def main() -> None:
         for tool in tools:
             run(tool, commands[tool], warm, 2, fake, env, workdir, md5, args.chunk_size)
         warm.unlink()
+        if args.wan:
+
+            def upload(
+                tool: str, path: Path, md5: str, threads: int, upos_url: str
+            ) -> Result:
+                # Only ours reads the UPOS base from its settings; the others from argv.
+                wan_env = {**env, "BILIUP_BILIBILI_UPOS_URL": upos_url}
+                return run(tool, commands[tool], path, threads, fake, wan_env, workdir, md5, args.chunk_size, upos_url)  # fmt: skip
+
+            upload_wan.bench(
+                wan,
+                sizes[0],
+                args.chunk_size or FAKE_CHUNK_SIZE,
+                tools,
+                counts,
+                args.rounds,
+                fake.url,
+                workdir,
+                upload,
+                make_file,
+            )
+            return
 
         print(
             f"{os.cpu_count()} CPUs, {len(os.sched_getaffinity(0))} usable by this process; "
