@@ -28,6 +28,7 @@ from accounts import notices as account_notices
 from accounts.models import BilibiliAccount
 from biliup_site import bilibili_messages
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, chunks, submit
+from biliup_site.bilibili.concurrency import Concurrency
 from biliup_site.models import Configuration
 from recorder import videos as recordings
 from uploads import budget, openplatform_upload, review, titles, upos_upload
@@ -201,6 +202,7 @@ class Runner:
                 on_failure=on_failure,
                 should_stop=self.stop_requested,
                 tick=self.progress,
+                controller=_controller(self.config.threads),
             )
         except chunks.ChunkError as exc:
             file.error = exc.message
@@ -548,3 +550,11 @@ class Runner:
         """The archive is accepted: watch its review (review.py), which applies the
         delete-after-upload policy once it is public, never on a rejection."""
         review.submitted(self.job)
+
+
+def _controller(threads: int) -> Concurrency | None:
+    """Adaptive concurrency for one file, starting at `threads`; None: exactly `threads`."""
+    if not settings.UPLOAD_ADAPTIVE:
+        return None
+    ceiling = min(settings.UPLOAD_MAX_CONNECTIONS, settings.UPLOAD_LINE_MAX_CONNECTIONS)
+    return Concurrency(threads, ceiling)

@@ -23,6 +23,8 @@ from typing import Any, BinaryIO
 import requests
 from requests.adapters import HTTPAdapter
 
+from biliup_site.bilibili.concurrency import Concurrency
+
 logger = logging.getLogger(__name__)
 
 # Bytes read from disk and handed to the socket at a time: large enough that Python's per-call
@@ -82,6 +84,9 @@ class FileSlice:
         if len(data) < size and size:
             raise OSError("the file became shorter while it was uploaded")
         self._left -= len(data)
+        meter = getattr(_local, "meter", None)
+        if meter is not None:
+            meter.add(len(data))
         return data
 
     def close(self) -> None:
@@ -110,6 +115,23 @@ def upload_session(user_agent: str) -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
     return session
+
+
+class _Meter:
+    """Bytes handed to the sockets by the chunk threads of one send_parts() call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bytes = 0
+
+    def add(self, nbytes: int) -> None:
+        with self._lock:
+            self._bytes += nbytes
+
+    def take(self) -> int:
+        with self._lock:
+            nbytes, self._bytes = self._bytes, 0
+        return nbytes
 
 
 class ChunkError(Exception):
@@ -171,8 +193,11 @@ def send_parts(
     on_failure: Callable[[Part, ChunkError, bool], None] = lambda p, e, s: None,
     should_stop: Callable[[], bool] = lambda: False,
     tick: Callable[[], None] = lambda: None,
+    controller: Concurrency | None = None,
 ) -> None:
-    """Send every part, at most `threads` at once, each by `send(part, endpoint_url)`.
+    """Send every part, at most `threads` at once, each by `send(part, endpoint_url)`; with a
+    `controller`, at most `controller.limit` at once (`threads` unused), the controller fed
+    with the bytes sent and the failures.
 
     `send` raises ChunkError for a failure; retryable ones are sent again after a backoff, up to
     MAX_ATTEMPTS, and SWITCH_AFTER failures in a row move to the next endpoint. Any other
@@ -185,29 +210,39 @@ def send_parts(
     attempts: dict[int, int] = {}
     running: dict[Future[tuple[str, BaseException | None]], Part] = {}
     fatal: BaseException | None = None
+    meter = _Meter() if controller is not None else None
 
     def attempt(part: Part) -> tuple[str, BaseException | None]:
         # The endpoint is read when the part goes out, not when it was queued: a failover
         # meanwhile applies to it.
         url = endpoints.url
+        _local.meter = meter
         try:
             send(part, url)
         except Exception as exc:  # noqa: BLE001 (judged in the calling thread)
             return url, exc
+        finally:
+            _local.meter = None
         return url, None
 
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="chunk")
+    size = threads if controller is None else controller.ceiling
+    pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="chunk")
     try:
         while waiting or running:
             now = time.monotonic()
             if fatal is None and should_stop():
                 fatal = Cancelled()
+            if meter is not None and controller is not None:
+                controller.add(meter.take())
+                controller.update(more_waiting=bool(waiting))
             if fatal is None:
                 # Twice `threads` queued: a thread that finishes a part takes the next at once,
                 # without waiting for this thread's bookkeeping. Still only `threads` are sent
-                # at a time (the pool's size), so a crash re-sends at most that many.
+                # at a time (the pool's size), so a crash re-sends at most that many. With a
+                # controller the pool is sized to its ceiling, so exactly `limit` are submitted.
+                queued = 2 * threads if controller is None else controller.limit
                 ready = [w for w in waiting if w[0] <= now]
-                for item in ready[: 2 * threads - len(running)]:
+                for item in ready[: queued - len(running)]:
                     waiting.remove(item)
                     running[pool.submit(attempt, item[1])] = item[1]
             else:
@@ -229,6 +264,8 @@ def send_parts(
                         endpoints.succeeded()
                     on_ack(part)
                 elif isinstance(error, ChunkError):
+                    if controller is not None:
+                        controller.failed()
                     attempts[part.number] = attempts.get(part.number, 0) + 1
                     switched = url == endpoints.url and endpoints.failed()
                     on_failure(part, error, switched)

@@ -17,7 +17,7 @@ from collections.abc import Generator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from tests.fakebili import upos
+from tests.fakebili import upos, upos_limits
 from tests.fakebili.wire import Hangup, Request, Response, error_page, fail
 
 if TYPE_CHECKING:
@@ -132,6 +132,18 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _serve(self) -> None:
+        # A chunk PUT holds a place among its upload's PUTs from its headers to its answer, the
+        # body's transfer included (upos max_connections).
+        with upos_limits.put_slot(
+            self.server.fake.state, self.command, self.path
+        ) as refusal:
+            if refusal is not None:
+                self._read_body()
+                self._send(refusal)
+                return
+            self._serve_one()
+
+    def _serve_one(self) -> None:
         fake = self.server.fake
         if (
             self.command == "PUT"

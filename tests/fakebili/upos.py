@@ -32,7 +32,8 @@ identity rule and throttle control, and no budget.
 
 Controls (UposControls, mixed into FakeBilibili, and CONTROL_ROUTES): chunk faults (a failure
 rate, the next N, given part numbers, a delay, cut connections), per-line probe delays, the
-chunk size, preupload's rate limit in either style, and the uploads and completed files.
+chunk size, preupload's rate limit in either style, and the uploads and completed files; the
+limit on chunk PUTs at once per upload is upos_limits.py's.
 
 Reference: /work/shared/reference/bilibili-protocol.md §3.1–§3.7, §8 (the upload rate limit) and
 §9 "UPOS"; bilibili-2026.md (the hourly budget). Invented where the sources are silent: the auth
@@ -65,7 +66,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
-from tests.fakebili import bcut
+from tests.fakebili import bcut, upos_limits
 from tests.fakebili.wire import (
     ControlError,
     Request,
@@ -241,6 +242,12 @@ class UposState:
             self.bcut_rate_limit = 0  # bcut.py
             # When each account's granted preuploads were made (the fake's clock).
             self.granted: dict[int, list[float]] = {}
+            # upos_limits.py: chunk PUTs at once per upload id, beyond which they are refused.
+            self.max_connections = 0
+            self.refusal_status = 429
+            self.active: dict[str, int] = {}
+            self.peak: dict[str, int] = {}
+            self.refused = 0
             self._remove_files()
 
     def close(self) -> None:
@@ -745,6 +752,8 @@ CONTROL_ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("POST", r"/_fake/upos/lines", _set_lines),
     ("POST", r"/_fake/upos/config", lambda f, b: f.configure_upos(**b)),
     ("POST", r"/_fake/upos/rate_limit", lambda f, b: f.upos_rate_limit(**b)),
+    ("POST", r"/_fake/upos/limits", lambda f, b: upos_limits.set_limits(f.state, **b)),
+    ("GET", r"/_fake/upos/limits", lambda f, b: upos_limits.limits(f.state)),
     ("GET", r"/_fake/upos/uploads", lambda f, b: f.upos_uploads()),
     ("GET", r"/_fake/upos/files", lambda f, b: f.upos_files()),
     *bcut.CONTROL_ROUTES,
