@@ -29,6 +29,12 @@ PAGES = {
     "accounts": "/accounts/",
     "settings": "/settings/",
 }
+# Shown in Chinese too (the creators page has a browser test of its own in English).
+MORE_PAGES = {
+    "creators": "/creators/",
+    "logs": "/logs/",
+    "template-form": "/templates/new",
+}
 
 
 def sign_up(page: Any) -> None:
@@ -175,12 +181,16 @@ def test_from_first_sign_in_to_a_published_archive_without_reloading(
     phone.goto("/templates/new")
     assert fits_the_width(phone)
     screenshot(phone, "template-form-phone")
-    chinese = new_page(chromium, site, **PHONE, locale="zh-CN")
-    chinese.context.add_cookies(page.context.cookies())
-    for name in ("dashboard", "uploads"):
-        chinese.goto(PAGES[name])
-        assert chinese.locator("html").get_attribute("lang") == "zh-hans"
-        screenshot(chinese, f"{name}-phone-zh")
+    # Every page again as a Chinese browser gets it, at both widths.
+    chinese = new_page(chromium, site, locale="zh-CN")
+    chinese_phone = new_page(chromium, site, **PHONE, locale="zh-CN")
+    for tab, width in ((chinese, "desktop"), (chinese_phone, "phone")):
+        tab.context.add_cookies(page.context.cookies())
+        for name, path in {**PAGES, **MORE_PAGES}.items():
+            tab.goto(path)
+            assert tab.locator("html").get_attribute("lang") == "zh-hans"
+            screenshot(tab, f"{name}-{width}-zh")
+            assert fits_the_width(tab), f"{path} scrolls sideways ({width}, zh-Hans)"
     assert chinese.locator("header.top nav").inner_text().startswith("仪表盘")
     anonymous = new_page(chromium, site, **PHONE)
     anonymous.goto("/")
