@@ -40,6 +40,7 @@ class BilibiliAccountDict(TypedDict):
     status_reason: str
     expires_at: str | None
     upload_budget: int
+    upload_rate_limit: int
     uploads_paused_until: str | None
     uploads_paused_reason: str
 
@@ -76,6 +77,8 @@ class BilibiliAccount(models.Model):
     uploads_paused_reason = models.TextField(blank=True)
     # Preuploads this account may start in an hour (Bilibili takes about 20 files an hour).
     upload_budget = models.PositiveSmallIntegerField(default=20)
+    # KiB/s for all this account's uploads together, within the global cap; 0: no limit.
+    upload_rate_limit = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -126,6 +129,7 @@ class BilibiliAccount(models.Model):
             "status_reason": self.status_reason,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "upload_budget": self.upload_budget,
+            "upload_rate_limit": self.upload_rate_limit,
             "uploads_paused_until": self.paused_until.isoformat()
             if self.paused_until
             else None,

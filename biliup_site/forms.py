@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from biliup_site import notifications, strictjson, webhooks
+from biliup_site import notifications, rate_schedule, strictjson, webhooks
 from biliup_site.api import ApiError, form_error
 from biliup_site.models import Configuration, EventKind, Hook
 
@@ -115,7 +115,36 @@ def clean_line(value: str) -> str:
     return value
 
 
+class ScheduleField(forms.Field):
+    """The upload schedule: the API's list of rules, or the page's lines of text."""
+
+    widget = forms.Textarea(
+        attrs={"rows": 3, "placeholder": "01:00-08:00 0\n18:00-23:30 2048"}
+    )
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        return rate_schedule.clean(value)
+
+    def prepare_value(self, value: Any) -> str:
+        return rate_schedule.as_text(value)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return rate_schedule.clean(data) != (initial or [])
+        except forms.ValidationError:
+            return True
+
+
 class ConfigurationForm(JsonModelForm):
+    upload_schedule = ScheduleField(
+        required=False,
+        label=_("Schedule"),
+        help_text=_(
+            "One rule a line, START-END RATE in KiB/s (0: no limit), in the site's time zone;"
+            " the first that holds wins, outside them the cap above does."
+        ),
+    )
+
     class Meta:
         model = Configuration
         fields = [
@@ -137,6 +166,11 @@ class ConfigurationForm(JsonModelForm):
             "catalog_provider",
             "justoneapi_token",
             "justoneapi_env",
+            "upload_rate_limit",
+            "upload_schedule",
+            "upload_adaptive",
+            "upload_max_connections",
+            "upload_line_max_connections",
         ]
         labels = {
             "lines": _("Upload line"),
@@ -157,6 +191,10 @@ class ConfigurationForm(JsonModelForm):
             "catalog_provider": _("Catalog provider"),
             "justoneapi_token": _("JustOneAPI token"),
             "justoneapi_env": _("JustOneAPI environment"),
+            "upload_rate_limit": _("Upload speed cap (KiB/s)"),
+            "upload_adaptive": _("Adaptive connections"),
+            "upload_max_connections": _("Connections, all uploads"),
+            "upload_line_max_connections": _("Connections per upload line"),
         }
         help_texts = {
             "lines": _(
@@ -196,7 +234,26 @@ class ConfigurationForm(JsonModelForm):
                 " stopped by JustOneAPI."
             ),
             "justoneapi_env": _("prod-cn is faster from mainland China."),
+            "upload_rate_limit": _(
+                "All uploads together, shared between them; 0: no limit. 1024 is 1 MiB/s."
+                " A change applies to running uploads within a second."
+            ),
+            "upload_adaptive": _(
+                "Open more connections while the speed still grows (threads is where each"
+                " file starts); off: exactly threads."
+            ),
+            "upload_max_connections": _(
+                "The most chunks in flight over all running uploads (1–64)."
+            ),
+            "upload_line_max_connections": _(
+                "The most on one UPOS line (1–64): some lines allow only 8."
+            ),
         }
+
+    def clean_upload_rate_limit(self) -> int:
+        rate = self.cleaned_data["upload_rate_limit"]
+        rate_schedule.check_rate(rate)
+        return rate
 
     def clean_lines(self) -> str:
         return clean_line(self.cleaned_data["lines"])

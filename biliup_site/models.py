@@ -32,6 +32,11 @@ class ConfigurationDict(TypedDict):
     justoneapi_env: str
     justoneapi_token_set: bool
     justoneapi_stopped: str
+    upload_rate_limit: int
+    upload_schedule: list[dict[str, Any]]
+    upload_adaptive: bool
+    upload_max_connections: int
+    upload_line_max_connections: int
 
 
 class SubmitApi(models.TextChoices):
@@ -121,6 +126,21 @@ class Configuration(models.Model):
     )
     justoneapi_stop_reason = models.CharField(max_length=300, blank=True)
     justoneapi_stop_until = models.DateTimeField(null=True, blank=True)
+    # The upload link (uploads/bandwidth.py): one rate cap and one connection budget shared by
+    # every running upload, on any worker. Rates in KiB/s, 0: no limit. The schedule's rules,
+    # [{"start": "18:00", "end": "23:30", "rate": 2048}, …], hold in the site's time zone (the
+    # first that matches); outside them `upload_rate_limit` does.
+    upload_rate_limit = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(10_000_000)]
+    )
+    upload_schedule = models.JSONField(default=list, blank=True)
+    upload_adaptive = models.BooleanField(default=True)
+    upload_max_connections = models.PositiveSmallIntegerField(
+        default=16, validators=[MinValueValidator(1), MaxValueValidator(64)]
+    )
+    upload_line_max_connections = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(1), MaxValueValidator(64)]
+    )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -171,6 +191,11 @@ class Configuration(models.Model):
             "justoneapi_env": self.justoneapi_env,
             "justoneapi_token_set": bool(self.justoneapi_token),
             "justoneapi_stopped": self.justoneapi_stopped,
+            "upload_rate_limit": self.upload_rate_limit,
+            "upload_schedule": list(self.upload_schedule),
+            "upload_adaptive": self.upload_adaptive,
+            "upload_max_connections": self.upload_max_connections,
+            "upload_line_max_connections": self.upload_line_max_connections,
         }
 
 

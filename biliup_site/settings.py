@@ -367,15 +367,8 @@ UPLOAD_RATE_LIMIT_SECONDS = envfloat("BILIUP_UPLOAD_RATE_LIMIT_SECONDS", "300")
 SUBMIT_RETRY_SECONDS = envfloat("BILIUP_SUBMIT_RETRY_SECONDS", "30")
 # A chunk PUT may take this long to be answered (biliup: 240 s).
 UPLOAD_CHUNK_TIMEOUT = envfloat("BILIUP_UPLOAD_CHUNK_TIMEOUT", "240")
-# Adaptive concurrency (biliup_site/bilibili/concurrency.py): each file starts at the
-# configuration's `threads` and opens connections while the total still grows, up to the lower
-# of the two ceilings (some UPOS lines allow only 8 per upload, as biliup's settings page warns).
-# False: exactly `threads`, as biliup.
-UPLOAD_ADAPTIVE = envbool("BILIUP_UPLOAD_ADAPTIVE", "True")
-UPLOAD_MAX_CONNECTIONS = envint("BILIUP_UPLOAD_MAX_CONNECTIONS", "16", minimum=1)
-UPLOAD_LINE_MAX_CONNECTIONS = envint(
-    "BILIUP_UPLOAD_LINE_MAX_CONNECTIONS", "8", minimum=1
-)
+# Adaptive concurrency, the connection ceilings and the rate caps are the configuration's
+# (Settings, PUT /api/v1/configuration): they change while uploads run.
 
 # Webhooks and notifications: the first wait before a failed delivery is tried again (doubling,
 # at most an hour, 10 attempts in all). Tests shorten it.

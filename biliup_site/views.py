@@ -104,6 +104,16 @@ SETTINGS_GROUPS = (
         ),
     ),
     (
+        pgettext_lazy("settings section", "Upload speed"),
+        (
+            "upload_rate_limit",
+            "upload_schedule",
+            "upload_adaptive",
+            "upload_max_connections",
+            "upload_line_max_connections",
+        ),
+    ),
+    (
         pgettext_lazy("settings section", "Open Platform"),
         (
             "openplatform_client_id",

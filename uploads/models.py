@@ -265,6 +265,8 @@ class UploadJobDict(TypedDict):
     bytes_total: int
     speed: float
     eta: int | None
+    connections: int
+    limited_by: str
     line: str
     retries: int
     attempts: int
@@ -354,6 +356,9 @@ class UploadJob(models.Model):
     bytes_done = models.BigIntegerField(default=0)
     bytes_total = models.BigIntegerField(default=0)
     speed = models.FloatField(default=0, help_text="Bytes per second")
+    # While sending: chunks in flight, and what holds the speed (uploads/bandwidth.py LIMITS).
+    connections = models.PositiveSmallIntegerField(default=0)
+    limited_by = models.CharField(max_length=16, blank=True)
     line = models.CharField(max_length=32, blank=True)
     retries = models.PositiveIntegerField(default=0)
     # Submit is idempotent: the intent is stored before the call, the result after it.
@@ -486,7 +491,12 @@ class UploadJob(models.Model):
             return False
         self._last_saved = now
         self.beat(
-            bytes_done=bytes_done, speed=speed, line=self.line, retries=self.retries
+            bytes_done=bytes_done,
+            speed=speed,
+            line=self.line,
+            retries=self.retries,
+            connections=self.connections,
+            limited_by=self.limited_by,
         )
         return True
 
@@ -509,6 +519,8 @@ class UploadJob(models.Model):
                 error=error,
                 **_refusal_fields(refusal),
                 speed=0,
+                connections=0,
+                limited_by="",
                 worker="",
                 finished=now if status in self.FINISHED else None,
                 updated=now,
@@ -532,6 +544,8 @@ class UploadJob(models.Model):
                 error=message,
                 **_refusal_fields(refusal),
                 speed=0,
+                connections=0,
+                limited_by="",
                 worker="",
                 updated=now,
             )
@@ -635,6 +649,8 @@ class UploadJob(models.Model):
             "bytes_total": self.bytes_total,
             "speed": self.speed,
             "eta": self.eta,
+            "connections": self.connections,
+            "limited_by": self.limited_by,
             "line": self.line,
             "retries": self.retries,
             "attempts": self.attempts,

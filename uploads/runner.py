@@ -28,10 +28,9 @@ from accounts import notices as account_notices
 from accounts.models import BilibiliAccount
 from biliup_site import bilibili_messages
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable, chunks, submit
-from biliup_site.bilibili.concurrency import Concurrency
 from biliup_site.models import Configuration
 from recorder import videos as recordings
-from uploads import budget, openplatform_upload, review, titles, upos_upload
+from uploads import bandwidth, budget, openplatform_upload, review, titles, upos_upload
 from uploads.errors import JobFailed, JobPaused
 from uploads.models import UploadChunk, UploadFile, UploadJob, UploadTemplate
 
@@ -99,6 +98,7 @@ class Runner:
         # The template's UPOS line, else the configuration's (AUTO or a line name).
         self.lines: str = self.params.get("lines") or self.config.lines
         self.speed = Speed()
+        self.link = bandwidth.Link(job, self.config.threads)
         self._checked = 0.0
         # The job's files as of the file being sent (whose bytes_done moves), for progress.
         self._current_files: list[UploadFile] = []
@@ -155,6 +155,7 @@ class Runner:
     def progress(self, force: bool = False) -> None:
         done = sum(f.bytes_done for f in self._current_files)
         speed = self.speed.add(done)
+        self.link.refresh()
         if (
             self.job.report_progress(done, speed, force=force)
             and self._file is not None
@@ -191,6 +192,7 @@ class Runner:
                 on_switch(endpoints.url)
             self.job.save(update_fields=("error", "line", "retries", "updated"))
 
+        controller = self.link.start_file()
         try:
             chunks.send_parts(
                 [p for p in parts if p.number not in acked],
@@ -202,13 +204,16 @@ class Runner:
                 on_failure=on_failure,
                 should_stop=self.stop_requested,
                 tick=self.progress,
-                controller=_controller(self.config.threads),
+                controller=controller,
+                throttle=self.link.throttle,
             )
         except chunks.ChunkError as exc:
             file.error = exc.message
             file.save(update_fields=("error",))
             name = Path(file.path).name
             raise JobFailed(f"{name}: {exc.message}; the job can be retried") from None
+        finally:
+            self.link.end_file()
 
     def stop_requested(self) -> bool:
         now = time.monotonic()
@@ -550,11 +555,3 @@ class Runner:
         """The archive is accepted: watch its review (review.py), which applies the
         delete-after-upload policy once it is public, never on a rejection."""
         review.submitted(self.job)
-
-
-def _controller(threads: int) -> Concurrency | None:
-    """Adaptive concurrency for one file, starting at `threads`; None: exactly `threads`."""
-    if not settings.UPLOAD_ADAPTIVE:
-        return None
-    ceiling = min(settings.UPLOAD_MAX_CONNECTIONS, settings.UPLOAD_LINE_MAX_CONNECTIONS)
-    return Concurrency(threads, ceiling)

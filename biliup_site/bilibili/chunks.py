@@ -24,6 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from biliup_site.bilibili.concurrency import Concurrency
+from biliup_site.bilibili.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ SWITCH_AFTER = 3
 BACKOFF_CAP = 64.0
 # The longest single wait when Bilibili asks us to slow down (rate limits, submit too often).
 WAIT_CAP = 600.0
+# The most parts of one file in flight, whatever a controller's ceiling becomes meanwhile (the
+# pool starts a thread only when one is needed, so this costs nothing until used).
+MAX_IN_FLIGHT = 64
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ class FileSlice:
     def read(self, size: int = -1) -> bytes:
         if size < 0 or size > self._left:
             size = self._left
+        throttle = getattr(_local, "throttle", None)
+        if throttle is not None:
+            size = throttle.take(size)
         data = self._file.read(size)
         if len(data) < size and size:
             raise OSError("the file became shorter while it was uploaded")
@@ -194,10 +201,12 @@ def send_parts(
     should_stop: Callable[[], bool] = lambda: False,
     tick: Callable[[], None] = lambda: None,
     controller: Concurrency | None = None,
+    throttle: Throttle | None = None,
 ) -> None:
     """Send every part, at most `threads` at once, each by `send(part, endpoint_url)`; with a
     `controller`, at most `controller.limit` at once (`threads` unused), the controller fed
-    with the bytes sent and the failures.
+    with the bytes sent and the failures; with a `throttle`, all parts together read from the
+    file no faster than its rate (which the caller may change meanwhile, from tick()).
 
     `send` raises ChunkError for a failure; retryable ones are sent again after a backoff, up to
     MAX_ATTEMPTS, and SWITCH_AFTER failures in a row move to the next endpoint. Any other
@@ -216,16 +225,16 @@ def send_parts(
         # The endpoint is read when the part goes out, not when it was queued: a failover
         # meanwhile applies to it.
         url = endpoints.url
-        _local.meter = meter
+        _local.meter, _local.throttle = meter, throttle
         try:
             send(part, url)
         except Exception as exc:  # noqa: BLE001 (judged in the calling thread)
             return url, exc
         finally:
-            _local.meter = None
+            _local.meter = _local.throttle = None
         return url, None
 
-    size = threads if controller is None else controller.ceiling
+    size = threads if controller is None else MAX_IN_FLIGHT
     pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="chunk")
     try:
         while waiting or running:
@@ -239,10 +248,11 @@ def send_parts(
                 # Twice `threads` queued: a thread that finishes a part takes the next at once,
                 # without waiting for this thread's bookkeeping. Still only `threads` are sent
                 # at a time (the pool's size), so a crash re-sends at most that many. With a
-                # controller the pool is sized to its ceiling, so exactly `limit` are submitted.
+                # controller exactly `limit` are submitted (none while more are in flight, as
+                # after the limit dropped).
                 queued = 2 * threads if controller is None else controller.limit
                 ready = [w for w in waiting if w[0] <= now]
-                for item in ready[: queued - len(running)]:
+                for item in ready[: max(0, queued - len(running))]:
                     waiting.remove(item)
                     running[pool.submit(attempt, item[1])] = item[1]
             else:

@@ -78,6 +78,25 @@ class Concurrency:
         self._previous = None
         self._best = (self.limit, 0.0)
 
+    def set_ceiling(self, ceiling: int) -> None:
+        """A new ceiling: the connections this file may have now (its share of the global
+        budget and of its line, which other uploads starting or ending change). A level above
+        it drops to it at once."""
+        self.ceiling = max(1, ceiling)
+        if self.limit > self.ceiling:
+            self._change(self.ceiling, self._now())
+            self._previous = None
+            self._best = (self.limit, 0.0)
+
+    def reopen(self) -> None:
+        """What held the level may be gone (a rate cap raised or lifted): measure and grow
+        again now rather than after PROBE_AFTER, doubling while the gain stays near-proportional."""
+        self._plateau_at = -math.inf
+        self._slow_start = True
+        self._previous = None
+        self._best = (self.limit, 0.0)
+        self._mark, self._bytes, self._settling = self._now(), 0, True
+
     def update(self, more_waiting: bool) -> int:
         """The limit now; `more_waiting`: parts are left beyond those in flight (growing is
         pointless without)."""

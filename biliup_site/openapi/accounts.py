@@ -76,6 +76,10 @@ ACCOUNT_SCHEMAS: dict[str, Any] = {
                 "type": "integer",
                 "description": "Files the account may start uploading in an hour",
             },
+            "upload_rate_limit": {
+                "type": "integer",
+                "description": "KiB/s for all its uploads together; 0: no limit",
+            },
             "uploads_paused_until": {
                 "type": ["string", "null"],
                 "description": "While its uploads are paused (too fast, or over budget)",

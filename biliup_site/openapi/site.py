@@ -51,6 +51,38 @@ CONFIGURATION_SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "Why refreshes through JustOneAPI are held now (empty: they are not)",
             },
+            "upload_rate_limit": {
+                "type": "integer",
+                "description": "KiB/s for all uploads together; 0: no limit",
+            },
+            "upload_schedule": {
+                "type": "array",
+                "description": "Caps by the time of day, in the site's time zone; the first "
+                "rule that holds wins, outside them upload_rate_limit does",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "start": {"type": "string", "description": "HH:MM"},
+                        "end": {"type": "string", "description": "HH:MM"},
+                        "rate": {
+                            "type": "integer",
+                            "description": "KiB/s; 0: no limit",
+                        },
+                    },
+                },
+            },
+            "upload_adaptive": {
+                "type": "boolean",
+                "description": "Open connections while the speed grows (false: exactly threads)",
+            },
+            "upload_max_connections": {
+                "type": "integer",
+                "description": "Chunks in flight over all running uploads",
+            },
+            "upload_line_max_connections": {
+                "type": "integer",
+                "description": "Chunks in flight on one UPOS line",
+            },
             "user": {
                 "type": ["object", "null"],
                 "description": "biliup's cookie keys, kept as accounts, never here: on write "

@@ -173,6 +173,15 @@ JOB_SCHEMAS: dict[str, Any] = {
             "bytes_total": INT,
             "speed": {"type": "number", "description": "Bytes per second"},
             "eta": {"type": ["integer", "null"], "description": "Seconds left"},
+            "connections": {
+                "type": "integer",
+                "description": "Chunks in flight while sending (0: not sending)",
+            },
+            "limited_by": {
+                "type": "string",
+                "enum": ["", "cap", "schedule", "account", "line", "connections"],
+                "description": "What holds its speed now: a rate cap, or a connection ceiling",
+            },
             "line": STR,
             "retries": INT,
             "attempts": INT,

@@ -3,8 +3,6 @@ connection moves at most `cap` bytes a second, all of them together at most `lin
 
 from __future__ import annotations
 
-from typing import Any
-
 from biliup_site.bilibili.concurrency import Concurrency
 
 MiB = 1024 * 1024
@@ -104,12 +102,24 @@ def test_it_never_goes_below_one() -> None:
     assert controller.limit == 1
 
 
-def test_the_settings_set_the_ceiling_or_switch_it_off(settings: Any) -> None:
-    from uploads.runner import _controller
+def test_a_lower_ceiling_brings_the_level_down_at_once() -> None:
+    clock = Clock()
+    controller = Concurrency(8, 16, now=clock)
+    controller.set_ceiling(3)
+    assert (controller.limit, controller.ceiling) == (3, 3)
+    # Raised again (another upload ended): it may grow to the new ceiling, not past it.
+    controller.set_ceiling(6)
+    seen = run(controller, clock, cap=1 * MiB, line=100 * MiB, seconds=30)
+    assert max(seen) == 6
 
-    settings.UPLOAD_MAX_CONNECTIONS, settings.UPLOAD_LINE_MAX_CONNECTIONS = 16, 8
-    controller = _controller(3)
-    assert controller is not None
-    assert (controller.limit, controller.ceiling) == (3, 8)
-    settings.UPLOAD_ADAPTIVE = False
-    assert _controller(3) is None  # exactly `threads`, as biliup
+
+def test_reopened_it_grows_again_without_waiting_for_the_probe() -> None:
+    clock = Clock()
+    controller = Concurrency(2, 16, now=clock)
+    # A throttled link: the total does not grow with connections, so it settles.
+    run(controller, clock, cap=1 * MiB, line=2 * MiB, seconds=20)
+    settled = controller.limit
+    assert settled <= 3
+    controller.reopen()  # the cap is lifted
+    seen = run(controller, clock, cap=1 * MiB, line=8 * MiB, seconds=10)
+    assert max(seen) >= 7, seen

@@ -36,7 +36,13 @@ def _form(**changes: Any) -> dict[str, Any]:
         "catalog_provider": config.catalog_provider,
         "justoneapi_env": config.justoneapi_env,
         "justoneapi_token": "",
+        "upload_rate_limit": config.upload_rate_limit,
+        "upload_schedule": "",
+        "upload_max_connections": config.upload_max_connections,
+        "upload_line_max_connections": config.upload_line_max_connections,
     }
+    if config.upload_adaptive:  # a checked box is sent, an unchecked one is not
+        data["upload_adaptive"] = "on"
     return data | changes
 
 
@@ -199,3 +205,44 @@ def test_the_settings_need_a_login(client: Client, db: None) -> None:
     assert client.get("/settings/").status_code == 302
     assert client.post("/settings/", _form(lines="tx")).status_code == 302
     assert Configuration.load().lines == "AUTO"
+
+
+def test_the_upload_speed_cap_and_schedule_are_saved_and_shown(browser: Client) -> None:
+    r = browser.post(
+        "/settings/",
+        _form(
+            upload_rate_limit=4096,
+            upload_schedule="01:00-08:00 0\r\n18:00-23:30 2048\r\n",
+            upload_line_max_connections=6,
+        ),
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    config = Configuration.load()
+    assert config.upload_rate_limit == 4096
+    assert config.upload_schedule == [
+        {"start": "01:00", "end": "08:00", "rate": 0},
+        {"start": "18:00", "end": "23:30", "rate": 2048},
+    ]
+    assert config.upload_line_max_connections == 6
+    page = browser.get("/settings/").content.decode()
+    assert "01:00-08:00 0\n18:00-23:30 2048" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"upload_schedule": "evenings 2048"}, "upload_schedule"),
+        ({"upload_schedule": "18:00-18:00 2048"}, "upload_schedule"),
+        ({"upload_rate_limit": 10}, "upload_rate_limit"),
+        ({"upload_max_connections": 0}, "upload_max_connections"),
+    ],
+)
+def test_a_bad_cap_or_schedule_is_a_form_error_and_nothing_is_saved(
+    browser: Client, changes: dict[str, Any], field: str
+) -> None:
+    r = browser.post("/settings/", _form(**changes))
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert f'id="field-{field}"' in page and "errorlist" in page
+    assert Configuration.load().upload_schedule == []
+    assert Configuration.load().upload_rate_limit == 0

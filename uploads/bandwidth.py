@@ -1,0 +1,158 @@
+"""The user's upload link, shared by every upload running now on any worker: a rate cap (the
+configuration's, the schedule's for this time of day, each account's) and a connection budget
+(global, and per UPOS line), divided among the uploads through their rows (UploadJob.speed,
+.connections, .line, saved about once a second).
+
+Each runner refreshes its share about once a second (`Link.refresh`, from its progress tick):
+it reads the configuration and the other uploads that are sending, and of each limit takes
+
+    max(total / n, total - what the others use now)
+
+its fair share, or more while the others leave part of the total unused (an upload held by
+its own line, or between files). That converges: when an upload starts, the others see it at
+their next refresh and come down to their share; when one ends, the rest take what it leaves.
+The rate is applied by a Throttle on the file's reads and the connections by the Concurrency
+controller's ceiling, both changeable mid-file, so a new cap holds within about a second.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from biliup_site import rate_schedule
+from biliup_site.bilibili.concurrency import Concurrency
+from biliup_site.bilibili.throttle import Throttle
+from biliup_site.models import Configuration
+from uploads import limits
+from uploads.models import UploadJob
+
+KIB = 1024
+REFRESH_EVERY = 1.0
+# Another upload counts while its heartbeat is this fresh (a killed worker's row stops counting).
+FRESH = timedelta(seconds=30)
+# Held by a cap when sending at least this share of it.
+HELD = 0.9
+
+
+def share(total: float, count: int, others_use: float) -> float:
+    """One of `count` users' part of `total`: its fair share, or what the others leave."""
+    return max(total / max(1, count), total - others_use)
+
+
+def cap_now(config: Configuration) -> tuple[int, str]:
+    """The global cap in KiB/s at this moment (0: none) and where it comes from."""
+    scheduled = rate_schedule.rate_at(
+        config.upload_schedule, timezone.localtime(timezone.now())
+    )
+    if scheduled is not None:
+        return scheduled, limits.SCHEDULE
+    return config.upload_rate_limit, limits.CAP
+
+
+class Link:
+    """One runner's share of the link: a throttle for its reads and, adaptive, a controller."""
+
+    def __init__(self, job: UploadJob, threads: int) -> None:
+        self.job = job
+        self.threads = threads
+        self.throttle = Throttle()
+        self.controller: Concurrency | None = None
+        self._refreshed = -math.inf
+        self._sending = False
+
+    def start_file(self) -> Concurrency | None:
+        """A controller for the next file (None: exactly `threads`), its share set now."""
+        config = Configuration.load()
+        self.controller = (
+            Concurrency(self.threads, config.upload_max_connections)
+            if config.upload_adaptive
+            else None
+        )
+        self._sending = True
+        self.refresh(force=True)
+        return self.controller
+
+    def end_file(self) -> None:
+        self._sending = False
+        self.controller = None
+        self.job.connections = 0
+        self.job.limited_by = ""
+
+    def refresh(self, force: bool = False) -> None:
+        """Take this upload's share again (about once a second): the throttle's rate, the
+        controller's ceiling, and the job's connections and limited_by for its row."""
+        now = time.monotonic()
+        if not self._sending or (not force and now - self._refreshed < REFRESH_EVERY):
+            return
+        self._refreshed = now
+        config = Configuration.load()
+        others = list(
+            UploadJob.objects.running()
+            .exclude(pk=self.job.pk)
+            .filter(heartbeat__gte=timezone.now() - FRESH, connections__gt=0)
+            .values("account_id", "line", "speed", "connections")
+        )
+        allowance, held_by = self._allowance(config, others)
+        before = self.throttle.rate
+        self.throttle.set_rate(allowance)
+        controller = self.controller
+        budget = line_ceiling = math.inf
+        if controller is not None:
+            budget = share(
+                config.upload_max_connections,
+                len(others) + 1,
+                sum(o["connections"] for o in others),
+            )
+            on_line = [
+                o for o in others if self.job.line and o["line"] == self.job.line
+            ]
+            line_ceiling = share(
+                config.upload_line_max_connections,
+                len(on_line) + 1,
+                sum(o["connections"] for o in on_line),
+            )
+            controller.set_ceiling(int(min(budget, line_ceiling)))
+            if before is not None and (allowance is None or allowance > before * 1.25):
+                controller.reopen()  # the cap that held it is raised: grow again
+        self.job.connections = controller.limit if controller else self.threads
+        self.job.limited_by = self._limited_by(
+            allowance, held_by, line_bound=line_ceiling <= budget
+        )
+
+    def _allowance(
+        self, config: Configuration, others: list[dict[str, Any]]
+    ) -> tuple[float | None, str]:
+        allowance: float | None = None
+        held_by = ""
+        cap, source = cap_now(config)
+        if cap:
+            speeds = sum(o["speed"] for o in others)
+            allowance, held_by = share(cap * KIB, len(others) + 1, speeds), source
+        account = self.job.account
+        if account is not None:
+            account.refresh_from_db(fields=["upload_rate_limit"])
+            if account.upload_rate_limit:
+                mine = [o for o in others if o["account_id"] == account.pk]
+                own = share(
+                    account.upload_rate_limit * KIB,
+                    len(mine) + 1,
+                    sum(o["speed"] for o in mine),
+                )
+                if allowance is None or own < allowance:
+                    allowance, held_by = own, limits.ACCOUNT
+        return allowance, held_by
+
+    def _limited_by(
+        self, allowance: float | None, held_by: str, *, line_bound: bool
+    ) -> str:
+        if allowance is not None and self.job.speed >= HELD * allowance:
+            return held_by
+        controller = self.controller
+        if controller is not None and controller.limit >= controller.ceiling:
+            return limits.LINE if line_bound else limits.CONNECTIONS
+        return ""
