@@ -29,7 +29,7 @@ from accounts import cookiefile, credentials, health, signin
 from accounts import login as qr_login
 from accounts.forms import LoginForm, RegisterForm
 from accounts.models import BilibiliAccount, QrLogin, account_name_validator
-from biliup_site import bilibili_messages
+from biliup_site import bilibili_messages, rate_schedule
 from biliup_site.bilibili import BilibiliError, BilibiliUnavailable
 from biliup_site.http import HtmxHttpRequest
 from biliup_site.pages import render_page
@@ -321,20 +321,34 @@ class BudgetForm(forms.Form):
             "Bilibili takes about 20 files an hour from one account; past that it refuses."
         ),
     )
+    upload_rate_limit = forms.IntegerField(
+        min_value=0,
+        max_value=rate_schedule.MAX_RATE,
+        required=False,
+        label=gettext_lazy("Upload speed cap (KiB/s)"),
+        help_text=gettext_lazy("All this account's uploads together; 0: no limit."),
+    )
+
+    def clean_upload_rate_limit(self) -> int:
+        rate = self.cleaned_data.get("upload_rate_limit") or 0
+        rate_schedule.check_rate(rate)
+        return rate
 
 
 @require_POST
 @login_required
 def accounts_budget(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Set how many files the account may start uploading in an hour."""
+    """Set how many files the account may start uploading in an hour, and how fast."""
     account = get_object_or_404(BilibiliAccount, pk=pk)
     form = BudgetForm(request.POST)
     if form.is_valid():
         account.upload_budget = form.cleaned_data["upload_budget"]
-        account.save(update_fields=("upload_budget", "updated"))
+        account.upload_rate_limit = form.cleaned_data["upload_rate_limit"]
+        account.save(update_fields=("upload_budget", "upload_rate_limit", "updated"))
         message, good = _("Upload budget saved."), True
     else:
-        message, good = " ".join(form.errors.get("upload_budget", [])), False
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        good = False
     return _account_row(request, account, message, good)
 
 

@@ -28,7 +28,8 @@ from django.utils import timezone, translation
 from biliup_site import live, logs
 from creators.models import Creator, CreatorDict, CreatorVideo, CreatorVideoDict
 from recorder.models import Streamer, StreamerRow
-from uploads.models import UploadJob, UploadJobDict
+from uploads.api_dicts import UploadJobDict
+from uploads.models import UploadJob
 
 # How often a followed log is looked at (biliup's viewer: 500 ms).
 LOG_POLL_SECONDS = 0.5

@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
@@ -15,53 +15,11 @@ from biliup_site import bilibili_messages, live
 from biliup_site.bilibili import BilibiliError
 from biliup_site.models import SubmitApi
 from biliup_site.workers import this_worker, worker_alive
-from uploads import failures, titles
+from uploads import failures, limits, titles
+from uploads.api_dicts import UploadFileDict, UploadJobDict, UploadTemplateDict
 
 # Copyright as Bilibili numbers it: 1 self-made, 2 repost (needs a source).
 COPYRIGHT_CHOICES = [(1, _("Self-made")), (2, _("Repost"))]
-
-
-class UploadTemplateDict(TypedDict):
-    """The documented names, then biliup's aliases (copyright_source … charging_pay)."""
-
-    id: int | None  # None for the unsaved settings create_job() snapshots
-    template_name: str
-    title: str
-    part_title: str
-    tid: int
-    tid_v2: int | None
-    creation_statement: str
-    season_id: int | None
-    section_id: int | None
-    tag: str
-    tags: list[str]
-    copyright: int
-    source: str
-    desc: str
-    dynamic: str
-    cover: str
-    dtime: int | None
-    dolby: int
-    hires: int
-    no_reprint: int
-    open_elec: int
-    up_selection_reply: bool
-    up_close_reply: bool
-    up_close_danmu: bool
-    is_only_self: int
-    credits: list[Any]
-    extra_fields: dict[str, Any]
-    submit_api: str | None
-    uploader: str | None
-    lines: str
-    user_cookie: str | None
-    copyright_source: str
-    description: str
-    cover_path: str
-    charging_pay: int
-    human_type2: int | None
-    keep_danmaku: bool
-    warning: str | None
 
 
 class UploadTemplateQuerySet(models.QuerySet["UploadTemplate"]):
@@ -249,40 +207,6 @@ class UploadJobQuerySet(models.QuerySet["UploadJob"]):
             .annotate(account_file=KT("params__user_cookie"))
             .annotate(account_name=Subquery(names.values("uname")[:1]))
         )
-
-
-class UploadJobDict(TypedDict):
-    id: int
-    status: str
-    error: str
-    streamer_id: int | None
-    streamer_info_id: int | None
-    template_name: str | None
-    user_cookie: str | None
-    uploader: str
-    title: str
-    bytes_done: int
-    bytes_total: int
-    speed: float
-    eta: int | None
-    connections: int
-    limited_by: str
-    line: str
-    retries: int
-    attempts: int
-    aid: int | None
-    bvid: str
-    url: str
-    created: str
-    updated: str
-    finished: str | None
-    visible: bool
-    visible_since: str | None
-    paused_until: str | None
-    review_state: str
-    review_reason: str
-    season_added: str | None
-    files: list[UploadFileDict]
 
 
 class UploadJob(models.Model):
@@ -634,6 +558,17 @@ class UploadJob(models.Model):
             return None
         return max(0, round((self.bytes_total - self.bytes_done) / self.speed))
 
+    @property
+    def speed_per_connection(self) -> float:
+        return self.speed / self.connections if self.connections else 0.0
+
+    @property
+    def limit_note(self) -> str:
+        """What holds the speed now, in a sentence of the active language, or ""."""
+        return (
+            limits.note(self.limited_by) if self.status == self.Status.RUNNING else ""
+        )
+
     def to_dict(self) -> UploadJobDict:
         return {
             "id": self.pk,
@@ -675,20 +610,6 @@ class UploadJob(models.Model):
             else None,
             "files": [f.to_dict() for f in self.files.all()],
         }
-
-
-class UploadFileDict(TypedDict):
-    id: int
-    path: str
-    size: int
-    bytes_done: int
-    status: str
-    line: str
-    retries: int
-    chunks_total: int
-    remote_filename: str
-    submitted: bool
-    error: str
 
 
 class UploadFile(models.Model):

@@ -1,6 +1,7 @@
 """Uploads run by the real processes of `manage.py serve` against the fake Bilibili: a live session
 becomes one archive while progress shows, and an upload worker killed with SIGKILL mid-file is
-resumed by the next one, re-sending no more than `threads` chunks, with exactly one archive."""
+resumed by the next one, re-sending no more than the chunks it had in flight (the adaptive
+controller had opened more than `threads`), with exactly one archive."""
 
 from __future__ import annotations
 
@@ -204,17 +205,21 @@ def test_a_killed_upload_worker_is_resumed_from_its_last_acknowledged_chunk(
     fake: FakeBilibili, tmp_path: Path
 ) -> None:
     fake.configure_upos(chunk_size=1 * MiB)
-    fake.set_upos_faults(delay=0.15)  # slow chunks: time to kill the worker mid-file
+    fake.set_upos_faults(delay=0.3)  # slow chunks: time to grow, and to kill mid-file
     with running_site(tmp_path / "site", **_site_env(fake)) as site:
         session = register_admin(site)
         session.put(
             f"{site.url}/api/v1/configuration",
-            json={"threads": 3, "event_loop_interval": 5},
+            json={
+                "threads": 3,
+                "event_loop_interval": 5,
+                "upload_line_max_connections": 8,
+            },
             timeout=10,
         ).raise_for_status()
         account = _log_in(session, site, fake)
         path = site.recordings_dir / "big.flv"
-        path.write_bytes(os.urandom(40 * MiB))
+        path.write_bytes(os.urandom(60 * MiB))
         r = session.post(
             f"{site.url}/api/v1/uploads",
             json={
@@ -225,13 +230,16 @@ def test_a_killed_upload_worker_is_resumed_from_its_last_acknowledged_chunk(
         )
         assert r.status_code == 200, r.text
 
+        # Killed once the controller has opened more connections than it started with: the
+        # chunks in flight then are more than `threads`, and at most the line's ceiling.
         wait_for(
             lambda: (
-                _jobs(session, site)
-                and _jobs(session, site)[0]["bytes_done"] >= 8 * MiB
+                (jobs := _jobs(session, site))
+                and jobs[0]["connections"] > 3
+                and jobs[0]["bytes_done"] >= 8 * MiB
             ),
             60,
-            f"the upload did not start\n{site.log_tail()}",
+            f"the upload did not start or grow\n{site.log_tail()}",
         )
         worker = holder_of(path, site)
         assert worker is not None, "no process has the file open"
@@ -246,8 +254,8 @@ def test_a_killed_upload_worker_is_resumed_from_its_last_acknowledged_chunk(
         [job] = _jobs(session, site)
         assert job["attempts"] == 2
         [state] = fake.upos_uploads()
-        # 40 chunks in all; those in flight when the worker died (at most threads) go again.
-        assert 40 <= state["puts"] <= 40 + 3, (state["puts"], killed_at)
+        # 60 chunks in all; those in flight when the worker died (at most 8) go again.
+        assert 60 <= state["puts"] <= 60 + 8, (state["puts"], killed_at)
         assert max(state["puts_by_part"].values()) <= 2
         [archive] = fake.archives()
         assert archive["bvid"] == job["bvid"]

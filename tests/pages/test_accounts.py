@@ -95,6 +95,28 @@ def test_the_hourly_upload_budget_is_set_per_account(browser: Client) -> None:
     assert account.upload_budget == 12
 
 
+def test_an_accounts_upload_speed_cap_is_set_with_its_budget(browser: Client) -> None:
+    account = make_account("10086.json")
+    r = browser.post(
+        f"/accounts/{account.pk}/budget",
+        {"upload_budget": "20", "upload_rate_limit": "2048"},
+    )
+    assert r.status_code == 302
+    account.refresh_from_db()
+    assert account.upload_rate_limit == 2048
+    assert 'value="2048"' in browser.get("/accounts/").content.decode()
+
+    r = browser.post(
+        f"/accounts/{account.pk}/budget",
+        {"upload_budget": "20", "upload_rate_limit": "5"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert r.status_code == 200
+    assert "0 (no limit) or 64" in r.content.decode()
+    account.refresh_from_db()
+    assert account.upload_rate_limit == 2048
+
+
 def test_an_empty_list_says_how_to_add_one(browser: Client) -> None:
     page = browser.get("/accounts/").content.decode()
     assert "No Bilibili account yet." in page

@@ -1,0 +1,125 @@
+"""The upload speed cap over real HTTP: a job sent by a worker thread to the fake's UPOS through
+bench/wan.py's proxy (here only a byte counter: no delay, no cap of its own), while the cap is
+changed through the configuration API. The bytes the proxy carried per second are measured."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.wan import WanProxy
+from biliup_site.models import Configuration
+from tests.conftest import JsonClient
+from tests.factories import log_in_by_tv_qr, make_template
+from tests.uploads.test_pipeline import control, random_file, uploaded
+from uploads import limits, tasks, upload
+from uploads.models import UploadJob
+
+MiB = 1024 * 1024
+
+
+class Meter:
+    """The proxy's upstream bytes, sampled in a thread: (monotonic time, bytes) pairs."""
+
+    def __init__(self, proxy: WanProxy) -> None:
+        self.proxy = proxy
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            up = sum(c.up for c in self.proxy.connections())
+            self.samples.append((time.monotonic(), up))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    @property
+    def up(self) -> int:
+        return self.samples[-1][1] if self.samples else 0
+
+    def rate(self, seconds: float) -> float:
+        """MiB/s over the last `seconds` sampled."""
+        end_t, end_up = self.samples[-1]
+        start_t, start_up = next(
+            (t, b) for t, b in reversed(self.samples) if end_t - t >= seconds
+        )
+        return (end_up - start_up) / (end_t - start_t) / MiB
+
+    def measure(self, seconds: float) -> float:
+        """MiB/s over the next `seconds`."""
+        start_t, start_up = self.samples[-1]
+        wait_until(lambda: self.samples[-1][0] - start_t >= seconds, seconds + 10)
+        end_t, end_up = self.samples[-1]
+        return (end_up - start_up) / (end_t - start_t) / MiB
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def set_cap(api: JsonClient, kib: int) -> None:
+    r = api.put("/api/v1/configuration", {"upload_rate_limit": kib})
+    assert r.status_code == 200, r.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cap_holds_while_it_is_changed_mid_upload(
+    fakebili: Any,
+    recordings: Path,
+    api: JsonClient,
+    settings: Any,
+    monkeypatch: Any,
+) -> None:
+    control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
+    proxy = WanProxy(fakebili.url, rtt_ms=0, conn_mibs=10_000, line_mibs=10_000)
+    proxy.start()
+    settings.BILIBILI_UPOS_URL = proxy.url
+    meter = Meter(proxy)
+    Configuration.objects.filter(pk=1).update(lines="bda2", threads=2)
+    set_cap(api, 4096)
+    template = make_template(tags=["录播"], account=log_in_by_tv_qr(fakebili))
+    path = recordings / "capped.flv"
+    md5 = random_file(path, 40 * MiB)
+    monkeypatch.setattr(UploadJob, "enqueue", lambda self: None)  # this thread is the worker
+    job = upload.create_job([path], template, template=template)
+    worker = threading.Thread(target=tasks.upload, args=(job.pk,))
+    worker.start()
+    try:
+        wait_until(lambda: meter.up >= 2 * MiB, 30)
+
+        at_four = meter.measure(4)
+        job.refresh_from_db()
+        row = job.to_dict()
+
+        set_cap(api, 1024)
+        wait_until(lambda: meter.rate(1.0) < 1.5, 10)
+        at_one = meter.measure(4)
+
+        set_cap(api, 0)
+        worker.join(60)
+    finally:
+        meter.stop()
+        proxy.stop()
+
+    assert not worker.is_alive()
+    # Within the bucket's quarter second and the sampling, over 4 s; a starved machine may
+    # send less, never more.
+    assert 4 * 0.6 <= at_four <= 4 * 1.1, at_four
+    assert 1 * 0.6 <= at_one <= 1 * 1.1, at_one
+    assert row["limited_by"] == limits.CAP and row["connections"] >= 1, row
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    assert (job.connections, job.limited_by) == (0, "")
+    assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5
