@@ -98,6 +98,12 @@ def ours(path: Path, threads: int, credential: Path) -> None:
 
     config = Configuration.load()
     config.threads = threads or Configuration._meta.get_field("threads").default
+    # --cap and --line-ceiling (the defaults otherwise, as a new user has them).
+    config.upload_rate_limit = int(os.environ.get("BENCH_CAP_KIB", "0"))
+    config.upload_line_max_connections = (
+        int(os.environ.get("BENCH_LINE_CEILING", "0"))
+        or Configuration._meta.get_field("upload_line_max_connections").default
+    )
     config.lines = LINE
     config.delete_after_upload = Configuration.DeletePolicy.KEEP
     config.save()
@@ -491,6 +497,19 @@ def main() -> None:
         metavar="RTT_MS,CONN_MIBS,LINE_MIBS",
         help="upload through an emulated WAN link (bench/wan.py); alone: 40,2,16",
     )
+    parser.add_argument(
+        "--cap",
+        type=int,
+        default=0,
+        metavar="KIB_S",
+        help="ours' upload_rate_limit in KiB/s (with --wan: its 10 s windows are printed)",
+    )
+    parser.add_argument(
+        "--line-ceiling",
+        type=int,
+        default=0,
+        help="ours' upload_line_max_connections (default: the configuration's, 8)",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -540,6 +559,8 @@ def main() -> None:
             # worker does not have. The workers' byte code goes to a temp dir instead, compiled
             # by the setup process and the warm-up uploads.
             "PYTHONPYCACHEPREFIX": str(workdir / "pycache"),
+            "BENCH_CAP_KIB": str(args.cap),
+            "BENCH_LINE_CEILING": str(args.line_ceiling),
         }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run(
@@ -576,6 +597,7 @@ def main() -> None:
                 workdir,
                 upload,
                 make_file,
+                cap_mibs=args.cap / 1024 if args.cap else None,
             )
             return
 

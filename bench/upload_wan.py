@@ -93,9 +93,11 @@ def bench(
     workdir: Path,
     upload: Upload,
     make_file: Callable[[Path, int], str],
+    cap_mibs: float | None = None,
 ) -> None:
     """Calibrate, then run every tool at its default and at each of `counts` threads (none
-    given: figures.filling), `rounds` times, through one link; print the figures."""
+    given: figures.filling), `rounds` times, through one link; print the figures. With
+    `cap_mibs` (ours' upload_rate_limit), ours' lines also say how its 10 s windows compare."""
     proxy = WanProxy(
         fake_url,
         rtt_ms=figures.rtt_ms,
@@ -123,7 +125,10 @@ def bench(
             for tool in turn:
                 m = measured(tool, path, md5, threads)
                 results.append(m)
-                print(f"  {_setting(m.setting)}, {LABELS[tool]}: {_line(m, figures)}")
+                cap = cap_mibs if tool == "ours" else None
+                print(
+                    f"  {_setting(m.setting)}, {LABELS[tool]}: {_line(m, figures, cap)}"
+                )
         path.unlink()
         print_table(figures, size, tools, results)
     finally:
@@ -163,12 +168,19 @@ def _idle(link: LinkUse) -> str:
     return "-" if link.idle_per_chunk is None else f"{link.idle_per_chunk * 1000:.0f}"
 
 
-def _line(m: Measured, figures: Figures) -> str:
-    return (
+def _line(m: Measured, figures: Figures, cap_mibs: float | None = None) -> str:
+    line = (
         f"{m.result.mbps:.2f} MB/s ({m.result.mbps / figures.line_mibs:.2f}x line) at "
         f"{m.result.threads} threads, {m.link.connections} connections, "
         f"{m.link.per_connection:.2f} MB/s each, {_idle(m.link)} ms idle per chunk"
     )
+    if cap_mibs and m.link.windows:
+        low, high = min(m.link.windows), max(m.link.windows)
+        line += (
+            f"; capped at {cap_mibs:g}: {len(m.link.windows)} windows of 10 s,"
+            f" {low:.3f}-{high:.3f} MB/s = {low / cap_mibs:.3f}-{high / cap_mibs:.3f}x cap"
+        )
+    return line
 
 
 def print_table(

@@ -87,6 +87,9 @@ class Connection:
     )  # seconds, PUT end to next PUT start
     in_request: bool = False
     last_was_put: bool = False
+    up_by_second: dict[int, int] = field(
+        default_factory=dict
+    )  # whole seconds of the clock
 
     @property
     def up_rate(self) -> float:
@@ -108,6 +111,9 @@ class LinkUse:
     per_connection: float  # MiB/s, the mean over the connections that carried a PUT
     idle_per_chunk: float | None  # seconds, the mean gap between PUTs on a connection
     up: int  # bytes
+    # MiB/s of all connections together over every whole 10 s window between the first and the
+    # last upstream second (empty: the upload took less than 12 s).
+    windows: list[float] = field(default_factory=list)
 
 
 def summarize(connections: list[Connection]) -> LinkUse:
@@ -120,7 +126,27 @@ def summarize(connections: list[Connection]) -> LinkUse:
         else 0.0,
         idle_per_chunk=statistics.mean(gaps) if gaps else None,
         up=sum(c.up for c in connections),
+        windows=ten_second_windows(connections),
     )
+
+
+WINDOW = 10
+
+
+def ten_second_windows(connections: list[Connection]) -> list[float]:
+    """MiB/s over each 10 s of the upload, sliding by a second; the first and the last second
+    (partly idle) are left out."""
+    total: dict[int, int] = {}
+    for conn in connections:
+        for second, nbytes in conn.up_by_second.items():
+            total[second] = total.get(second, 0) + nbytes
+    if not total:
+        return []
+    first, last = min(total) + 1, max(total) - 1
+    return [
+        sum(total.get(s, 0) for s in range(start, start + WINDOW)) / WINDOW / MiB
+        for start in range(first, last - WINDOW + 2)
+    ]
 
 
 class WanProxy:
@@ -354,6 +380,8 @@ class WanProxy:
                 conn.first_up = now
         conn.up += len(data)
         conn.last_up = now
+        second = int(now)
+        conn.up_by_second[second] = conn.up_by_second.get(second, 0) + len(data)
 
 
 def main() -> None:

@@ -119,7 +119,9 @@ class Link:
             controller.set_ceiling(int(min(budget, line_ceiling)))
             if before is not None and (allowance is None or allowance > before * 1.25):
                 controller.reopen()  # the cap that held it is raised: grow again
-        self.job.connections = controller.limit if controller else self.threads
+        self.job.connections = (
+            (controller.in_flight or controller.limit) if controller else self.threads
+        )
         self.job.limited_by = self._limited_by(
             allowance, held_by, line_bound=line_ceiling <= budget
         )

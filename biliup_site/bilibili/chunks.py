@@ -255,6 +255,8 @@ def send_parts(
                 for item in ready[: max(0, queued - len(running))]:
                     waiting.remove(item)
                     running[pool.submit(attempt, item[1])] = item[1]
+                if controller is not None:
+                    controller.in_flight = len(running)
             else:
                 for future in [f for f in running if f.cancel()]:
                     del running[future]

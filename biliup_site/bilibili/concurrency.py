@@ -45,6 +45,9 @@ class Concurrency:
     ) -> None:
         self.ceiling = max(1, ceiling)
         self.limit = min(max(1, start), self.ceiling)
+        # Parts in flight now, as the sender last counted them: fewer than `limit` at a file's
+        # end, which other uploads sharing the line may then use.
+        self.in_flight = 0
         self._now = now
         self._interval = interval
         self._hold = hold

@@ -139,3 +139,17 @@ def test_a_round_trip_takes_the_rtt_and_the_first_waits_for_handshakes(
     )
     assert len(used) == 1
     assert used[0].requests == 4
+
+
+def test_ten_second_windows_leave_out_the_partial_first_and_last_seconds() -> None:
+    from bench.wan import Connection, ten_second_windows
+
+    a = Connection(number=1, opened=0.0)
+    b = Connection(number=2, opened=0.0)
+    # 14 s of 1 MiB/s on each connection, a partial second at each end.
+    a.up_by_second = dict.fromkeys(range(100, 114), MiB) | {99: 10, 114: 10}
+    b.up_by_second = dict.fromkeys(range(100, 114), MiB)
+    windows = ten_second_windows([a, b])
+    assert len(windows) == 5  # starting at 100 … 104
+    assert windows == [2.0] * 5
+    assert ten_second_windows([Connection(number=3, opened=0.0)]) == []
