@@ -92,7 +92,9 @@ def test_the_cap_holds_while_it_is_changed_mid_upload(
     template = make_template(tags=["录播"], account=log_in_by_tv_qr(fakebili))
     path = recordings / "capped.flv"
     md5 = random_file(path, 40 * MiB)
-    monkeypatch.setattr(UploadJob, "enqueue", lambda self: None)  # this thread is the worker
+    monkeypatch.setattr(
+        UploadJob, "enqueue", lambda self: None
+    )  # this thread is the worker
     job = upload.create_job([path], template, template=template)
     worker = threading.Thread(target=tasks.upload, args=(job.pk,))
     worker.start()
@@ -102,7 +104,9 @@ def test_the_cap_holds_while_it_is_changed_mid_upload(
         at_four = meter.measure(4)
         # The row says what holds it once its 5 s speed is near the cap (a loaded machine
         # may take longer to get there).
-        wait_until(lambda: UploadJob.objects.get(pk=job.pk).limited_by == limits.CAP, 20)
+        wait_until(
+            lambda: UploadJob.objects.get(pk=job.pk).limited_by == limits.CAP, 20
+        )
         row = UploadJob.objects.get(pk=job.pk).to_dict()
 
         set_cap(api, 1024)
