@@ -280,8 +280,10 @@ class UploadJob(models.Model):
     bytes_done = models.BigIntegerField(default=0)
     bytes_total = models.BigIntegerField(default=0)
     speed = models.FloatField(default=0, help_text="Bytes per second")
-    # While sending: chunks in flight, and what holds the speed (uploads/bandwidth.py LIMITS).
+    # While sending: chunks in flight, the bytes/s its share of a cap allows (0: no cap), and
+    # what holds the speed (uploads/bandwidth.py).
     connections = models.PositiveSmallIntegerField(default=0)
+    rate_allowed = models.FloatField(default=0)
     limited_by = models.CharField(max_length=16, blank=True)
     line = models.CharField(max_length=32, blank=True)
     retries = models.PositiveIntegerField(default=0)
@@ -420,6 +422,7 @@ class UploadJob(models.Model):
             line=self.line,
             retries=self.retries,
             connections=self.connections,
+            rate_allowed=self.rate_allowed,
             limited_by=self.limited_by,
         )
         return True
@@ -444,6 +447,7 @@ class UploadJob(models.Model):
                 **_refusal_fields(refusal),
                 speed=0,
                 connections=0,
+                rate_allowed=0,
                 limited_by="",
                 worker="",
                 finished=now if status in self.FINISHED else None,
@@ -469,6 +473,7 @@ class UploadJob(models.Model):
                 **_refusal_fields(refusal),
                 speed=0,
                 connections=0,
+                rate_allowed=0,
                 limited_by="",
                 worker="",
                 updated=now,

@@ -38,6 +38,7 @@ class Throttle:
         self._rate = _valid(rate)
         self._tokens = 0.0
         self._stamp = now()
+        self.granted = 0  # bytes, since it was made: what its readers sent
 
     @property
     def rate(self) -> float | None:
@@ -62,12 +63,14 @@ class Throttle:
             with self._lock:
                 rate = self._rate
                 if rate is None:
+                    self.granted += wanted
                     return wanted
                 self._refill(self._now())
                 least = min(wanted, QUANTUM)
                 if self._tokens >= least:
                     granted = min(wanted, int(self._tokens))
                     self._tokens -= granted
+                    self.granted += granted
                     return granted
                 wait = (least - self._tokens) / rate
             self._sleep(min(wait, SLEEP_MAX))

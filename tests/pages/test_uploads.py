@@ -137,6 +137,34 @@ def test_a_job_row_shows_progress_and_its_files(
         assert text in files, text
 
 
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("en", ["4 connections, 1.0\xa0MB/s each", "Held by the upload speed cap"]),
+        ("zh-hans", ["4 个连接，每个 1.0\xa0MB/s", "受上传限速限制"]),
+    ],
+)
+def test_a_running_jobs_row_says_how_many_connections_and_what_holds_it(
+    browser: Client, language: str, texts: list[str]
+) -> None:
+    job = make_job(
+        UploadJob.Status.RUNNING,
+        bytes_done=300,
+        bytes_total=1200,
+        speed=4 * 1024 * 1024,
+        connections=4,
+        limited_by="cap",
+    )
+    page = browser.get("/uploads/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    row = page[page.index(f'id="job-{job.pk}"') :].split("</li>\n\n")[0]
+    for text in texts:
+        assert text in row, text
+    # Once it has left its worker, neither shows.
+    job.finish(UploadJob.Status.FAILED, "stopped")
+    page = browser.get("/uploads/").content.decode()
+    assert "job-connections" not in page and "job-limit" not in page
+
+
 def test_a_done_job_links_its_archive(browser: Client) -> None:
     job = make_job(UploadJob.Status.DONE, bvid="BV1xx411c7mD", aid=1)
     page = browser.get("/uploads/").content.decode()

@@ -142,3 +142,56 @@ def test_it_needs_a_session(anon: JsonClient) -> None:
     assert anon.get("/api/v1/configuration").status_code == 401
     assert anon.put("/api/v1/configuration", {"threads": 9}).status_code == 401
     assert Configuration.load().threads == 3
+
+
+def test_the_upload_link_settings_round_trip(api: JsonClient) -> None:
+    schedule = [
+        {"start": "01:00", "end": "08:00", "rate": 0},
+        {"start": "18:00", "end": "23:30", "rate": 2048},
+    ]
+    r = api.put(
+        "/api/v1/configuration",
+        {
+            "upload_rate_limit": 4096,
+            "upload_schedule": schedule,
+            "upload_adaptive": False,
+            "upload_max_connections": 12,
+            "upload_line_max_connections": 6,
+        },
+    )
+    assert r.status_code == 200, r.content
+    body = api.get("/api/v1/configuration").json()
+    assert {k: body[k] for k in body if k.startswith("upload_")} == {
+        "upload_limit": 3,
+        "upload_rate_limit": 4096,
+        "upload_schedule": schedule,
+        "upload_adaptive": False,
+        "upload_max_connections": 12,
+        "upload_line_max_connections": 6,
+    }
+    # Sent alone, another key leaves the schedule as it is.
+    api.put("/api/v1/configuration", {"threads": 4})
+    assert Configuration.load().upload_schedule == schedule
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"upload_rate_limit": 10}, "upload_rate_limit: A rate is 0 (no limit) or 64"),
+        ({"upload_rate_limit": -1}, "upload_rate_limit: Ensure this value"),
+        ({"upload_schedule": [{"start": "1", "end": "2", "rate": 0}]}, "upload_schedule: 1 is not a time"),
+        ({"upload_schedule": [{"start": "01:00", "end": "02:00"}]}, "upload_schedule: Each rule is"),
+        ({"upload_schedule": {"start": "01:00"}}, "upload_schedule: Expected a list"),
+        ({"upload_schedule": 5}, "upload_schedule: Expected a list"),
+        ({"upload_max_connections": 65}, "upload_max_connections: Ensure this value is less"),
+        ({"upload_adaptive": "yes"}, "upload_adaptive: Expected true, false, 0 or 1."),
+    ],
+)  # fmt: skip
+def test_bad_upload_link_settings_are_refused(
+    api: JsonClient, body: dict[str, Any], message: str
+) -> None:
+    r = api.put("/api/v1/configuration", body)
+    assert r.status_code == 400
+    assert r.json()["error"].startswith(message), r.json()
+    config = Configuration.load()
+    assert (config.upload_rate_limit, config.upload_schedule) == (0, [])

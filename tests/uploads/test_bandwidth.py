@@ -32,10 +32,27 @@ def configure(**fields: Any) -> None:
     Configuration.objects.filter(pk=1).update(**fields)
 
 
-def link_for(upload: UploadJob, threads: int = 3) -> bandwidth.Link:
-    link = bandwidth.Link(upload, threads)
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def link_for(
+    upload: UploadJob, threads: int = 3, clock: Clock | None = None
+) -> bandwidth.Link:
+    link = bandwidth.Link(upload, threads, now=clock or Clock())
     link.start_file()
     return link
+
+
+def send(link: bandwidth.Link, clock: Clock, rate: float, seconds: float = 1.0) -> None:
+    """`seconds` of sending at `rate` through the link's throttle, then a refresh."""
+    clock.t += seconds
+    link.throttle.granted += int(rate * seconds)
+    link.refresh(force=True)
 
 
 def test_a_share_is_the_fair_part_or_what_the_others_leave() -> None:
@@ -59,7 +76,7 @@ def test_no_cap_means_no_throttle() -> None:
 
 def test_two_busy_uploads_split_the_cap_and_the_connection_budget() -> None:
     configure(upload_rate_limit=4096, upload_max_connections=10)
-    job(speed=4 * MiB, connections=10, line="tx")
+    job(rate_allowed=4 * MiB, connections=10, line="tx")
     link = link_for(job(line="bda2"))
     assert link.throttle.rate == 2 * MiB
     assert link.controller is not None and link.controller.ceiling == 5
@@ -67,23 +84,27 @@ def test_two_busy_uploads_split_the_cap_and_the_connection_budget() -> None:
 
 def test_an_upload_held_elsewhere_leaves_the_rest_of_the_cap() -> None:
     configure(upload_rate_limit=4096)
-    job(speed=1 * MiB, connections=2)  # its own line holds it at 1 MiB/s
+    job(rate_allowed=1 * MiB, connections=2)  # its line holds it: it claims 1 MiB/s
     link = link_for(job())
     assert link.throttle.rate == 3 * MiB
 
 
 def test_stale_or_idle_uploads_do_not_count() -> None:
     configure(upload_rate_limit=4096)
-    job(speed=4 * MiB, connections=4, heartbeat=timezone.now() - bandwidth.FRESH * 2)
-    job(status="submitting", speed=0, connections=0)
+    job(
+        rate_allowed=4 * MiB,
+        connections=4,
+        heartbeat=timezone.now() - bandwidth.FRESH * 2,
+    )
+    job(status="submitting", rate_allowed=0, connections=0)
     link = link_for(job())
     assert link.throttle.rate == 4 * MiB
 
 
 def test_uploads_on_one_line_share_its_connections() -> None:
     configure(upload_max_connections=64, upload_line_max_connections=8)
-    job(line="bda2", connections=8, speed=8 * MiB)
-    job(line="tx", connections=8, speed=8 * MiB)
+    job(line="bda2", connections=8)
+    job(line="tx", connections=8)
     link = link_for(job(line="bda2"))
     assert link.controller is not None and link.controller.ceiling == 4
 
@@ -92,30 +113,46 @@ def test_an_accounts_cap_is_shared_by_its_uploads_alone() -> None:
     configure(upload_rate_limit=8192)
     account = make_account(upload_rate_limit=1024)
     other = make_account("other.json")
-    job(account=account, speed=1 * MiB, connections=2)
-    job(account=other, speed=2 * MiB, connections=2)
-    link = link_for(job(account=account))
+    job(account=account, rate_allowed=1 * MiB, connections=2)
+    job(account=other, rate_allowed=2 * MiB, connections=2)
+    clock = Clock()
+    link = link_for(job(account=account), clock=clock)
     assert link.throttle.rate == 512 * KIB
-    upload = link.job
-    upload.speed = 512 * KIB
-    link.refresh(force=True)
-    assert upload.limited_by == limits.ACCOUNT
+    send(link, clock, 512 * KIB)
+    assert link.job.limited_by == limits.ACCOUNT
 
 
 def test_a_cap_changed_meanwhile_applies_at_the_next_refresh() -> None:
     configure(upload_rate_limit=4096)
     upload = job()
-    link = link_for(upload)
-    upload.speed = 4 * MiB
-    link.refresh(force=True)
+    clock = Clock()
+    link = link_for(upload, clock=clock)
+    send(link, clock, 4 * MiB)
     assert upload.limited_by == limits.CAP
     configure(upload_rate_limit=1024)
     link.refresh(force=True)
     assert link.throttle.rate == 1 * MiB
     configure(upload_rate_limit=0)
-    link.refresh(force=True)
+    send(link, clock, 1 * MiB)
     assert link.throttle.rate is None
     assert upload.limited_by != limits.CAP
+
+
+def test_an_upload_claims_its_share_while_held_by_the_cap_else_what_it_sends() -> None:
+    configure(upload_rate_limit=4096)
+    clock = Clock()
+    upload = job()
+    link = link_for(upload, clock=clock)
+    assert upload.rate_allowed == 4 * MiB  # starting: the whole share
+    send(link, clock, 4 * MiB, seconds=bandwidth.GRACE)
+    assert upload.rate_allowed == 4 * MiB  # held by the cap
+    send(link, clock, 1 * MiB)  # its line holds it at 1 MiB/s now
+    assert upload.rate_allowed == 1 * MiB * bandwidth.ROOM
+    assert upload.limited_by == ""
+    upload.save()
+    # Another upload starting now gets what the first leaves.
+    other = link_for(job(), clock=clock)
+    assert other.throttle.rate == 4 * MiB - 1 * MiB * bandwidth.ROOM
 
 
 def test_the_schedule_overrides_the_cap_while_a_rule_holds(settings: Any) -> None:
@@ -135,6 +172,17 @@ def test_the_schedule_overrides_the_cap_while_a_rule_holds(settings: Any) -> Non
     assert bandwidth.cap_now(Configuration.load())[1] == limits.SCHEDULE
     link = link_for(job())
     assert link.throttle.rate in (1 * MiB, 4 * MiB)  # 4 MiB/s only past HH:59
+
+
+def test_the_next_file_of_a_job_starts_where_the_last_one_ended() -> None:
+    configure(upload_line_max_connections=8)
+    upload = job(line="bda2")
+    link = link_for(upload, threads=3)
+    assert link.controller is not None and link.controller.limit == 3
+    link.controller.limit = 7  # what it grew to
+    link.end_file()
+    assert (upload.connections, upload.limited_by) == (0, "")
+    assert link.start_file() is not None and link.controller.limit == 7
 
 
 def test_non_adaptive_uploads_keep_exactly_threads() -> None:

@@ -129,3 +129,58 @@ def test_the_cap_holds_while_it_is_changed_mid_upload(
     assert job.status == "done", job.error
     assert (job.connections, job.limited_by) == (0, "")
     assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_share_the_cap(
+    fakebili: Any,
+    recordings: Path,
+    api: JsonClient,
+    settings: Any,
+    monkeypatch: Any,
+) -> None:
+    control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
+    proxy = WanProxy(fakebili.url, rtt_ms=0, conn_mibs=10_000, line_mibs=10_000)
+    proxy.start()
+    settings.BILIBILI_UPOS_URL = proxy.url
+    meter = Meter(proxy)
+    Configuration.objects.filter(pk=1).update(lines="bda2", threads=2)
+    set_cap(api, 4096)
+    # The threads below are the workers.
+    monkeypatch.setattr(UploadJob, "enqueue", lambda self: None)
+    jobs, md5s, workers = [], [], []
+    # Two accounts: Bilibili refuses a second submit within 30 s from one as too frequent.
+    for name, mid in (("one.flv", 1001), ("two.flv", 1002)):
+        account = log_in_by_tv_qr(fakebili, mid=mid)
+        template = make_template(name, tags=["录播"], account=account)
+        path = recordings / name
+        md5s.append(random_file(path, 24 * MiB))
+        jobs.append(upload.create_job([path], template, template=template))
+    for job in jobs:
+        workers.append(threading.Thread(target=tasks.upload, args=(job.pk,)))
+        workers[-1].start()
+
+    def done(job: UploadJob) -> int:
+        return UploadJob.objects.get(pk=job.pk).bytes_done
+
+    try:
+        # Both sending (each has had chunks acknowledged), then 4 s of both together.
+        wait_until(lambda: all(done(job) >= 2 * MiB for job in jobs), 30)
+        before = [done(job) for job in jobs]
+        together = meter.measure(4)
+        after = [done(job) for job in jobs]
+        set_cap(api, 0)
+        for worker in workers:
+            worker.join(60)
+    finally:
+        meter.stop()
+        proxy.stop()
+
+    assert 4 * 0.6 <= together <= 4 * 1.1, together
+    # Neither starves the other: each moved at least a quarter of the cap's share.
+    moved = [(a - b) / 4 / MiB for a, b in zip(after, before, strict=True)]
+    assert min(moved) >= 0.5, moved
+    for job, md5 in zip(jobs, md5s, strict=True):
+        job.refresh_from_db()
+        assert job.status == "done", job.error
+        assert uploaded(fakebili)[job.files.get().remote_filename]["md5"] == md5

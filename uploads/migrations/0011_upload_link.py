@@ -16,6 +16,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="uploadjob",
+            name="rate_allowed",
+            field=models.FloatField(default=0),
+        ),
+        migrations.AddField(
+            model_name="uploadjob",
             name="limited_by",
             field=models.CharField(blank=True, max_length=16),
         ),
