@@ -46,6 +46,10 @@ def _isolated_workers(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     channel_layers.backends.clear()
     sync, Conf.SYNC = Conf.SYNC, True
+    # What a worker process learned of each upload line stays in that test.
+    from uploads import bandwidth
+
+    bandwidth._LEVELS.clear()
     yield
     Conf.SYNC = sync
     channel_layers.backends.clear()

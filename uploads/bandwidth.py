@@ -36,6 +36,9 @@ from uploads import limits
 from uploads.models import UploadJob
 
 KIB = 1024
+# The level each UPOS line's last file in this process ended at: a worker's next upload to the
+# same line starts there (a new process starts at `threads`).
+_LEVELS: dict[str, int] = {}
 REFRESH_EVERY = 1.0
 # Another upload counts while its heartbeat is this fresh (a killed worker's row stops counting).
 FRESH = timedelta(seconds=30)
@@ -84,14 +87,15 @@ class Link:
         self._sent: tuple[float, int] = (-math.inf, 0)  # when, throttle.granted then
         self._rate_sent = 0.0  # bytes/s, between the last two refreshes
         # The level the last file ended at: the next file of the job goes to the same line, so
-        # it starts there instead of ramping up from `threads` again.
+        # it starts there instead of ramping up from `threads` again (as a later job to the
+        # same line in this process does, through _LEVELS).
         self._learned: int | None = None
 
     def start_file(self) -> Concurrency | None:
         """A controller for the next file (None: exactly `threads`), its share set now."""
         config = Configuration.load()
         self.controller = (
-            Concurrency(self._learned or self.threads, config.upload_max_connections)
+            Concurrency(self._start(), config.upload_max_connections)
             if config.upload_adaptive
             else None
         )
@@ -101,9 +105,14 @@ class Link:
         self.refresh(force=True)
         return self.controller
 
+    def _start(self) -> int:
+        return self._learned or _LEVELS.get(self.job.line) or self.threads
+
     def end_file(self) -> None:
         if self.controller is not None:
             self._learned = self.controller.limit
+            if self.job.line:
+                _LEVELS[self.job.line] = self.controller.limit
         self._sending = False
         self.controller = None
         self.job.connections = 0

@@ -185,6 +185,16 @@ def test_the_next_file_of_a_job_starts_where_the_last_one_ended() -> None:
     assert link.start_file() is not None and link.controller.limit == 7
 
 
+def test_a_later_job_to_the_same_line_starts_at_its_level(monkeypatch: Any) -> None:
+    monkeypatch.setattr(bandwidth, "_LEVELS", {})
+    first = link_for(job(line="bda2"), threads=3)
+    assert first.controller is not None
+    first.controller.limit = 6
+    first.end_file()
+    assert link_for(job(line="bda2")).controller.limit == 6  # type: ignore[union-attr]
+    assert link_for(job(line="tx")).controller.limit == 3  # type: ignore[union-attr]
+
+
 def test_non_adaptive_uploads_keep_exactly_threads() -> None:
     configure(upload_adaptive=False)
     upload = job()
