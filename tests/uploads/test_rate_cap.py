@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,51 +74,64 @@ def set_cap(api: JsonClient, kib: int) -> None:
     assert r.status_code == 200, r.content
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_cap_holds_while_it_is_changed_mid_upload(
-    fakebili: Any,
-    recordings: Path,
-    api: JsonClient,
-    settings: Any,
-    monkeypatch: Any,
-) -> None:
+@pytest.fixture
+def meter(
+    fakebili: Any, api: JsonClient, settings: Any, monkeypatch: Any
+) -> Iterator[Meter]:
+    """UPOS through the counting proxy, 1 MiB chunks, 2 threads, a cap of 4 MiB/s; upload
+    jobs are not queued (the test's threads are the workers)."""
     control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
     proxy = WanProxy(fakebili.url, rtt_ms=0, conn_mibs=10_000, line_mibs=10_000)
     proxy.start()
     settings.BILIBILI_UPOS_URL = proxy.url
-    meter = Meter(proxy)
     Configuration.objects.filter(pk=1).update(lines="bda2", threads=2)
     set_cap(api, 4096)
+    monkeypatch.setattr(UploadJob, "enqueue", lambda self: None)
+    meter = Meter(proxy)
+    yield meter
+    # A test that failed midway leaves its workers sending: cancelled, they stop in a second.
+    UploadJob.objects.exclude(status__in=UploadJob.FINISHED).update(
+        status=UploadJob.Status.CANCELLED
+    )
+    for thread in threading.enumerate():
+        if thread.name == WORKER:
+            thread.join(10)
+    meter.stop()
+    proxy.stop()
+
+
+WORKER = "test-upload-worker"
+
+
+def start(job: UploadJob) -> threading.Thread:
+    worker = threading.Thread(target=tasks.upload, args=(job.pk,), name=WORKER)
+    worker.start()
+    return worker
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cap_holds_while_it_is_changed_mid_upload(
+    fakebili: Any, recordings: Path, api: JsonClient, meter: Meter
+) -> None:
     template = make_template(tags=["录播"], account=log_in_by_tv_qr(fakebili))
     path = recordings / "capped.flv"
     md5 = random_file(path, 40 * MiB)
-    monkeypatch.setattr(
-        UploadJob, "enqueue", lambda self: None
-    )  # this thread is the worker
     job = upload.create_job([path], template, template=template)
-    worker = threading.Thread(target=tasks.upload, args=(job.pk,))
-    worker.start()
-    try:
-        wait_until(lambda: meter.up >= 2 * MiB, 30)
+    worker = start(job)
+    wait_until(lambda: meter.up >= 2 * MiB, 30)
 
-        at_four = meter.measure(4)
-        # The row says what holds it once its 5 s speed is near the cap (a loaded machine
-        # may take longer to get there).
-        wait_until(
-            lambda: UploadJob.objects.get(pk=job.pk).limited_by == limits.CAP, 20
-        )
-        row = UploadJob.objects.get(pk=job.pk).to_dict()
+    at_four = meter.measure(4)
+    # The row says what holds it once its speed is near the cap (a loaded machine may take
+    # longer to get there).
+    wait_until(lambda: UploadJob.objects.get(pk=job.pk).limited_by == limits.CAP, 20)
+    row = UploadJob.objects.get(pk=job.pk).to_dict()
 
-        set_cap(api, 1024)
-        wait_until(lambda: meter.rate(1.0) < 1.5, 10)
-        at_one = meter.measure(4)
+    set_cap(api, 1024)
+    wait_until(lambda: meter.rate(1.0) < 1.5, 10)
+    at_one = meter.measure(4)
 
-        set_cap(api, 0)
-        worker.join(60)
-    finally:
-        meter.stop()
-        proxy.stop()
-
+    set_cap(api, 0)
+    worker.join(60)
     assert not worker.is_alive()
     # Within the bucket's quarter second and the sampling, over 4 s; a starved machine may
     # send less, never more.
@@ -133,22 +146,9 @@ def test_the_cap_holds_while_it_is_changed_mid_upload(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_uploads_share_the_cap(
-    fakebili: Any,
-    recordings: Path,
-    api: JsonClient,
-    settings: Any,
-    monkeypatch: Any,
+    fakebili: Any, recordings: Path, api: JsonClient, meter: Meter
 ) -> None:
-    control(fakebili, "upos/config", {"chunk_size": 1 * MiB})
-    proxy = WanProxy(fakebili.url, rtt_ms=0, conn_mibs=10_000, line_mibs=10_000)
-    proxy.start()
-    settings.BILIBILI_UPOS_URL = proxy.url
-    meter = Meter(proxy)
-    Configuration.objects.filter(pk=1).update(lines="bda2", threads=2)
-    set_cap(api, 4096)
-    # The threads below are the workers.
-    monkeypatch.setattr(UploadJob, "enqueue", lambda self: None)
-    jobs, md5s, workers = [], [], []
+    jobs, md5s = [], []
     # Two accounts: Bilibili refuses a second submit within 30 s from one as too frequent.
     for name, mid in (("one.flv", 1001), ("two.flv", 1002)):
         account = log_in_by_tv_qr(fakebili, mid=mid)
@@ -156,25 +156,19 @@ def test_two_uploads_share_the_cap(
         path = recordings / name
         md5s.append(random_file(path, 24 * MiB))
         jobs.append(upload.create_job([path], template, template=template))
-    for job in jobs:
-        workers.append(threading.Thread(target=tasks.upload, args=(job.pk,)))
-        workers[-1].start()
+    workers = [start(job) for job in jobs]
 
     def done(job: UploadJob) -> int:
         return UploadJob.objects.get(pk=job.pk).bytes_done
 
-    try:
-        # Both sending (each has had chunks acknowledged), then 4 s of both together.
-        wait_until(lambda: all(done(job) >= 2 * MiB for job in jobs), 30)
-        before = [done(job) for job in jobs]
-        together = meter.measure(4)
-        after = [done(job) for job in jobs]
-        set_cap(api, 0)
-        for worker in workers:
-            worker.join(60)
-    finally:
-        meter.stop()
-        proxy.stop()
+    # Both sending (each has had chunks acknowledged), then 4 s of both together.
+    wait_until(lambda: all(done(job) >= 2 * MiB for job in jobs), 30)
+    before = [done(job) for job in jobs]
+    together = meter.measure(4)
+    after = [done(job) for job in jobs]
+    set_cap(api, 0)
+    for worker in workers:
+        worker.join(60)
 
     assert 4 * 0.6 <= together <= 4 * 1.1, together
     # Neither starves the other: each moved at least a quarter of the cap's share.
