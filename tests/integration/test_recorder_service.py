@@ -175,10 +175,19 @@ def test_a_second_machines_recorder_takes_over_a_frozen_one_and_never_records_tw
                 "machine B did not end the recording",
             )
             [info] = session.get(f"{api}/streamer_info", timeout=10).json()
-            files = session.get(
-                f"{api}/streamer_info/{info['id']}/files", timeout=10
-            ).json()
-            assert len(files) >= 2  # machine A's segment and machine B's, one session
+
+            def files() -> list[dict[str, object]]:
+                return session.get(
+                    f"{api}/streamer_info/{info['id']}/files", timeout=10
+                ).json()
+
+            # Machine A's segment and machine B's, one session. A segment is renamed from its
+            # .part before its row is written, so the row may come a moment after.
+            wait_for(
+                lambda: len(files()) >= 2,
+                20,
+                "the session does not list both machines' segments",
+            )
         finally:
             machine_b.send_signal(signal.SIGTERM)
             machine_b.wait(40)
